@@ -1,0 +1,194 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// adminCustomerRequest is the body of POST /api/v1/admin/customers.
+type adminCustomerRequest struct {
+	CustomerID       string `json:"customer_id"`
+	DisplayName      string `json:"display_name"`
+	Domain           string `json:"domain"`
+	Status           string `json:"status"`
+	MonitoringPaused bool   `json:"monitoring_paused"`
+	StaleThreshold   string `json:"stale_threshold"`
+	DownThreshold    string `json:"down_threshold"`
+}
+
+// config converts the request into a config, validating every field.
+func (req *adminCustomerRequest) config() (*hub.CustomerConfig, error) {
+	cfg := &hub.CustomerConfig{
+		CustomerID:       req.CustomerID,
+		DisplayName:      req.DisplayName,
+		Domain:           req.Domain,
+		Status:           req.Status,
+		MonitoringPaused: req.MonitoringPaused,
+	}
+	if cfg.Status == "" {
+		cfg.Status = hub.ConfigActive
+	}
+	var err error
+	if cfg.StaleThreshold, err = parseThreshold("stale_threshold", req.StaleThreshold); err != nil {
+		return nil, err
+	}
+	if cfg.DownThreshold, err = parseThreshold("down_threshold", req.DownThreshold); err != nil {
+		return nil, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// parseThreshold parses an optional duration such as "45m"; "" is zero.
+func parseThreshold(field, s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Minute || d > 30*24*time.Hour {
+		return 0, hub.Errorf(hub.EINVALID, "%s must be a duration between 1m and 720h, such as 45m", field)
+	}
+	return d, nil
+}
+
+// adminCustomerResponse is a managed customer as the admin API shows it,
+// credentials included: only the global key can read it.
+type adminCustomerResponse struct {
+	*hub.CustomerConfig
+	StaleThreshold string     `json:"stale_threshold,omitempty"`
+	DownThreshold  string     `json:"down_threshold,omitempty"`
+	CustomerStatus hub.Status `json:"customer_status"`
+}
+
+// requireAdmin authenticates the request and demands the global key.
+func (s *Server) requireAdmin(r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	return p.requireGlobal()
+}
+
+// adminPathID authenticates an admin request and returns the path's id.
+func (s *Server) adminPathID(r *http.Request) (string, error) {
+	if err := s.requireAdmin(r); err != nil {
+		return "", err
+	}
+	id := r.PathValue("id")
+	return id, hub.ValidateCustomerID(id)
+}
+
+func (s *Server) handleAdminCustomerCreate(w http.ResponseWriter, r *http.Request) {
+	if err := s.requireAdmin(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req adminCustomerRequest
+	if err := decodeStrict(body, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cfg, err := req.config()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cfg.MintCredentials()
+	if err := s.Customers.CreateCustomerConfig(r.Context(), cfg); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Logger.Info("customer config created", "customer_id", cfg.CustomerID)
+	writeJSON(w, http.StatusCreated, map[string]string{
+		"customer_id":        cfg.CustomerID,
+		"api_key":            cfg.APIKey,
+		"retrieval_password": cfg.RetrievalPassword,
+	})
+}
+
+func (s *Server) handleAdminCustomerGet(w http.ResponseWriter, r *http.Request) {
+	id, err := s.adminPathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cfg, err := s.Customers.FindCustomerConfig(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.Customers.FindCustomerByID(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp := adminCustomerResponse{CustomerConfig: cfg, CustomerStatus: c.Status(s.Now(), s.Thresholds)}
+	if cfg.StaleThreshold > 0 {
+		resp.StaleThreshold = cfg.StaleThreshold.String()
+	}
+	if cfg.DownThreshold > 0 {
+		resp.DownThreshold = cfg.DownThreshold.String()
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleAdminCustomerBlock(w http.ResponseWriter, r *http.Request) {
+	s.setBlocked(w, r, true)
+}
+
+func (s *Server) handleAdminCustomerUnblock(w http.ResponseWriter, r *http.Request) {
+	s.setBlocked(w, r, false)
+}
+
+func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, blocked bool) {
+	id, err := s.adminPathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Customers.SetCustomerBlocked(r.Context(), id, blocked); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := hub.ConfigActive
+	if blocked {
+		status = hub.ConfigBlocked
+	}
+	s.Logger.Info("customer status changed", "customer_id", id, "status", status)
+	writeJSON(w, http.StatusOK, map[string]string{"customer_id": id, "status": status})
+}
+
+func (s *Server) handleAdminCustomerRotateKey(w http.ResponseWriter, r *http.Request) {
+	id, err := s.adminPathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	key := hub.NewAPIKey()
+	if err := s.Customers.RotateCustomerKey(r.Context(), id, key); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Logger.Info("customer API key rotated", "customer_id", id)
+	writeJSON(w, http.StatusOK, map[string]string{"customer_id": id, "api_key": key})
+}
+
+func (s *Server) handleAdminCustomerDelete(w http.ResponseWriter, r *http.Request) {
+	id, err := s.adminPathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Customers.DeleteCustomerConfig(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Logger.Info("customer config deleted", "customer_id", id)
+	writeJSON(w, http.StatusOK, map[string]any{"customer_id": id, "deleted": true})
+}

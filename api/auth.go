@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	hub "github.com/felhom/hub"
+)
+
+// principal is who a request acts as.
+type principal struct {
+	global     bool
+	customerID string // set for a per-customer key
+}
+
+// canActFor returns EFORBIDDEN unless the principal may act for customerID.
+func (p principal) canActFor(customerID string) error {
+	if p.global || p.customerID == customerID {
+		return nil
+	}
+	return hub.Errorf(hub.EFORBIDDEN, "this API key may not act for customer %s", customerID)
+}
+
+// requireGlobal returns EFORBIDDEN unless the principal holds the global key.
+func (p principal) requireGlobal() error {
+	if p.global {
+		return nil
+	}
+	return hub.Errorf(hub.EFORBIDDEN, "this endpoint needs the global API key")
+}
+
+// bearerKey extracts the key of an "Authorization: Bearer <key>" header.
+func bearerKey(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", hub.Errorf(hub.EUNAUTHORIZED, "missing Authorization header")
+	}
+	scheme, key, ok := strings.Cut(h, " ")
+	key = strings.TrimSpace(key)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
+		return "", hub.Errorf(hub.EUNAUTHORIZED, "Authorization header must be 'Bearer <key>'")
+	}
+	return key, nil
+}
+
+// authenticate resolves the request's key to a principal: the global key or
+// a per-customer key. Anything else is EUNAUTHORIZED.
+func (s *Server) authenticate(r *http.Request) (principal, error) {
+	key, err := bearerKey(r)
+	if err != nil {
+		return principal{}, err
+	}
+	if s.GlobalKey != "" && hub.SecretEqual(key, s.GlobalKey) {
+		return principal{global: true}, nil
+	}
+	id, err := s.Customers.FindCustomerIDByKey(r.Context(), key)
+	if err != nil {
+		return principal{}, err
+	}
+	return principal{customerID: id}, nil
+}

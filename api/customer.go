@@ -1,0 +1,123 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// customerView is a customer in the fleet API.
+type customerView struct {
+	*hub.Customer
+	Status hub.Status `json:"status"`
+}
+
+func (s *Server) view(c *hub.Customer, now time.Time) customerView {
+	return customerView{Customer: c, Status: c.Status(now, s.Thresholds)}
+}
+
+func (s *Server) handleCustomerList(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err == nil {
+		err = p.requireGlobal()
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	customers, err := s.Customers.FindCustomers(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	now := s.Now()
+	views := make([]customerView, len(customers))
+	for i, c := range customers {
+		views[i] = s.view(c, now)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"customers": views})
+}
+
+// customerFromPath authenticates the request and checks that it may read
+// the customer named in the path.
+func (s *Server) customerFromPath(r *http.Request) (string, error) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return "", err
+	}
+	id := r.PathValue("id")
+	if err := hub.ValidateCustomerID(id); err != nil {
+		return "", err
+	}
+	return id, p.canActFor(id)
+}
+
+// latestReportResponse is a customer's latest report as received.
+type latestReportResponse struct {
+	CustomerID string          `json:"customer_id"`
+	Status     hub.Status      `json:"status"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Report     json.RawMessage `json:"report"`
+}
+
+func (s *Server) handleCustomerGet(w http.ResponseWriter, r *http.Request) {
+	id, err := s.customerFromPath(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.Customers.FindCustomerByID(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	latest, err := s.Reports.FindLatestReport(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, latestReportResponse{
+		CustomerID: id,
+		Status:     c.Status(s.Now(), s.Thresholds),
+		ReceivedAt: latest.Summary.ReceivedAt,
+		Report:     latest.Body,
+	})
+}
+
+// historyResponse holds the report points of a period.
+type historyResponse struct {
+	CustomerID string `json:"customer_id"`
+	Period     string `json:"period"`
+	// Resolution says how the points were sampled: "raw" is one per report.
+	Resolution string              `json:"resolution"`
+	Points     []hub.ReportSummary `json:"points"`
+}
+
+func (s *Server) handleHistoryGet(w http.ResponseWriter, r *http.Request) {
+	id, err := s.customerFromPath(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	periodText := r.URL.Query().Get("period")
+	period, err := hub.ParsePeriod(periodText)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if periodText == "" {
+		periodText = "24h"
+	}
+	if _, err := s.Customers.FindCustomerByID(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	points, err := s.Reports.FindHistory(r.Context(), id, s.Now().Add(-period))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, historyResponse{CustomerID: id, Period: periodText, Resolution: "raw", Points: points})
+}

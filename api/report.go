@@ -1,0 +1,44 @@
+package api
+
+import (
+	"net/http"
+
+	hub "github.com/felhom/hub"
+)
+
+// reportResponse is the answer to a controller report.
+type reportResponse struct {
+	Status          string `json:"status"`
+	CustomerBlocked bool   `json:"customer_blocked"`
+}
+
+func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	report, err := hub.ParseReport(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := p.canActFor(report.CustomerID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.Reports.CreateReport(r.Context(), report)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if res.NewCustomer {
+		s.Logger.Info("new manual customer from report", "customer_id", report.CustomerID)
+	}
+	writeJSON(w, http.StatusOK, reportResponse{Status: "ok", CustomerBlocked: res.CustomerBlocked})
+}

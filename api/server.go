@@ -1,0 +1,136 @@
+// Package api serves the JSON API that controllers, host agents and
+// automation use: Bearer-authenticated, JSON in and out.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// Pinger reports whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server holds what the API handlers need. Fields are set before Register.
+type Server struct {
+	Reports   hub.ReportService
+	Customers hub.CustomerService
+	DB        Pinger
+
+	// GlobalKey is the fleet-wide API key (api.report_api_key).
+	GlobalKey  string
+	Thresholds hub.Thresholds
+	Version    string
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Register adds the API's routes to mux. This is the route table.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+
+	mux.HandleFunc("POST /api/v1/report", s.handleReportCreate)
+	mux.HandleFunc("GET /api/v1/customers", s.handleCustomerList)
+	mux.HandleFunc("GET /api/v1/customers/{id}", s.handleCustomerGet)
+	mux.HandleFunc("GET /api/v1/customers/{id}/history", s.handleHistoryGet)
+
+	mux.HandleFunc("POST /api/v1/admin/customers", s.handleAdminCustomerCreate)
+	mux.HandleFunc("GET /api/v1/admin/customers/{id}", s.handleAdminCustomerGet)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/block", s.handleAdminCustomerBlock)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/unblock", s.handleAdminCustomerUnblock)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/rotate-key", s.handleAdminCustomerRotateKey)
+	mux.HandleFunc("DELETE /api/v1/admin/customers/{id}", s.handleAdminCustomerDelete)
+
+	mux.HandleFunc("/api/", s.handleNotFound)
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, hub.Errorf(hub.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+}
+
+// errorStatus maps domain error codes to HTTP statuses.
+var errorStatus = map[string]int{
+	hub.EINVALID:      http.StatusBadRequest,
+	hub.ENOTFOUND:     http.StatusNotFound,
+	hub.EUNAUTHORIZED: http.StatusUnauthorized,
+	hub.EFORBIDDEN:    http.StatusForbidden,
+	hub.ECONFLICT:     http.StatusConflict,
+	hub.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	hub.ETOOMANY:      http.StatusTooManyRequests,
+	hub.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	hub.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorStatus returns the HTTP status for err.
+func ErrorStatus(err error) int {
+	if status, ok := errorStatus[hub.ErrorCode(err)]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError is the one error path: it maps the code to a status, logs
+// internal errors, and never shows their text to the client.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := ErrorStatus(err)
+	if status >= 500 {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, slog.Any("error", err))
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="felhom-hub"`)
+	}
+	writeJSON(w, status, map[string]string{"error": hub.ErrorMessage(err)})
+}
+
+// writeJSON writes v with the status. Encoding into a buffer first means a
+// failure never leaves a half-written 200.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"error":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// readBody reads the whole request body up to hub.MaxBodyBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, hub.MaxBodyBytes)
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, hub.Errorf(hub.ETOOLARGE, "request body is larger than %d MiB", hub.MaxBodyBytes>>20)
+	case err != nil:
+		return nil, hub.Errorf(hub.EINVALID, "could not read request body")
+	}
+	return body, nil
+}
+
+// decodeStrict decodes a JSON object body into v, rejecting unknown fields:
+// admin bodies are written by people, and a typo must not pass silently.
+func decodeStrict(body []byte, v any) error {
+	if err := hub.DecodeJSONObject(body, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytesReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return hub.Errorf(hub.EINVALID, "%s", unknownFieldMessage(err))
+	}
+	return nil
+}

@@ -1,0 +1,248 @@
+// Package config loads the hub's configuration: built-in defaults, then a
+// hub.yaml file, then HUB_* environment variables, then Validate.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v4"
+)
+
+// Config is the whole configuration of a hub.
+type Config struct {
+	Auth          Auth          `yaml:"auth"`
+	API           API           `yaml:"api"`
+	Notifications Notifications `yaml:"notifications"`
+	Retention     Retention     `yaml:"retention"`
+	Alerting      Alerting      `yaml:"alerting"`
+	Registry      Registry      `yaml:"registry"`
+	Server        Server        `yaml:"server"`
+	Controllers   Controllers   `yaml:"controllers"`
+	Secrets       Secrets       `yaml:"secrets"`
+	Database      Database      `yaml:"database"`
+	Log           Log           `yaml:"log"`
+}
+
+// Auth configures the dashboard login.
+type Auth struct {
+	// PasswordHash is a bcrypt hash (hub hash-password); empty disables login.
+	PasswordHash string   `yaml:"password_hash"`
+	SessionTTL   Duration `yaml:"session_ttl"`
+}
+
+// API configures the controller and agent API.
+type API struct {
+	// ReportAPIKey is the global key. Empty makes the hub mint one and keep
+	// it in the data directory.
+	ReportAPIKey string `yaml:"report_api_key"`
+}
+
+// Notifications configures email.
+type Notifications struct {
+	// Provider is log, resend or smtp. Empty picks resend when a Resend key
+	// is set, smtp when an SMTP host is set, log otherwise.
+	Provider             string   `yaml:"provider"`
+	ResendAPIKey         string   `yaml:"resend_api_key"`
+	ResendBaseURL        string   `yaml:"resend_base_url"`
+	FromEmail            string   `yaml:"from_email"`
+	OperatorEmail        string   `yaml:"operator_email"`
+	OperatorEnabled      bool     `yaml:"operator_enabled"`
+	OperatorCooldown     Duration `yaml:"operator_cooldown"`
+	CustomerEnabled      bool     `yaml:"customer_enabled"`
+	DefaultCooldownHours int      `yaml:"default_cooldown_hours"`
+	MaxAttempts          int      `yaml:"max_attempts"`
+	SMTP                 SMTP     `yaml:"smtp"`
+}
+
+// SMTP configures the SMTP provider.
+type SMTP struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Security is starttls, tls or none.
+	Security string `yaml:"security"`
+}
+
+// Retention configures how long history is kept.
+type Retention struct {
+	MaxDays       int    `yaml:"max_days"`
+	FullDays      int    `yaml:"full_days"`
+	PruneSchedule string `yaml:"prune_schedule"`
+}
+
+// Alerting configures the dead man's switch.
+type Alerting struct {
+	StaleThreshold      Duration `yaml:"stale_threshold"`
+	DownThreshold       Duration `yaml:"down_threshold"`
+	HostStaleThreshold  Duration `yaml:"host_stale_threshold"`
+	HostDownThreshold   Duration `yaml:"host_down_threshold"`
+	CheckInterval       Duration `yaml:"check_interval"`
+	BackupCheckSchedule string   `yaml:"backup_check_schedule"`
+}
+
+// Registry configures the controller image registry and the config template.
+type Registry struct {
+	Image            string   `yaml:"image"`
+	Username         string   `yaml:"username"`
+	Token            string   `yaml:"token"`
+	CheckInterval    Duration `yaml:"check_interval"`
+	TemplateURL      string   `yaml:"template_url"`
+	TemplateToken    string   `yaml:"template_token"`
+	TemplateInterval Duration `yaml:"template_interval"`
+}
+
+// Server configures the HTTP server and the data directory.
+type Server struct {
+	Listen          string   `yaml:"listen"`
+	DataDir         string   `yaml:"data_dir"`
+	PublicURL       string   `yaml:"public_url"`
+	TrustedOrigins  []string `yaml:"trusted_origins"`
+	ReadTimeout     Duration `yaml:"read_timeout"`
+	WriteTimeout    Duration `yaml:"write_timeout"`
+	IdleTimeout     Duration `yaml:"idle_timeout"`
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// Controllers configures the calls the hub makes to controllers.
+type Controllers struct {
+	// AllowInsecure permits http and private, loopback and link-local
+	// targets; for tests and labs only.
+	AllowInsecure    bool     `yaml:"allow_insecure"`
+	Timeout          Duration `yaml:"timeout"`
+	MaxResponseBytes int64    `yaml:"max_response_bytes"`
+	VolatileKeys     []string `yaml:"volatile_keys"`
+}
+
+// Secrets configures encryption at rest.
+type Secrets struct {
+	// Key is 32 bytes in base64; empty stores secrets unencrypted.
+	Key string `yaml:"key"`
+}
+
+// Database selects the store.
+type Database struct {
+	// Driver is sqlite (the default).
+	Driver string `yaml:"driver"`
+	DSN    string `yaml:"dsn"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Default returns the configuration of a hub started with no file at all.
+func Default() *Config {
+	return &Config{
+		Auth: Auth{SessionTTL: Duration(7 * 24 * time.Hour)},
+		Notifications: Notifications{
+			FromEmail:            "monitoring@felhom.eu",
+			ResendBaseURL:        "https://api.resend.com",
+			OperatorEnabled:      true,
+			OperatorCooldown:     Duration(time.Hour),
+			CustomerEnabled:      true,
+			DefaultCooldownHours: 6,
+			MaxAttempts:          8,
+			SMTP:                 SMTP{Port: 587, Security: "starttls"},
+		},
+		Retention: Retention{MaxDays: 90, FullDays: 7, PruneSchedule: "04:30"},
+		Alerting: Alerting{
+			StaleThreshold:      Duration(30 * time.Minute),
+			DownThreshold:       Duration(60 * time.Minute),
+			HostStaleThreshold:  Duration(30 * time.Minute),
+			HostDownThreshold:   Duration(60 * time.Minute),
+			CheckInterval:       Duration(60 * time.Second),
+			BackupCheckSchedule: "05:00",
+		},
+		Registry: Registry{
+			Image:            "gitea.dooplex.hu/admin/felhom-controller",
+			CheckInterval:    Duration(30 * time.Minute),
+			TemplateInterval: Duration(time.Hour),
+		},
+		Server: Server{
+			Listen:          ":8080",
+			DataDir:         "./data",
+			ReadTimeout:     Duration(30 * time.Second),
+			WriteTimeout:    Duration(60 * time.Second),
+			IdleTimeout:     Duration(120 * time.Second),
+			ShutdownTimeout: Duration(20 * time.Second),
+		},
+		Controllers: Controllers{
+			Timeout:          Duration(15 * time.Second),
+			MaxResponseBytes: 1 << 20,
+			VolatileKeys:     []string{},
+		},
+		Database: Database{Driver: "sqlite"},
+		Log:      Log{Level: "info", Format: "text"},
+	}
+}
+
+// Parse reads YAML into c, over whatever c holds already. Unknown keys are
+// errors, so a typo never passes silently.
+func (c *Config) Parse(r io.Reader) error {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > 1<<20 {
+		return errors.New("config file is larger than 1 MiB")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := yaml.Load(data, c, yaml.WithKnownFields()); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// Load builds a configuration: defaults, then the file at path (if path is
+// not empty), then the environment. It validates the result.
+func Load(path string, environ []string) (*Config, error) {
+	c := Default()
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if err := c.Parse(f); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if err := c.ApplyEnv(environ); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Duration is a time.Duration written as "30m", "1h" or "90s".
+type Duration time.Duration
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(text []byte) error {
+	v, err := time.ParseDuration(string(text))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 30m or 1h", text)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration in Go's notation.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(time.Duration(d).String()), nil
+}
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }

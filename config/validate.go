@@ -1,0 +1,274 @@
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// FieldError names the setting that is wrong and why.
+type FieldError struct {
+	Key    string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Key + ": " + e.Reason }
+
+func bad(key, format string, args ...any) error {
+	return &FieldError{Key: key, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks every setting and returns the first problem, naming its key.
+func (c *Config) Validate() error {
+	checks := []func() error{
+		c.validateAuth, c.validateAPI, c.validateNotifications, c.validateRetention,
+		c.validateAlerting, c.validateRegistry, c.validateServer, c.validateControllers,
+		c.validateSecrets, c.validateDatabase, c.validateLog,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateAuth() error {
+	h := c.Auth.PasswordHash
+	if h != "" && !(len(h) == 60 && (strings.HasPrefix(h, "$2a$") || strings.HasPrefix(h, "$2b$") || strings.HasPrefix(h, "$2y$"))) {
+		return bad("auth.password_hash", "must be a bcrypt hash (make one with: hub hash-password)")
+	}
+	if c.Auth.SessionTTL.D() < time.Minute {
+		return bad("auth.session_ttl", "must be at least 1m")
+	}
+	return nil
+}
+
+func (c *Config) validateAPI() error {
+	if k := c.API.ReportAPIKey; k != "" && len(k) < 16 {
+		return bad("api.report_api_key", "must be at least 16 characters")
+	}
+	return nil
+}
+
+func (c *Config) validateNotifications() error {
+	n := &c.Notifications
+	switch n.Provider {
+	case "", "log":
+	case "resend":
+		if n.ResendAPIKey == "" {
+			return bad("notifications.resend_api_key", "is required when provider is resend")
+		}
+	case "smtp":
+		if n.SMTP.Host == "" {
+			return bad("notifications.smtp.host", "is required when provider is smtp")
+		}
+	default:
+		return bad("notifications.provider", "must be log, resend or smtp")
+	}
+	if err := checkURL("notifications.resend_base_url", n.ResendBaseURL, true); err != nil {
+		return err
+	}
+	if _, err := mail.ParseAddress(n.FromEmail); err != nil {
+		return bad("notifications.from_email", "is not an email address")
+	}
+	if n.OperatorEmail != "" {
+		if _, err := mail.ParseAddress(n.OperatorEmail); err != nil {
+			return bad("notifications.operator_email", "is not an email address")
+		}
+	}
+	if n.OperatorCooldown.D() < 0 {
+		return bad("notifications.operator_cooldown", "must not be negative")
+	}
+	if n.DefaultCooldownHours < 0 || n.DefaultCooldownHours > 168 {
+		return bad("notifications.default_cooldown_hours", "must be between 0 and 168")
+	}
+	if n.MaxAttempts < 1 || n.MaxAttempts > 100 {
+		return bad("notifications.max_attempts", "must be between 1 and 100")
+	}
+	if n.SMTP.Port < 1 || n.SMTP.Port > 65535 {
+		return bad("notifications.smtp.port", "must be between 1 and 65535")
+	}
+	switch n.SMTP.Security {
+	case "starttls", "tls", "none":
+	default:
+		return bad("notifications.smtp.security", "must be starttls, tls or none")
+	}
+	return nil
+}
+
+func (c *Config) validateRetention() error {
+	r := &c.Retention
+	if r.MaxDays < 1 || r.MaxDays > 3650 {
+		return bad("retention.max_days", "must be between 1 and 3650")
+	}
+	if r.FullDays < 1 || r.FullDays > r.MaxDays {
+		return bad("retention.full_days", "must be between 1 and retention.max_days")
+	}
+	if _, err := ParseClock(r.PruneSchedule); err != nil {
+		return bad("retention.prune_schedule", "%v", err)
+	}
+	return nil
+}
+
+func (c *Config) validateAlerting() error {
+	a := &c.Alerting
+	pairs := []struct {
+		staleKey, downKey string
+		stale, down       Duration
+	}{
+		{"alerting.stale_threshold", "alerting.down_threshold", a.StaleThreshold, a.DownThreshold},
+		{"alerting.host_stale_threshold", "alerting.host_down_threshold", a.HostStaleThreshold, a.HostDownThreshold},
+	}
+	for _, p := range pairs {
+		if p.stale.D() < time.Minute {
+			return bad(p.staleKey, "must be at least 1m")
+		}
+		if p.down.D() <= p.stale.D() {
+			return bad(p.downKey, "must be longer than %s", p.staleKey)
+		}
+	}
+	if a.CheckInterval.D() < time.Second || a.CheckInterval.D() > 10*time.Minute {
+		return bad("alerting.check_interval", "must be between 1s and 10m")
+	}
+	if _, err := ParseClock(a.BackupCheckSchedule); err != nil {
+		return bad("alerting.backup_check_schedule", "%v", err)
+	}
+	return nil
+}
+
+func (c *Config) validateRegistry() error {
+	r := &c.Registry
+	if r.Image != "" && (strings.Contains(r.Image, "://") || !strings.Contains(r.Image, "/")) {
+		return bad("registry.image", "must look like host/owner/name, without a scheme")
+	}
+	if r.CheckInterval.D() < time.Minute {
+		return bad("registry.check_interval", "must be at least 1m")
+	}
+	if r.TemplateInterval.D() < time.Minute {
+		return bad("registry.template_interval", "must be at least 1m")
+	}
+	return checkURL("registry.template_url", r.TemplateURL, false)
+}
+
+func (c *Config) validateServer() error {
+	s := &c.Server
+	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
+		return bad("server.listen", "must be host:port or :port")
+	}
+	if s.DataDir == "" {
+		return bad("server.data_dir", "must not be empty")
+	}
+	if err := checkURL("server.public_url", s.PublicURL, false); err != nil {
+		return err
+	}
+	for i, o := range s.TrustedOrigins {
+		if err := checkURL(fmt.Sprintf("server.trusted_origins[%d]", i), o, true); err != nil {
+			return err
+		}
+	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{
+		{"server.read_timeout", s.ReadTimeout}, {"server.write_timeout", s.WriteTimeout},
+		{"server.idle_timeout", s.IdleTimeout}, {"server.shutdown_timeout", s.ShutdownTimeout},
+	} {
+		if d.v.D() <= 0 {
+			return bad(d.key, "must be positive")
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateControllers() error {
+	ct := &c.Controllers
+	if ct.Timeout.D() <= 0 || ct.Timeout.D() > 5*time.Minute {
+		return bad("controllers.timeout", "must be between 1ns and 5m")
+	}
+	if ct.MaxResponseBytes < 1024 || ct.MaxResponseBytes > 64<<20 {
+		return bad("controllers.max_response_bytes", "must be between 1024 and 67108864")
+	}
+	for i, k := range ct.VolatileKeys {
+		if strings.TrimSpace(k) == "" {
+			return bad(fmt.Sprintf("controllers.volatile_keys[%d]", i), "must not be empty")
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateSecrets() error {
+	if c.Secrets.Key == "" {
+		return nil
+	}
+	if _, err := c.SecretsKey(); err != nil {
+		return bad("secrets.key", "%v", err)
+	}
+	return nil
+}
+
+// SecretsKey decodes secrets.key; nil when none is set.
+func (c *Config) SecretsKey() ([]byte, error) {
+	if c.Secrets.Key == "" {
+		return nil, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.Secrets.Key))
+	if err != nil {
+		return nil, fmt.Errorf("must be base64 (make one with: head -c32 /dev/urandom | base64)")
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("must decode to 32 bytes, got %d", len(key))
+	}
+	return key, nil
+}
+
+func (c *Config) validateDatabase() error {
+	switch c.Database.Driver {
+	case "sqlite":
+	default:
+		return bad("database.driver", "must be sqlite")
+	}
+	return nil
+}
+
+func (c *Config) validateLog() error {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", "must be debug, info, warn or error")
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return bad("log.format", "must be text or json")
+	}
+	return nil
+}
+
+// checkURL accepts "" (unless required) or an absolute http(s) URL.
+func checkURL(key, raw string, required bool) error {
+	if raw == "" {
+		if required {
+			return bad(key, "must not be empty")
+		}
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return bad(key, "must be an absolute http or https URL")
+	}
+	return nil
+}
+
+// ParseClock parses a wall-clock time "HH:MM" into minutes after midnight.
+func ParseClock(s string) (int, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, fmt.Errorf("%q is not a time of day such as 04:30", s)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}

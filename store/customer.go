@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+var _ hub.CustomerService = (*DB)(nil)
+
+// customerSelect reads customers with their config and latest report; the
+// report columns are COALESCEd because a managed customer may have none yet.
+const customerSelect = `SELECT c.id, c.created_at, cc.customer_id IS NOT NULL,
+	COALESCE(cc.display_name, ''), COALESCE(cc.domain, ''), COALESCE(cc.status, ''),
+	COALESCE(cc.monitoring_paused, 0), COALESCE(cc.stale_threshold_seconds, 0),
+	COALESCE(cc.down_threshold_seconds, 0), c.latest_report_id,
+	COALESCE(r.received_at, 0), r.reported_at, COALESCE(r.controller_version, ''),
+	COALESCE(r.controller_url, ''), COALESCE(r.health, ''), COALESCE(r.monitoring_enabled, 1),
+	COALESCE(r.hostname, ''), COALESCE(r.cpu_percent, 0), COALESCE(r.mem_percent, 0),
+	COALESCE(r.disk_percent, 0), COALESCE(r.containers_total, 0),
+	COALESCE(r.containers_running, 0), r.last_backup_at, COALESCE(r.last_backup_status, '')
+	FROM customers c
+	LEFT JOIN customer_configs cc ON cc.customer_id = c.id
+	LEFT JOIN reports r ON r.id = c.latest_report_id`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanCustomer(row rowScanner) (*hub.Customer, error) {
+	var (
+		c                    hub.Customer
+		s                    hub.ReportSummary
+		created, received    int64
+		status               string
+		staleSec, downSec    int64
+		latestID             sql.NullInt64
+		reported, lastBackup sql.NullInt64
+	)
+	err := row.Scan(&c.ID, &created, &c.Managed, &c.DisplayName, &c.Domain, &status,
+		&c.MonitoringPaused, &staleSec, &downSec, &latestID,
+		&received, &reported, &s.ControllerVersion, &s.ControllerURL, &s.Health,
+		&s.MonitoringEnabled, &s.Hostname, &s.CPUPercent, &s.MemPercent, &s.DiskPercent,
+		&s.ContainersTotal, &s.ContainersRunning, &lastBackup, &s.LastBackupStatus)
+	if err != nil {
+		return nil, err
+	}
+	c.CreatedAt = fromMillis(created)
+	c.Blocked = status == hub.ConfigBlocked
+	c.Thresholds = hub.Thresholds{Stale: time.Duration(staleSec) * time.Second, Down: time.Duration(downSec) * time.Second}
+	if latestID.Valid {
+		s.ReportID = latestID.Int64
+		s.ReceivedAt = fromMillis(received)
+		s.ReportedAt = timePtr(reported)
+		s.LastBackupAt = timePtr(lastBackup)
+		c.Latest = &s
+	}
+	return &c, nil
+}
+
+// FindCustomers returns every customer ordered by id.
+func (db *DB) FindCustomers(ctx context.Context) ([]*hub.Customer, error) {
+	rows, err := db.read.QueryContext(ctx, customerSelect+` ORDER BY c.id`)
+	if err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	defer rows.Close()
+	out := []*hub.Customer{}
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan customer: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FindCustomerByID returns one customer.
+func (db *DB) FindCustomerByID(ctx context.Context, id string) (*hub.Customer, error) {
+	c, err := scanCustomer(db.read.QueryRowContext(ctx, customerSelect+` WHERE c.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hub.Errorf(hub.ENOTFOUND, "customer %s not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find customer: %w", err)
+	}
+	return c, nil
+}
+
+// sealContext binds a sealed value to its column and customer.
+func sealContext(column, customerID string) string {
+	return "customer_configs." + column + ":" + customerID
+}
+
+// CreateCustomerConfig stores a new managed config.
+func (db *DB) CreateCustomerConfig(ctx context.Context, cfg *hub.CustomerConfig) error {
+	if cfg.APIKey == "" || cfg.RetrievalPassword == "" || cfg.SessionSecret == "" {
+		return errors.New("create customer config: credentials not minted")
+	}
+	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO customers (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+			cfg.CustomerID, millis(now)); err != nil {
+			return fmt.Errorf("create customer: %w", err)
+		}
+		var exists int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customer_configs WHERE customer_id = ?`, cfg.CustomerID).Scan(&exists)
+		if err == nil {
+			return hub.Errorf(hub.ECONFLICT, "customer %s already has a config", cfg.CustomerID)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("check config: %w", err)
+		}
+		id := cfg.CustomerID
+		_, err = tx.ExecContext(ctx, `INSERT INTO customer_configs (
+				customer_id, display_name, domain, status, monitoring_paused,
+				stale_threshold_seconds, down_threshold_seconds,
+				api_key_hash, api_key_sealed, retrieval_password_hash, retrieval_password_sealed,
+				session_secret_sealed, created_at, updated_at
+			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, cfg.DisplayName, cfg.Domain, cfg.Status, cfg.MonitoringPaused,
+			int64(cfg.StaleThreshold/time.Second), int64(cfg.DownThreshold/time.Second),
+			hub.HashSecret(cfg.APIKey), db.sealer.Seal(cfg.APIKey, sealContext("api_key", id)),
+			hub.HashSecret(cfg.RetrievalPassword), db.sealer.Seal(cfg.RetrievalPassword, sealContext("retrieval_password", id)),
+			db.sealer.Seal(cfg.SessionSecret, sealContext("session_secret", id)),
+			millis(now), millis(now))
+		if err != nil {
+			return fmt.Errorf("insert config: %w", err)
+		}
+		cfg.CreatedAt, cfg.UpdatedAt = now, now
+		return nil
+	})
+}
+
+// FindCustomerConfig returns a managed config with its credentials opened.
+func (db *DB) FindCustomerConfig(ctx context.Context, id string) (*hub.CustomerConfig, error) {
+	var (
+		cfg                        hub.CustomerConfig
+		staleSec, downSec          int64
+		created, updated           int64
+		keySealed, pwSealed, ssSea string
+	)
+	err := db.read.QueryRowContext(ctx, `SELECT customer_id, display_name, domain, status,
+			monitoring_paused, stale_threshold_seconds, down_threshold_seconds,
+			api_key_sealed, retrieval_password_sealed, session_secret_sealed, created_at, updated_at
+		FROM customer_configs WHERE customer_id = ?`, id).Scan(
+		&cfg.CustomerID, &cfg.DisplayName, &cfg.Domain, &cfg.Status,
+		&cfg.MonitoringPaused, &staleSec, &downSec, &keySealed, &pwSealed, &ssSea, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find config: %w", err)
+	}
+	cfg.StaleThreshold = time.Duration(staleSec) * time.Second
+	cfg.DownThreshold = time.Duration(downSec) * time.Second
+	cfg.CreatedAt, cfg.UpdatedAt = fromMillis(created), fromMillis(updated)
+	for _, f := range []struct {
+		column string
+		sealed string
+		dst    *string
+	}{
+		{"api_key", keySealed, &cfg.APIKey},
+		{"retrieval_password", pwSealed, &cfg.RetrievalPassword},
+		{"session_secret", ssSea, &cfg.SessionSecret},
+	} {
+		if *f.dst, err = db.sealer.Open(f.sealed, sealContext(f.column, id)); err != nil {
+			return nil, fmt.Errorf("open %s of %s: %w", f.column, id, err)
+		}
+	}
+	return &cfg, nil
+}
+
+// SetCustomerBlocked blocks or unblocks a managed customer.
+func (db *DB) SetCustomerBlocked(ctx context.Context, id string, blocked bool) error {
+	status := hub.ConfigActive
+	if blocked {
+		status = hub.ConfigBlocked
+	}
+	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		return updateConfig(ctx, tx, id, `status = ?, updated_at = ?`, status, millis(now))
+	})
+}
+
+// RotateCustomerKey replaces the customer's API key.
+func (db *DB) RotateCustomerKey(ctx context.Context, id, newKey string) error {
+	if newKey == "" {
+		return errors.New("rotate key: empty key")
+	}
+	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		return updateConfig(ctx, tx, id, `api_key_hash = ?, api_key_sealed = ?, updated_at = ?`,
+			hub.HashSecret(newKey), db.sealer.Seal(newKey, sealContext("api_key", id)), millis(now))
+	})
+}
+
+// updateConfig sets columns of one config; ENOTFOUND when there is none.
+func updateConfig(ctx context.Context, tx *sql.Tx, id, set string, args ...any) error {
+	res, err := tx.ExecContext(ctx, `UPDATE customer_configs SET `+set+` WHERE customer_id = ?`, append(args, id)...)
+	if err != nil {
+		return fmt.Errorf("update config: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
+	}
+	return nil
+}
+
+// DeleteCustomerConfig removes a managed config. The customer row stays when
+// the customer has reported, so it shows as manual.
+func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
+	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM customer_configs WHERE customer_id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("delete config: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
+		}
+		if _, err := tx.ExecContext(ctx,
+			`DELETE FROM customers WHERE id = ? AND latest_report_id IS NULL`, id); err != nil {
+			return fmt.Errorf("delete customer: %w", err)
+		}
+		return nil
+	})
+}
+
+// FindCustomerIDByKey looks a customer up by the SHA-256 of its API key and
+// confirms the match in constant time.
+func (db *DB) FindCustomerIDByKey(ctx context.Context, key string) (string, error) {
+	want := hub.HashSecret(key)
+	var id, got string
+	err := db.read.QueryRowContext(ctx,
+		`SELECT customer_id, api_key_hash FROM customer_configs WHERE api_key_hash = ?`, want).Scan(&id, &got)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !hub.SecretEqual(got, want)) {
+		return "", hub.Errorf(hub.EUNAUTHORIZED, "unknown API key")
+	} else if err != nil {
+		return "", fmt.Errorf("find key: %w", err)
+	}
+	return id, nil
+}
