@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v4"
@@ -197,10 +200,67 @@ func (c *Config) Parse(r io.Reader) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
-	if err := yaml.Load(data, c, yaml.WithKnownFields()); err != nil {
+	var doc yaml.Node
+	if err := yaml.Load(data, &doc); err != nil {
+		if strings.Contains(err.Error(), "no documents in stream") {
+			return nil // only comments
+		}
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := doc.Load(c, yaml.WithKnownFields()); err != nil {
+		if key := keyAtLine(&doc, errorLine(err)); key != "" {
+			return fmt.Errorf("config: %s: %w", key, err)
+		}
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
+}
+
+var lineRE = regexp.MustCompile(`line (\d+)`)
+
+// errorLine returns the first line number a YAML error mentions, or 0.
+func errorLine(err error) int {
+	m := lineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// keyAtLine returns the dotted path of the mapping key whose value sits on
+// line, so that a type error names the setting and not just a line.
+func keyAtLine(n *yaml.Node, line int) string {
+	if line == 0 {
+		return ""
+	}
+	var walk func(n *yaml.Node, path string) string
+	walk = func(n *yaml.Node, path string) string {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if p := walk(c, path); p != "" {
+					return p
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if v.Kind != yaml.MappingNode && (v.Line == line || k.Line == line) {
+					return p
+				}
+				if found := walk(v, p); found != "" {
+					return found
+				}
+			}
+		}
+		return ""
+	}
+	return walk(n, "")
 }
 
 // Load builds a configuration: defaults, then the file at path (if path is

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/felhom/hub/config"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// MustRunMain boots a hub on a random port with its data in a temp dir.
+func MustRunMain(tb testing.TB, mutate func(*config.Config)) *Main {
+	tb.Helper()
+	cfg := config.Default()
+	cfg.Server.Listen = "127.0.0.1:0"
+	cfg.Server.DataDir = tb.TempDir()
+	if mutate != nil {
+		mutate(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := m.Run(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := m.Close(context.Background()); err != nil {
+			tb.Error(err)
+		}
+	})
+	return m
+}
+
+func TestMainEndToEnd(t *testing.T) {
+	m := MustRunMain(t, nil)
+	base := "http://" + m.Addr()
+
+	// With no api.report_api_key the hub minted one into the data dir.
+	keyFile, err := os.ReadFile(filepath.Join(m.Config.Server.DataDir, globalKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(keyFile))
+	if len(key) != 64 || key != m.GlobalKey {
+		t.Fatalf("minted key %q", key)
+	}
+
+	report, err := os.ReadFile("../../testdata/controller-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", base+"/api/v1/report", bytes.NewReader(report))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("report: %d", resp.StatusCode)
+	}
+
+	req, _ = http.NewRequest("GET", base+"/api/v1/customers/kovacs-csalad", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		CustomerID string          `json:"customer_id"`
+		Report     json.RawMessage `json:"report"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.CustomerID != "kovacs-csalad" || !bytes.Equal(got.Report, bytes.TrimSpace(report)) && !json.Valid(got.Report) {
+		t.Errorf("read back %s", got.CustomerID)
+	}
+	var sent, back map[string]any
+	_ = json.Unmarshal(report, &sent)
+	_ = json.Unmarshal(got.Report, &back)
+	if back["apps_extra"] == nil || back["controller_version"] != sent["controller_version"] {
+		t.Errorf("report read back differs: %s", got.Report)
+	}
+
+	resp, err = http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz %d", resp.StatusCode)
+	}
+}
+
+func TestMainKeepsMintedKeyAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	first := MustRunMain(t, func(c *config.Config) { c.Server.DataDir = dir })
+	key := first.GlobalKey
+	if err := first.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first.server, first.DB = nil, nil // already closed
+	second := MustRunMain(t, func(c *config.Config) { c.Server.DataDir = dir })
+	if second.GlobalKey != key {
+		t.Error("the minted global key changed across a restart")
+	}
+	third := MustRunMain(t, func(c *config.Config) { c.API.ReportAPIKey = "configured-key-1234567890" })
+	if third.GlobalKey != "configured-key-1234567890" {
+		t.Error("configured key not used")
+	}
+}
+
+func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errOut, nil)
+	return code, out.String(), errOut.String()
+}
+
+func TestCommands(t *testing.T) {
+	if code, out, _ := runCmd(t, "", "version"); code != 0 || !strings.Contains(out, Version) {
+		t.Errorf("version: %d %q", code, out)
+	}
+	if code, _, errOut := runCmd(t, ""); code != 2 || !strings.Contains(errOut, "usage") {
+		t.Errorf("no command: %d %q", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "", "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: %d %q", code, errOut)
+	}
+
+	code, out, _ := runCmd(t, "correct horse battery\n", "hash-password")
+	if code != 0 {
+		t.Fatalf("hash-password: %d", code)
+	}
+	hash := strings.TrimSpace(out)
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("correct horse battery")) != nil {
+		t.Error("hash does not match the password")
+	}
+	cfg := config.Default()
+	cfg.Auth.PasswordHash = hash
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("the printed hash is not accepted by the config: %v", err)
+	}
+	if code, _, errOut := runCmd(t, "short\n", "hash-password"); code != 1 || !strings.Contains(errOut, "at least 8") {
+		t.Errorf("short password: %d %q", code, errOut)
+	}
+
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("server:\n  listen: \":9090\"\n"), 0o600)
+	badFile := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badFile, []byte("alerting:\n  stale_threshold: 2h\n"), 0o600)
+	if code, out, _ := runCmd(t, "", "check-config", good); code != 0 || !strings.Contains(out, "ok") {
+		t.Errorf("check-config good: %d %q", code, out)
+	}
+	if code, _, errOut := runCmd(t, "", "check-config", badFile); code != 1 || !strings.Contains(errOut, "alerting.down_threshold") {
+		t.Errorf("check-config bad: %d %q", code, errOut)
+	}
+}
+
+func TestBackupCommand(t *testing.T) {
+	m := MustRunMain(t, nil)
+	dest := filepath.Join(t.TempDir(), "backup.db")
+	var out, errOut bytes.Buffer
+	env := []string{"HUB_SERVER_DATA_DIR=" + m.Config.Server.DataDir}
+	if code := run(context.Background(), []string{"backup", dest}, nil, &out, &errOut, env); code != 0 {
+		t.Fatalf("backup: %d %s", code, errOut.String())
+	}
+	if st, err := os.Stat(dest); err != nil || st.Size() == 0 {
+		t.Fatalf("backup file: %v", err)
+	}
+	if code := run(context.Background(), []string{"backup", dest}, nil, &out, &errOut, env); code != 1 {
+		t.Error("backup over an existing file succeeded")
+	}
+}
