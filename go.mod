@@ -3,6 +3,7 @@ module github.com/felhom/hub
 go 1.26.8
 
 require (
+	github.com/klauspost/compress v1.20.3
 	go.yaml.in/yaml/v4 v4.0.0
 	golang.org/x/crypto v0.58.0
 	modernc.org/sqlite v1.60.1

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -26,6 +27,12 @@ type DB struct {
 	write  *sql.DB
 	read   *sql.DB
 	sealer *Sealer
+
+	// The group-commit report writer (batch.go).
+	reportQueue chan *pendingReport
+	writerDone  chan struct{}
+	queueMu     sync.RWMutex
+	queueClosed bool
 }
 
 // NewDB returns a DB for the file at path; call Open before use.
@@ -92,11 +99,13 @@ func (db *DB) Open(ctx context.Context) error {
 	readers := max(4, runtime.GOMAXPROCS(0))
 	db.read.SetMaxOpenConns(readers)
 	db.read.SetMaxIdleConns(readers)
+	db.startReportWriter()
 	return nil
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stopReportWriter()
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())

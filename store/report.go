@@ -16,16 +16,7 @@ var _ hub.ReportService = (*DB)(nil)
 // CreateReport stores a report and makes it the customer's latest, creating
 // a manual customer when the id is new.
 func (db *DB) CreateReport(ctx context.Context, r *hub.Report) (*hub.ReportResult, error) {
-	var res hub.ReportResult
-	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
-		var err error
-		res, err = createReport(ctx, tx, r, now)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &res, nil
+	return db.enqueueReport(ctx, r)
 }
 
 func createReport(ctx context.Context, tx *sql.Tx, r *hub.Report, now time.Time) (hub.ReportResult, error) {
@@ -47,7 +38,7 @@ func createReport(ctx context.Context, tx *sql.Tx, r *hub.Report, now time.Time)
 		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.CustomerID, millis(now), nullMillis(s.ReportedAt), s.ControllerVersion, s.ControllerURL,
 		s.Health, s.MonitoringEnabled, s.Hostname, s.CPUPercent, s.MemPercent, s.DiskPercent,
-		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus, []byte(r.Raw),
+		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus, encodeBody(r.Raw),
 	).Scan(&res.ReportID)
 	if err != nil {
 		return res, fmt.Errorf("insert report: %w", err)
@@ -93,7 +84,8 @@ func summaryDest(s *hub.ReportSummary) ([]any, func()) {
 func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.StoredReport, error) {
 	out := hub.StoredReport{CustomerID: customerID}
 	dest, finish := summaryDest(&out.Summary)
-	dest = append(dest, &out.Body)
+	var stored []byte
+	dest = append(dest, &stored)
 	err := db.read.QueryRowContext(ctx, `SELECT `+summaryColumns+`, r.body
 		FROM customers c JOIN reports r ON r.id = c.latest_report_id
 		WHERE c.id = ?`, customerID).Scan(dest...)
@@ -103,6 +95,9 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 		return nil, fmt.Errorf("find latest report: %w", err)
 	}
 	finish()
+	if out.Body, err = decodeBody(stored); err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# bench.sh — the ingest benchmark, hub and reference sink side by side in
+# one run on one machine: fleetsim --load with 20 KB reports at 32
+# connections against each, then peak RSS of the hub. Prints markdown rows
+# for BENCHMARKS.md. Usage: scripts/bench.sh [seconds] [customers]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-20}"
+customers="${2:-1000}"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+go build -o "$work/hub" ./cmd/hub
+go build -o "$work/refsink" ./cmd/refsink
+go build -o "$work/fleetsim" ./cmd/fleetsim
+
+wait_up() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
+peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+
+echo "| target | reports/s | p50 | p99 | errors | peak RSS |"
+echo "|---|---|---|---|---|---|"
+
+mkdir -p "$work/ref"
+"$work/refsink" -listen 127.0.0.1:18090 -db "$work/ref/ref.db" 2>/dev/null &
+ref=$!
+wait_up http://127.0.0.1:18090/
+out=$(FLEETSIM_KEY=x "$work/fleetsim" --hub http://127.0.0.1:18090 --load --customers "$customers" --concurrency 32 --duration "${secs}s" | tail -1)
+echo "| reference sink | $out | | | | $(( $(peak_rss_kib $ref) / 1024 )) MiB |"
+kill $ref; wait $ref 2>/dev/null || true
+
+mkdir -p "$work/hub-data"
+HUB_SERVER_LISTEN=127.0.0.1:18080 HUB_SERVER_DATA_DIR="$work/hub-data" HUB_LOG_LEVEL=warn \
+  "$work/hub" serve 2>"$work/hub.log" &
+hubpid=$!
+wait_up http://127.0.0.1:18080/healthz
+out=$(FLEETSIM_KEY=$(cat "$work/hub-data/global-api-key") "$work/fleetsim" --hub http://127.0.0.1:18080 --load --customers "$customers" --concurrency 32 --duration "${secs}s" | tail -1)
+echo "| hub | $out | | | | $(( $(peak_rss_kib $hubpid) / 1024 )) MiB |"
+ls -l "$work/hub-data" >&2
+kill $hubpid; wait $hubpid 2>/dev/null || true
