@@ -115,3 +115,71 @@ func (c *CustomerConfig) Validate() error {
 	}
 	return nil
 }
+
+// EventService stores events and answers questions about them.
+type EventService interface {
+	// CreateEvent stores a posted event and sets its ID and times; EINVALID
+	// when the customer is unknown.
+	CreateEvent(ctx context.Context, e *Event) error
+	// CreateHubEvents stores events the hub generated. An event whose
+	// DedupeKey is stored already is skipped; it returns the events stored.
+	CreateHubEvents(ctx context.Context, events []*Event) ([]*Event, error)
+	// FindEvents returns a customer's events, newest first.
+	FindEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+	// CountRecentEvents returns the error and warning counts per customer of
+	// the events received at or after since; customers with none are absent.
+	CountRecentEvents(ctx context.Context, since time.Time) (map[string]EventCounts, error)
+}
+
+// EventQueue is the durable queue of stored events not yet dispatched: every
+// stored event is in it from the transaction that stored it.
+type EventQueue interface {
+	// FindUndispatchedEvents returns up to limit undispatched events, oldest
+	// (lowest id) first.
+	FindUndispatchedEvents(ctx context.Context, limit int) ([]*Event, error)
+	// MarkEventDispatched takes an event off the queue.
+	MarkEventDispatched(ctx context.Context, id int64) error
+}
+
+// EventDispatcher is the one hook every stored event goes through, posted or
+// hub-generated (notifications implement it).
+type EventDispatcher interface {
+	DispatchEvent(ctx context.Context, e *Event) error
+}
+
+// NopDispatcher dispatches nothing; it stands in until notifications exist.
+type NopDispatcher struct{}
+
+// DispatchEvent does nothing.
+func (NopDispatcher) DispatchEvent(context.Context, *Event) error { return nil }
+
+// JobRunService records when background jobs last ran, so that a job missed
+// while the hub was down runs once at start-up.
+type JobRunService interface {
+	// FindJobRun returns the last recorded run of a job; ENOTFOUND when it
+	// has never run.
+	FindJobRun(ctx context.Context, job string) (time.Time, error)
+	// RecordJobRun records a run of a job.
+	RecordJobRun(ctx context.Context, job string, at time.Time) error
+}
+
+// BackupCheckService finds active nodes that did not post an expected event.
+type BackupCheckService interface {
+	// FindNodesMissingEvent returns, by id, the nodes known since before
+	// since that are active (reported, not blocked, paused, DISABLED or
+	// down) and have no event of eventType that occurred at or after since.
+	FindNodesMissingEvent(ctx context.Context, eventType string, since time.Time) ([]string, error)
+}
+
+// PruneService deletes history older than the retention period.
+type PruneService interface {
+	// Prune deletes, step by step in small transactions, what is older than
+	// before: never a customer's or a host's latest report.
+	Prune(ctx context.Context, before time.Time) ([]PruneResult, error)
+}
+
+// PruneResult says how many rows one prune step deleted.
+type PruneResult struct {
+	Step    string
+	Deleted int64
+}

@@ -57,7 +57,7 @@ func newEnv(t testing.TB) *env {
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
 	s := &api.Server{
-		Reports: db, Customers: db, DB: db,
+		Reports: db, Customers: db, Events: db, DB: db,
 		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds,
 		Version: "test", Logger: logger, Now: c.Now,
 	}

@@ -8,14 +8,25 @@ import (
 	hub "github.com/felhom/hub"
 )
 
-// customerView is a customer in the fleet API.
+// customerView is a customer in the fleet API, with its error and warning
+// events of the last 24 hours.
 type customerView struct {
 	*hub.Customer
-	Status hub.Status `json:"status"`
+	Status      hub.Status `json:"status"`
+	Errors24h   int        `json:"errors_24h"`
+	Warnings24h int        `json:"warnings_24h"`
 }
 
-func (s *Server) view(c *hub.Customer, now time.Time) customerView {
-	return customerView{Customer: c, Status: c.Status(now, s.Thresholds)}
+// recentEventsPeriod is the window of the fleet view's event counts.
+const recentEventsPeriod = 24 * time.Hour
+
+func (s *Server) view(c *hub.Customer, now time.Time, counts hub.EventCounts) customerView {
+	return customerView{
+		Customer:    c,
+		Status:      c.Status(now, s.Thresholds),
+		Errors24h:   counts.Errors,
+		Warnings24h: counts.Warnings,
+	}
 }
 
 func (s *Server) handleCustomerList(w http.ResponseWriter, r *http.Request) {
@@ -33,9 +44,14 @@ func (s *Server) handleCustomerList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now()
+	counts, err := s.Events.CountRecentEvents(r.Context(), now.Add(-recentEventsPeriod))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	views := make([]customerView, len(customers))
 	for i, c := range customers {
-		views[i] = s.view(c, now)
+		views[i] = s.view(c, now, counts[c.ID])
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"customers": views})
 }

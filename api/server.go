@@ -23,6 +23,7 @@ type Pinger interface {
 type Server struct {
 	Reports   hub.ReportService
 	Customers hub.CustomerService
+	Events    hub.EventService
 	DB        Pinger
 
 	// GlobalKey is the fleet-wide API key (api.report_api_key).
@@ -41,6 +42,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/customers", s.handleCustomerList)
 	mux.HandleFunc("GET /api/v1/customers/{id}", s.handleCustomerGet)
 	mux.HandleFunc("GET /api/v1/customers/{id}/history", s.handleHistoryGet)
+	mux.HandleFunc("GET /api/v1/customers/{id}/events", s.handleEventList)
+
+	mux.HandleFunc("POST /api/v1/event", s.handleEventCreate)
 
 	mux.HandleFunc("POST /api/v1/admin/customers", s.handleAdminCustomerCreate)
 	mux.HandleFunc("GET /api/v1/admin/customers/{id}", s.handleAdminCustomerGet)

@@ -102,6 +102,7 @@ func (db *DB) writeReportBatch(batch []*pendingReport) {
 	// The batch must not die with one caller's context.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	eventsStored := false
 	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		for _, p := range batch {
 			if err := p.ctx.Err(); err != nil {
@@ -111,7 +112,11 @@ func (db *DB) writeReportBatch(batch []*pendingReport) {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT report`); err != nil {
 				return fmt.Errorf("savepoint: %w", err)
 			}
-			p.res, p.err = createReport(ctx, tx, p.report, now)
+			var recovered *hub.Event
+			p.res, recovered, p.err = createReport(ctx, tx, p.report, now, db.Thresholds)
+			if recovered != nil {
+				eventsStored = true
+			}
 			if p.err != nil {
 				if _, err := tx.ExecContext(ctx, `ROLLBACK TO report`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
@@ -128,5 +133,9 @@ func (db *DB) writeReportBatch(batch []*pendingReport) {
 		for _, p := range batch {
 			p.res, p.err = hub.ReportResult{}, err
 		}
+		return
+	}
+	if eventsStored {
+		db.eventsStored()
 	}
 }

@@ -23,6 +23,14 @@ type DB struct {
 	Path string
 	// Now is the clock; every transaction reads it once.
 	Now func() time.Time
+	// Thresholds are the hub's staleness thresholds for nodes (a customer's
+	// config may override them) and HostThresholds those for hosts: a report
+	// sets the next deadline from them.
+	Thresholds     hub.Thresholds
+	HostThresholds hub.Thresholds
+	// EventsStored, when set, is called after every commit that stored
+	// events, to wake the dispatcher. It must not block.
+	EventsStored func()
 
 	write  *sql.DB
 	read   *sql.DB
@@ -37,7 +45,13 @@ type DB struct {
 
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB {
-	return &DB{Path: path, Now: time.Now, sealer: &Sealer{}}
+	return &DB{
+		Path:           path,
+		Now:            time.Now,
+		Thresholds:     hub.DefaultThresholds,
+		HostThresholds: hub.DefaultThresholds,
+		sealer:         &Sealer{},
+	}
 }
 
 // SetSecretsKey makes the DB seal secrets at rest with a 32-byte AES key.

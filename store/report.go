@@ -14,22 +14,29 @@ import (
 var _ hub.ReportService = (*DB)(nil)
 
 // CreateReport stores a report and makes it the customer's latest, creating
-// a manual customer when the id is new.
+// a manual customer when the id is new. The same transaction moves the
+// node's dead man's switch to up and, when the node was stale or down and is
+// not muted, stores its node_recovered event.
 func (db *DB) CreateReport(ctx context.Context, r *hub.Report) (*hub.ReportResult, error) {
 	return db.enqueueReport(ctx, r)
 }
 
-func createReport(ctx context.Context, tx *sql.Tx, r *hub.Report, now time.Time) (hub.ReportResult, error) {
+func createReport(ctx context.Context, tx *sql.Tx, r *hub.Report, now time.Time, defaults hub.Thresholds) (hub.ReportResult, *hub.Event, error) {
 	var res hub.ReportResult
 	ins, err := tx.ExecContext(ctx,
 		`INSERT INTO customers (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
 		r.CustomerID, millis(now))
 	if err != nil {
-		return res, fmt.Errorf("create customer: %w", err)
+		return res, nil, fmt.Errorf("create customer: %w", err)
 	}
 	if n, _ := ins.RowsAffected(); n == 1 {
 		res.NewCustomer = true
 	}
+	node, err := nodeBeforeReport(ctx, tx, r.CustomerID, defaults)
+	if err != nil {
+		return res, nil, err
+	}
+	res.CustomerBlocked = node.blocked
 	s := r.Summarize(now)
 	err = tx.QueryRowContext(ctx, `INSERT INTO reports (
 			customer_id, received_at, reported_at, controller_version, controller_url,
@@ -41,23 +48,66 @@ func createReport(ctx context.Context, tx *sql.Tx, r *hub.Report, now time.Time)
 		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus, encodeBody(r.Raw),
 	).Scan(&res.ReportID)
 	if err != nil {
-		return res, fmt.Errorf("insert report: %w", err)
+		return res, nil, fmt.Errorf("insert report: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx,
-		`UPDATE customers SET latest_report_id = ?, latest_received_at = ? WHERE id = ?`,
-		res.ReportID, millis(now), r.CustomerID); err != nil {
-		return res, fmt.Errorf("update latest report: %w", err)
+		`UPDATE customers SET latest_report_id = ?, latest_received_at = ?,
+			monitor_state = ?, next_deadline = ?,
+			state_changed_at = CASE WHEN monitor_state = ? THEN state_changed_at ELSE ? END
+		WHERE id = ?`,
+		res.ReportID, millis(now), hub.StateUp, millis(now.Add(node.watch.Thresholds.Stale)),
+		hub.StateUp, millis(now), r.CustomerID); err != nil {
+		return res, nil, fmt.Errorf("update latest report: %w", err)
 	}
-	var status string
-	err = tx.QueryRowContext(ctx, `SELECT status FROM customer_configs WHERE customer_id = ?`, r.CustomerID).Scan(&status)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return res, fmt.Errorf("read config status: %w", err)
-	default:
-		res.CustomerBlocked = status == hub.ConfigBlocked
+	muted := node.watch.Muted || !s.MonitoringEnabled
+	w := node.watch
+	if muted || (w.State != hub.StateStale && w.State != hub.StateDown) {
+		return res, nil, nil
 	}
-	return res, nil
+	e := hub.NewWatchEvent(w, hub.StateUp, now, res.ReportID)
+	if _, err := insertEvent(ctx, tx, e, now); err != nil {
+		return res, nil, err
+	}
+	return res, e, nil
+}
+
+// nodeState is a node's dead man's switch as a report finds it.
+type nodeState struct {
+	watch   hub.Watch
+	blocked bool
+}
+
+// nodeBeforeReport reads the node's state, config and latest report before
+// a new report replaces it.
+func nodeBeforeReport(ctx context.Context, tx *sql.Tx, id string, defaults hub.Thresholds) (nodeState, error) {
+	n := nodeState{watch: hub.Watch{Kind: hub.WatchNode, ID: id, CustomerID: id, Name: id}}
+	var (
+		status            string
+		paused            bool
+		staleSec, downSec int64
+		lastSeen          sql.NullInt64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT c.monitor_state, COALESCE(c.latest_report_id, 0), c.latest_received_at,
+			COALESCE(cc.status, ''), COALESCE(cc.monitoring_paused, 0),
+			COALESCE(cc.stale_threshold_seconds, 0), COALESCE(cc.down_threshold_seconds, 0)
+		FROM customers c LEFT JOIN customer_configs cc ON cc.customer_id = c.id
+		WHERE c.id = ?`, id).Scan(&n.watch.State, &n.watch.LastReportID, &lastSeen,
+		&status, &paused, &staleSec, &downSec)
+	if err != nil {
+		return n, fmt.Errorf("read node state: %w", err)
+	}
+	n.blocked = status == hub.ConfigBlocked
+	n.watch.Muted = n.blocked || paused
+	n.watch.Thresholds = thresholds(staleSec, downSec).WithDefaults(defaults)
+	if lastSeen.Valid {
+		n.watch.LastSeen = fromMillis(lastSeen.Int64)
+	}
+	return n, nil
+}
+
+// thresholds converts stored threshold seconds; zero means "the default".
+func thresholds(staleSec, downSec int64) hub.Thresholds {
+	return hub.Thresholds{Stale: time.Duration(staleSec) * time.Second, Down: time.Duration(downSec) * time.Second}
 }
 
 // summaryColumns are the reports columns scanned by scanSummary, in order.

@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/config"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -182,5 +184,61 @@ func TestBackupCommand(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"backup", dest}, nil, &out, &errOut, env); code != 1 {
 		t.Error("backup over an existing file succeeded")
+	}
+}
+
+// chanDispatcher passes dispatched events to a channel.
+type chanDispatcher chan *hub.Event
+
+func (c chanDispatcher) DispatchEvent(_ context.Context, e *hub.Event) error {
+	c <- e
+	return nil
+}
+
+// TestMainEventDispatched boots the hub on port 0, posts a report and an event, and
+// sees the event listed and handed to the dispatcher.
+func TestMainEventDispatched(t *testing.T) {
+	cfg := config.Default()
+	cfg.Server.Listen = "127.0.0.1:0"
+	cfg.Server.DataDir = t.TempDir()
+	cfg.API.ReportAPIKey = "end-to-end-global-key"
+	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	dispatched := make(chanDispatcher, 10)
+	m.Dispatcher = dispatched
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := m.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+
+	post := func(path, body string, want int) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("POST", "http://"+m.Addr()+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+cfg.API.ReportAPIKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != want {
+			t.Fatalf("POST %s: %d %v, want %d", path, resp.StatusCode, out, want)
+		}
+		return out
+	}
+	post("/api/v1/report", `{"customer_id":"kovacs-csalad"}`, 200)
+	created := post("/api/v1/event", `{"customer_id":"kovacs-csalad","event_type":"backup_completed","severity":"info","message":"ok"}`, 201)
+
+	select {
+	case e := <-dispatched:
+		if float64(e.ID) != created["id"] || e.Type != "backup_completed" {
+			t.Fatalf("dispatched %+v, want event %v", e, created["id"])
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("event not dispatched")
 	}
 }

@@ -17,6 +17,8 @@ import (
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/config"
+	"github.com/felhom/hub/dispatch"
+	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/store"
 )
 
@@ -63,6 +65,12 @@ type Main struct {
 
 	DB        *store.DB
 	GlobalKey string
+	// Dispatcher receives every stored event; a no-op until notifications.
+	Dispatcher hub.EventDispatcher
+
+	dispatchWorker *dispatch.Worker
+	checker        *monitor.StalenessChecker
+	scheduler      *monitor.Scheduler
 
 	listener net.Listener
 	server   *http.Server
@@ -71,7 +79,7 @@ type Main struct {
 
 // NewMain returns a Main for cfg; nothing is opened until Run.
 func NewMain(cfg *config.Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger, Now: time.Now}
+	return &Main{Config: cfg, Logger: logger, Now: time.Now, Dispatcher: hub.NopDispatcher{}}
 }
 
 // Run opens the database, starts the background work and starts serving.
@@ -82,6 +90,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.DB = store.NewDB(databasePath(cfg))
 	m.DB.Now = m.Now
+	m.DB.Thresholds = nodeThresholds(cfg)
+	m.DB.HostThresholds = hub.Thresholds{Stale: cfg.Alerting.HostStaleThreshold.D(), Down: cfg.Alerting.HostDownThreshold.D()}
 	key, err := cfg.SecretsKey()
 	if err != nil {
 		return err
@@ -101,13 +111,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := m.openBackground(); err != nil {
+		return err
+	}
 
 	apiServer := &api.Server{
 		Reports:    m.DB,
 		Customers:  m.DB,
+		Events:     m.DB,
 		DB:         m.DB,
 		GlobalKey:  m.GlobalKey,
-		Thresholds: hub.Thresholds{Stale: cfg.Alerting.StaleThreshold.D(), Down: cfg.Alerting.DownThreshold.D()},
+		Thresholds: nodeThresholds(cfg),
 		Version:    Version,
 		Logger:     m.Logger.With("component", "api"),
 		Now:        m.Now,
@@ -134,11 +148,60 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// nodeThresholds are the hub-wide staleness thresholds of nodes.
+func nodeThresholds(cfg *config.Config) hub.Thresholds {
+	return hub.Thresholds{Stale: cfg.Alerting.StaleThreshold.D(), Down: cfg.Alerting.DownThreshold.D()}
+}
+
+// openBackground starts the event dispatcher, the staleness checker and the
+// daily jobs, in that order: the dispatcher must be there to be woken by the
+// first event the others store.
+func (m *Main) openBackground() error {
+	cfg := m.Config
+	m.dispatchWorker = dispatch.NewWorker(m.DB, m.Dispatcher, m.Logger.With("component", "dispatch"))
+	if err := m.dispatchWorker.Open(); err != nil {
+		return err
+	}
+	m.DB.EventsStored = m.dispatchWorker.Notify
+
+	m.checker = monitor.NewStalenessChecker(m.DB, m.DB, m.Logger.With("component", "monitor"))
+	m.checker.Interval = cfg.Alerting.CheckInterval.D()
+	m.checker.Now = m.Now
+	if err := m.checker.Open(); err != nil {
+		return err
+	}
+
+	zone := monitor.LoadHubZone()
+	backupAt, err := config.ParseClock(cfg.Alerting.BackupCheckSchedule)
+	if err != nil {
+		return err
+	}
+	pruneAt, err := config.ParseClock(cfg.Retention.PruneSchedule)
+	if err != nil {
+		return err
+	}
+	dailyLogger := m.Logger.With("component", "daily")
+	backups := &monitor.BackupChecker{Nodes: m.DB, Events: m.DB, Location: zone, Now: m.Now, Logger: dailyLogger}
+	pruner := &monitor.Pruner{Store: m.DB, MaxAge: time.Duration(cfg.Retention.MaxDays) * 24 * time.Hour, Now: m.Now, Logger: dailyLogger}
+	m.scheduler = &monitor.Scheduler{
+		Jobs: []monitor.DailyJob{
+			{Name: monitor.JobPrune, At: pruneAt, Run: pruner.Run},
+			{Name: monitor.JobBackupCheck, At: backupAt, Run: backups.Run},
+		},
+		Runs:     m.DB,
+		Location: zone,
+		Interval: monitor.DefaultSchedulerInterval,
+		Now:      m.Now,
+		Logger:   dailyLogger,
+	}
+	return m.scheduler.Open()
+}
+
 // Addr returns the address the hub listens on.
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
-// Close stops accepting requests, lets in-flight ones finish, then closes
-// the database.
+// Close stops accepting requests, lets in-flight ones finish, stops the
+// background work, then closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
 	if m.server != nil {
@@ -147,6 +210,24 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 		if err := <-m.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
+		}
+	}
+	// Background work stops in the reverse order of openBackground.
+	type closer interface{ Close(context.Context) error }
+	for _, c := range []struct {
+		name string
+		c    closer
+		open bool
+	}{
+		{"daily jobs", m.scheduler, m.scheduler != nil},
+		{"staleness checker", m.checker, m.checker != nil},
+		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},
+	} {
+		if !c.open {
+			continue
+		}
+		if err := c.c.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", c.name, err))
 		}
 	}
 	if m.DB != nil {

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// eventCreatedResponse is the answer to a posted event.
+type eventCreatedResponse struct {
+	ID int64 `json:"id"`
+}
+
+func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e, err := hub.ParseEvent(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := p.canActFor(e.CustomerID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Events.CreateEvent(r.Context(), e); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, eventCreatedResponse{ID: e.ID})
+}
+
+// eventListResponse is a customer's events, newest first.
+type eventListResponse struct {
+	CustomerID string       `json:"customer_id"`
+	Events     []*hub.Event `json:"events"`
+}
+
+func (s *Server) handleEventList(w http.ResponseWriter, r *http.Request) {
+	id, err := s.customerFromPath(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := parseEventFilter(r.URL.Query(), s.Now())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f.CustomerID = id
+	if _, err := s.Customers.FindCustomerByID(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	events, err := s.Events.FindEvents(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, eventListResponse{CustomerID: id, Events: events})
+}
+
+// parseEventFilter reads severity, since and limit:
+//   - severity: info, warning or error, or a comma-separated list of them;
+//   - since: an RFC 3339 time, or a period back from now such as 24h or 7d;
+//   - limit: 1 to 1000, default 100.
+func parseEventFilter(q url.Values, now time.Time) (hub.EventFilter, error) {
+	f := hub.EventFilter{Limit: hub.DefaultEventLimit}
+	if v := q.Get("severity"); v != "" {
+		for sev := range strings.SplitSeq(v, ",") {
+			if !hub.ValidSeverity(sev) {
+				return f, hub.Errorf(hub.EINVALID, "severity must be info, warning or error, or a comma-separated list of them")
+			}
+			f.Severities = append(f.Severities, sev)
+		}
+	}
+	if v := q.Get("since"); v != "" {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			f.Since = t
+		} else if d, err := hub.ParsePeriod(v); err == nil {
+			f.Since = now.Add(-d)
+		} else {
+			return f, hub.Errorf(hub.EINVALID, "since must be an RFC 3339 time such as 2026-11-22T09:45:03Z or a period between 1h and 90d such as 24h or 7d")
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > hub.MaxEventLimit {
+			return f, hub.Errorf(hub.EINVALID, "limit must be a whole number between 1 and %d", hub.MaxEventLimit)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}

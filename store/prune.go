@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+var _ hub.PruneService = (*DB)(nil)
+
+// pruneBatchSize is the most rows one prune transaction deletes, so that the
+// writer is never held long enough to block ingest.
+const pruneBatchSize = 1000
+
+// pruneStep deletes one batch of a table's rows older than a cutoff.
+type pruneStep struct {
+	name string
+	// batch deletes up to ? (the second argument) rows older than ? (the
+	// first): the subquery has no ORDER BY so that each batch reads only
+	// the start of the time index.
+	batch string
+}
+
+// pruneSteps is everything Prune trims, in order. Work that adds a table
+// of history (notifications' notification_log) adds its step here.
+var pruneSteps = []pruneStep{
+	{
+		name: "reports",
+		// A customer's latest report is kept however old, since the fleet
+		// view and the status are computed from it.
+		batch: `DELETE FROM reports WHERE id IN (
+			SELECT r.id FROM reports r
+			WHERE r.received_at < ?
+				AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.latest_report_id = r.id)
+			LIMIT ?)`,
+	},
+	{
+		name: "events",
+		batch: `DELETE FROM events WHERE id IN (
+			SELECT id FROM events WHERE received_at < ? LIMIT ?)`,
+	},
+}
+
+// Prune runs every prune step in batches of pruneBatchSize rows, each batch
+// its own transaction.
+func (db *DB) Prune(ctx context.Context, before time.Time) ([]hub.PruneResult, error) {
+	out := make([]hub.PruneResult, 0, len(pruneSteps))
+	for _, step := range pruneSteps {
+		res := hub.PruneResult{Step: step.name}
+		for {
+			if err := ctx.Err(); err != nil {
+				return out, err
+			}
+			var n int64
+			err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+				r, err := tx.ExecContext(ctx, step.batch, millis(before), pruneBatchSize)
+				if err != nil {
+					return fmt.Errorf("prune %s: %w", step.name, err)
+				}
+				n, err = r.RowsAffected()
+				return err
+			})
+			if err != nil {
+				return out, err
+			}
+			res.Deleted += n
+			if n < pruneBatchSize {
+				break
+			}
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
