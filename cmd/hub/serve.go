@@ -26,6 +26,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "config file (optional)")
+	demoMode := fs.Bool("demo", false, "simulate a fleet of customers in every state, with a week of history (data in a temp dir unless server.data_dir is set)")
+	demoCustomers := fs.Int("demo-customers", 25, "how many customers --demo simulates")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,7 +35,18 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 	if err != nil {
 		return err
 	}
+	if *demoMode && *configPath == "" && !hasEnv(environ, "HUB_SERVER_DATA_DIR") {
+		if cfg.Server.DataDir, err = os.MkdirTemp("", "felhom-hub-demo-"); err != nil {
+			return err
+		}
+	}
 	m := NewMain(cfg, newLogger(cfg, stderr))
+	if *demoMode {
+		if *demoCustomers < 1 || *demoCustomers > 10000 {
+			return fmt.Errorf("--demo-customers must be between 1 and 10000")
+		}
+		m.Demo = &DemoOptions{Customers: *demoCustomers, Interval: 20 * time.Second, History: 7 * 24 * time.Hour}
+	}
 	if err := m.Run(ctx); err != nil {
 		m.Close(context.Background())
 		return err
@@ -68,6 +81,10 @@ type Main struct {
 	// Dispatcher receives every stored event; a no-op until notifications.
 	Dispatcher hub.EventDispatcher
 
+	// Demo, when set, makes the hub simulate its own fleet.
+	Demo *DemoOptions
+	demo *demo
+
 	dispatchWorker *dispatch.Worker
 	checker        *monitor.StalenessChecker
 	scheduler      *monitor.Scheduler
@@ -88,6 +105,12 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
 	m.Logger.Info("starting felhom hub", "version", Version, "listen", cfg.Server.Listen, "data_dir", cfg.Server.DataDir)
 
+	var clock *shiftClock
+	if m.Demo != nil {
+		clock = &shiftClock{}
+		m.Now = clock.Now
+		cfg.Controllers.AllowInsecure = true // the simulated controllers are on loopback http
+	}
 	m.DB = store.NewDB(databasePath(cfg))
 	m.DB.Now = m.Now
 	m.DB.Thresholds = nodeThresholds(cfg)
@@ -111,10 +134,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.openBackground(); err != nil {
-		return err
-	}
-
 	apiServer := &api.Server{
 		Reports:    m.DB,
 		Customers:  m.DB,
@@ -145,7 +164,31 @@ func (m *Main) Run(ctx context.Context) error {
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(m.listener) }()
 	m.Logger.Info("listening", "addr", m.listener.Addr().String())
+
+	if m.Demo != nil {
+		if m.demo, err = m.prepareDemo(ctx, clock); err != nil {
+			return err
+		}
+	}
+	// The background work starts after a demo's backfill, so that the
+	// checker and the daily jobs see the present.
+	if err := m.openBackground(); err != nil {
+		return err
+	}
+	if m.demo != nil {
+		m.demo.start(m.Demo.Interval)
+	}
 	return nil
+}
+
+// hasEnv reports whether environ sets name.
+func hasEnv(environ []string, name string) bool {
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // nodeThresholds are the hub-wide staleness thresholds of nodes.
@@ -204,6 +247,9 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // background work, then closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	if m.demo != nil {
+		m.demo.stop()
+	}
 	if m.server != nil {
 		if err := m.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
