@@ -42,6 +42,8 @@ type StalenessChecker struct {
 	BatchSize   int
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// OnPass, when set, is told of every completed pass (for metrics).
+	OnPass func(PassResult)
 
 	outageChecked bool
 	loop          looper
@@ -102,6 +104,9 @@ func (c *StalenessChecker) RunOnce(ctx context.Context) (PassResult, error) {
 	}
 	if err := c.Runs.RecordJobRun(ctx, JobStalenessChecker, now); err != nil {
 		return res, err
+	}
+	if c.OnPass != nil {
+		c.OnPass(res)
 	}
 	return res, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/config"
 	"github.com/felhom/hub/dispatch"
+	"github.com/felhom/hub/metrics"
 	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/store"
 )
@@ -78,6 +79,7 @@ type Main struct {
 
 	DB        *store.DB
 	GlobalKey string
+	Metrics   *metrics.Metrics
 	// Dispatcher receives every stored event; a no-op until notifications.
 	Dispatcher hub.EventDispatcher
 
@@ -147,13 +149,15 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	apiServer.Register(mux)
+	m.Metrics = m.newMetrics()
+	mux.Handle("GET /metrics", m.Metrics.Handler())
 
 	m.listener, err = net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
 	}
 	m.server = &http.Server{
-		Handler:           api.Middleware(m.Logger.With("component", "http"), mux),
+		Handler:           api.Middleware(m.Logger.With("component", "http"), m.Metrics.Middleware(mux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout.D(),
 		WriteTimeout:      cfg.Server.WriteTimeout.D(),
@@ -210,6 +214,13 @@ func (m *Main) openBackground() error {
 	m.checker = monitor.NewStalenessChecker(m.DB, m.DB, m.Logger.With("component", "monitor"))
 	m.checker.Interval = cfg.Alerting.CheckInterval.D()
 	m.checker.Now = m.Now
+	m.Metrics.CheckerRuns.WithLabelValues("staleness") // exported from the start, at 0
+	m.checker.OnPass = func(res monitor.PassResult) {
+		m.Metrics.CheckerRuns.WithLabelValues("staleness").Inc()
+		for _, e := range res.Events {
+			m.Metrics.Transitions.WithLabelValues(e.Type).Inc()
+		}
+	}
 	if err := m.checker.Open(); err != nil {
 		return err
 	}
