@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -50,8 +51,8 @@ func newTestHub(t *testing.T) *testHub {
 	}
 	t.Cleanup(func() { db.Close() })
 	s := &api.Server{
-		Reports: db, Customers: db, Events: db, DB: db,
-		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds, Version: "test",
+		Reports: db, Customers: db, Events: db, Hosts: db, DB: db,
+		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds, Version: "test",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
 	}
 	mux := http.NewServeMux()
@@ -104,6 +105,18 @@ func (h *testHub) report(id string) {
 	if status, body := h.do("POST", "/api/v1/report", globalKey, []byte(`{"customer_id":"`+id+`"}`)); status != 200 {
 		h.t.Fatalf("report: %d %v", status, body)
 	}
+}
+
+// rawDB opens a read connection to the hub's database, to check what no
+// API shows.
+func rawDB(t *testing.T, h *testHub) *sql.DB {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+h.db.Path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 func mustJSON(t *testing.T, v any) []byte {
