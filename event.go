@@ -71,6 +71,9 @@ var eventTypes = map[string]string{
 	EventNodeRecovered:        SourceHub,
 	EventExpectedBackupMissed: SourceHub,
 	EventExpectedDBDumpMissed: SourceHub,
+	EventHostStale:            SourceHub,
+	EventHostDown:             SourceHub,
+	EventHostRecovered:        SourceHub,
 }
 
 // EventTypes returns the allowed event types of a source, sorted.

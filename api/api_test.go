@@ -57,8 +57,8 @@ func newEnv(t testing.TB) *env {
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
 	s := &api.Server{
-		Reports: db, Customers: db, Events: db, DB: db,
-		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds,
+		Reports: db, Customers: db, Events: db, Hosts: db, DB: db,
+		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
 		Version: "test", Logger: logger, Now: c.Now,
 	}
 	mux := http.NewServeMux()

@@ -35,6 +35,8 @@ func TestAuthMatrix(t *testing.T) {
 		{"GET", "/api/v1/customers/kovacs-csalad/history", "", cell{global: 200, own: 200, other: 403}},
 		{"POST", "/api/v1/event", `{"customer_id":"kovacs-csalad","event_type":"backup_completed","severity":"info","message":"ok"}`, cell{global: 201, own: 201, other: 403}},
 		{"GET", "/api/v1/customers/kovacs-csalad/events", "", cell{global: 200, own: 200, other: 403}},
+		{"GET", "/api/v1/customers/kovacs-csalad/hosts", "", cell{global: 200, own: 200, other: 403}},
+		{"POST", "/api/v1/admin/hosts", `{"customer_id":"kovacs-csalad"}`, cell{global: 201, own: 403, other: 403}},
 		{"POST", "/api/v1/admin/customers", `{"customer_id":"matrix-%s"}`, cell{global: 201, own: 403, other: 403}},
 		{"GET", "/api/v1/admin/customers/kovacs-csalad", "", cell{global: 200, own: 403, other: 403}},
 		{"POST", "/api/v1/admin/customers/kovacs-csalad/unblock", "", cell{global: 200, own: 403, other: 403}},

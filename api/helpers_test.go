@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"testing"
 
@@ -47,6 +48,18 @@ func (h *testHub) report(id string) {
 	if status, body := h.do("POST", "/api/v1/report", globalKey, []byte(`{"customer_id":"`+id+`"}`)); status != 200 {
 		h.t.Fatalf("report: %d %v", status, body)
 	}
+}
+
+// rawDB opens a read connection to the hub's database, to check what no
+// API shows.
+func rawDB(t *testing.T, h *testHub) *sql.DB {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+h.db.Path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 func mustJSON(t *testing.T, v any) []byte {

@@ -24,14 +24,16 @@ type Server struct {
 	Reports   hub.ReportService
 	Customers hub.CustomerService
 	Events    hub.EventService
+	Hosts     hub.HostService
 	DB        Pinger
 
 	// GlobalKey is the fleet-wide API key (api.report_api_key).
-	GlobalKey  string
-	Thresholds hub.Thresholds
-	Version    string
-	Logger     *slog.Logger
-	Now        func() time.Time
+	GlobalKey      string
+	Thresholds     hub.Thresholds
+	HostThresholds hub.Thresholds
+	Version        string
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Register adds the API's routes to mux. This is the route table.
@@ -43,8 +45,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/customers/{id}", s.handleCustomerGet)
 	mux.HandleFunc("GET /api/v1/customers/{id}/history", s.handleHistoryGet)
 	mux.HandleFunc("GET /api/v1/customers/{id}/events", s.handleEventList)
+	mux.HandleFunc("GET /api/v1/customers/{id}/hosts", s.handleCustomerHostList)
 
 	mux.HandleFunc("POST /api/v1/event", s.handleEventCreate)
+
+	mux.HandleFunc("POST /api/v1/host-report", s.handleHostReportCreate)
 
 	mux.HandleFunc("POST /api/v1/admin/customers", s.handleAdminCustomerCreate)
 	mux.HandleFunc("GET /api/v1/admin/customers/{id}", s.handleAdminCustomerGet)
@@ -52,6 +57,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/admin/customers/{id}/unblock", s.handleAdminCustomerUnblock)
 	mux.HandleFunc("POST /api/v1/admin/customers/{id}/rotate-key", s.handleAdminCustomerRotateKey)
 	mux.HandleFunc("DELETE /api/v1/admin/customers/{id}", s.handleAdminCustomerDelete)
+	mux.HandleFunc("POST /api/v1/admin/hosts", s.handleAdminHostCreate)
 
 	mux.HandleFunc("/api/", s.handleNotFound)
 }

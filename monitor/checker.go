@@ -49,12 +49,13 @@ type StalenessChecker struct {
 	loop          looper
 }
 
-// NewStalenessChecker returns a checker of nodes with the default settings.
+// NewStalenessChecker returns a checker of nodes and hosts with the default
+// settings.
 func NewStalenessChecker(watches hub.WatchService, runs hub.JobRunService, logger *slog.Logger) *StalenessChecker {
 	return &StalenessChecker{
 		Watches:     watches,
 		Runs:        runs,
-		Kinds:       []hub.WatchKind{hub.WatchNode},
+		Kinds:       []hub.WatchKind{hub.WatchNode, hub.WatchHost},
 		Interval:    DefaultCheckInterval,
 		OutageGrace: DefaultOutageGrace,
 		BatchSize:   DefaultBatchSize,

@@ -206,7 +206,7 @@ func updateConfig(ctx context.Context, tx *sql.Tx, id, set string, args ...any) 
 }
 
 // DeleteCustomerConfig removes a managed config. The customer row stays when
-// the customer has reported or has events, so it shows as manual.
+// the customer has reported or has events or hosts, so it shows as manual.
 func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM customer_configs WHERE customer_id = ?`, id)
@@ -216,9 +216,11 @@ func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
 		}
-		// The customer stays, as manual, when it has reported or has events.
+		// The customer stays, as manual, when it has reported or has events
+		// or hosts.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ? AND latest_report_id IS NULL
-			AND NOT EXISTS (SELECT 1 FROM events WHERE customer_id = ?)`, id, id); err != nil {
+			AND NOT EXISTS (SELECT 1 FROM events WHERE customer_id = ?)
+			AND NOT EXISTS (SELECT 1 FROM hosts WHERE customer_id = ?)`, id, id, id); err != nil {
 			return fmt.Errorf("delete customer: %w", err)
 		}
 		return nil

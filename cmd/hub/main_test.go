@@ -233,6 +233,20 @@ func TestMainEventDispatched(t *testing.T) {
 	post("/api/v1/report", `{"customer_id":"kovacs-csalad"}`, 200)
 	created := post("/api/v1/event", `{"customer_id":"kovacs-csalad","event_type":"backup_completed","severity":"info","message":"ok"}`, 201)
 
+	// The host domain is wired: a minted host key works on /host-report.
+	minted := post("/api/v1/admin/hosts", `{"customer_id":"kovacs-csalad"}`, 201)
+	req, _ := http.NewRequest("POST", "http://"+m.Addr()+"/api/v1/host-report",
+		strings.NewReader(`{"host_id":"`+minted["host_id"].(string)+`"}`))
+	req.Header.Set("Authorization", "Bearer "+minted["api_key"].(string))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("host-report: %d", resp.StatusCode)
+	}
+
 	select {
 	case e := <-dispatched:
 		if float64(e.ID) != created["id"] || e.Type != "backup_completed" {

@@ -26,6 +26,17 @@ func (m *Main) newMetrics() *metrics.Metrics {
 		}
 		return out, nil
 	})
+	mt.AddGauge("hub_hosts", "Hosts by dead man's switch state (unknown = never reported).", "state", func(ctx context.Context) (map[string]float64, error) {
+		counts, err := m.DB.CountHostsByState(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]float64{"unknown": 0, "up": 0, "stale": 0, "down": 0}
+		for state, n := range counts {
+			out[state] = float64(n)
+		}
+		return out, nil
+	})
 	mt.AddGauge("hub_db_size_bytes", "Size of the database files (main file and WAL).", "", func(context.Context) (map[string]float64, error) {
 		var total float64
 		for _, suffix := range []string{"", "-wal"} {

@@ -66,7 +66,7 @@ func TestMetricsMove(t *testing.T) {
 	if v := value(before, "hub_ingest_requests_total", okReports); v > 0 {
 		t.Fatalf("ingest counter starts at %v", v)
 	}
-	for _, name := range []string{"hub_customers", "hub_db_size_bytes", "hub_checker_runs_total", "go_goroutines"} {
+	for _, name := range []string{"hub_customers", "hub_hosts", "hub_db_size_bytes", "hub_checker_runs_total", "go_goroutines"} {
 		if before[name] == nil {
 			t.Errorf("%s is missing", name)
 		}

@@ -116,7 +116,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.DB = store.NewDB(databasePath(cfg))
 	m.DB.Now = m.Now
 	m.DB.Thresholds = nodeThresholds(cfg)
-	m.DB.HostThresholds = hub.Thresholds{Stale: cfg.Alerting.HostStaleThreshold.D(), Down: cfg.Alerting.HostDownThreshold.D()}
+	m.DB.HostThresholds = hostThresholds(cfg)
 	key, err := cfg.SecretsKey()
 	if err != nil {
 		return err
@@ -137,15 +137,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	apiServer := &api.Server{
-		Reports:    m.DB,
-		Customers:  m.DB,
-		Events:     m.DB,
-		DB:         m.DB,
-		GlobalKey:  m.GlobalKey,
-		Thresholds: nodeThresholds(cfg),
-		Version:    Version,
-		Logger:     m.Logger.With("component", "api"),
-		Now:        m.Now,
+		Reports:        m.DB,
+		Customers:      m.DB,
+		Events:         m.DB,
+		Hosts:          m.DB,
+		DB:             m.DB,
+		GlobalKey:      m.GlobalKey,
+		Thresholds:     nodeThresholds(cfg),
+		HostThresholds: hostThresholds(cfg),
+		Version:        Version,
+		Logger:         m.Logger.With("component", "api"),
+		Now:            m.Now,
 	}
 	mux := http.NewServeMux()
 	apiServer.Register(mux)
@@ -198,6 +200,11 @@ func hasEnv(environ []string, name string) bool {
 // nodeThresholds are the hub-wide staleness thresholds of nodes.
 func nodeThresholds(cfg *config.Config) hub.Thresholds {
 	return hub.Thresholds{Stale: cfg.Alerting.StaleThreshold.D(), Down: cfg.Alerting.DownThreshold.D()}
+}
+
+// hostThresholds are the staleness thresholds of hosts.
+func hostThresholds(cfg *config.Config) hub.Thresholds {
+	return hub.Thresholds{Stale: cfg.Alerting.HostStaleThreshold.D(), Down: cfg.Alerting.HostDownThreshold.D()}
 }
 
 // openBackground starts the event dispatcher, the staleness checker and the
