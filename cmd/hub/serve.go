@@ -17,6 +17,7 @@ import (
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/config"
+	"github.com/felhom/hub/configgen"
 	"github.com/felhom/hub/store"
 )
 
@@ -63,6 +64,7 @@ type Main struct {
 
 	DB        *store.DB
 	GlobalKey string
+	Templates *configgen.Templates
 
 	listener net.Listener
 	server   *http.Server
@@ -102,15 +104,24 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	m.Templates = configgen.NewTemplates(m.DB, m.Logger.With("component", "templates"))
+	m.Templates.URL, m.Templates.Token = cfg.Registry.TemplateURL, cfg.Registry.TemplateToken
+	m.Templates.Interval, m.Templates.Now = cfg.Registry.TemplateInterval.D(), m.Now
+	if err := m.Templates.Open(ctx); err != nil {
+		return err
+	}
+
 	apiServer := &api.Server{
-		Reports:    m.DB,
-		Customers:  m.DB,
-		DB:         m.DB,
-		GlobalKey:  m.GlobalKey,
-		Thresholds: hub.Thresholds{Stale: cfg.Alerting.StaleThreshold.D(), Down: cfg.Alerting.DownThreshold.D()},
-		Version:    Version,
-		Logger:     m.Logger.With("component", "api"),
-		Now:        m.Now,
+		Reports:      m.DB,
+		Customers:    m.DB,
+		DB:           m.DB,
+		InfraBackups: m.DB,
+		Configs:      m.Templates,
+		GlobalKey:    m.GlobalKey,
+		Thresholds:   hub.Thresholds{Stale: cfg.Alerting.StaleThreshold.D(), Down: cfg.Alerting.DownThreshold.D()},
+		Version:      Version,
+		Logger:       m.Logger.With("component", "api"),
+		Now:          m.Now,
 	}
 	mux := http.NewServeMux()
 	apiServer.Register(mux)
@@ -147,6 +158,11 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 		if err := <-m.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
+		}
+	}
+	if m.Templates != nil {
+		if err := m.Templates.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close templates: %w", err))
 		}
 	}
 	if m.DB != nil {
