@@ -17,6 +17,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/configgen"
 	"github.com/felhom/hub/store"
 )
 
@@ -57,7 +58,8 @@ func newEnv(t testing.TB) *env {
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
 	s := &api.Server{
-		Reports: db, Customers: db, Events: db, Hosts: db, DB: db,
+		Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, DB: db,
+		Configs:   configgen.NewTemplates(db, slog.New(slog.DiscardHandler)),
 		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
 		Version: "test", Logger: logger, Now: c.Now,
 	}

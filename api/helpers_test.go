@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"testing"
 
 	hub "github.com/felhom/hub"
@@ -60,13 +59,4 @@ func rawDB(t *testing.T, h *testHub) *sql.DB {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
-}
-
-func mustJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -27,6 +27,13 @@ type Server struct {
 	Hosts     hub.HostService
 	DB        Pinger
 
+	// InfraBackups keeps the disaster-recovery snapshots.
+	InfraBackups hub.InfraBackupService
+	// Configs generates controller.yaml files.
+	Configs ConfigRenderer
+	// Retrieval limits failed retrieval passwords; Register sets defaults.
+	Retrieval *RetrievalLimits
+
 	// GlobalKey is the fleet-wide API key (api.report_api_key).
 	GlobalKey      string
 	Thresholds     hub.Thresholds
@@ -38,6 +45,9 @@ type Server struct {
 
 // Register adds the API's routes to mux. This is the route table.
 func (s *Server) Register(mux *http.ServeMux) {
+	if s.Retrieval == nil {
+		s.Retrieval = NewRetrievalLimits()
+	}
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 
 	mux.HandleFunc("POST /api/v1/report", s.handleReportCreate)
@@ -58,6 +68,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/admin/customers/{id}/rotate-key", s.handleAdminCustomerRotateKey)
 	mux.HandleFunc("DELETE /api/v1/admin/customers/{id}", s.handleAdminCustomerDelete)
 	mux.HandleFunc("POST /api/v1/admin/hosts", s.handleAdminHostCreate)
+
+	mux.HandleFunc("POST /api/v1/infra-backup", s.handleInfraBackupCreate)
+	mux.HandleFunc("GET /api/v1/infra-backup/{id}", s.handleInfraBackupGet)
+	mux.HandleFunc("GET /api/v1/config/{id}", s.handleConfigGet)
+	mux.HandleFunc("GET /api/v1/recovery/{id}", s.handleRecoveryGet)
+	mux.HandleFunc("PATCH /api/v1/admin/customers/{id}", s.handleAdminCustomerUpdate)
 
 	mux.HandleFunc("/api/", s.handleNotFound)
 }

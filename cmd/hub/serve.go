@@ -17,6 +17,7 @@ import (
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/config"
+	"github.com/felhom/hub/configgen"
 	"github.com/felhom/hub/dispatch"
 	"github.com/felhom/hub/metrics"
 	"github.com/felhom/hub/monitor"
@@ -90,6 +91,7 @@ type Main struct {
 	dispatchWorker *dispatch.Worker
 	checker        *monitor.StalenessChecker
 	scheduler      *monitor.Scheduler
+	Templates      *configgen.Templates
 
 	listener net.Listener
 	server   *http.Server
@@ -136,11 +138,21 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+
+	m.Templates = configgen.NewTemplates(m.DB, m.Logger.With("component", "templates"))
+	m.Templates.URL, m.Templates.Token = cfg.Registry.TemplateURL, cfg.Registry.TemplateToken
+	m.Templates.Interval, m.Templates.Now = cfg.Registry.TemplateInterval.D(), m.Now
+	if err := m.Templates.Open(ctx); err != nil {
+		return err
+	}
+
 	apiServer := &api.Server{
 		Reports:        m.DB,
 		Customers:      m.DB,
 		Events:         m.DB,
 		Hosts:          m.DB,
+		InfraBackups:   m.DB,
+		Configs:        m.Templates,
 		DB:             m.DB,
 		GlobalKey:      m.GlobalKey,
 		Thresholds:     nodeThresholds(cfg),
@@ -286,6 +298,7 @@ func (m *Main) Close(ctx context.Context) error {
 		{"daily jobs", m.scheduler, m.scheduler != nil},
 		{"staleness checker", m.checker, m.checker != nil},
 		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},
+		{"templates", m.Templates, m.Templates != nil},
 	} {
 		if !c.open {
 			continue
