@@ -5,7 +5,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
-	"github.com/felhom/hub/configgen"
+	"github.com/felhom/hub/fleet"
 )
 
 // adminCustomerRequest is the body of POST /api/v1/admin/customers.
@@ -49,15 +49,7 @@ func (req *adminCustomerRequest) config() (*hub.CustomerConfig, error) {
 	if cfg.DownThreshold, err = parseThreshold("down_threshold", req.DownThreshold); err != nil {
 		return nil, err
 	}
-	return cfg, validateConfig(cfg)
-}
-
-// validateConfig checks a config's fields and the shape of its overrides.
-func validateConfig(cfg *hub.CustomerConfig) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	return configgen.ValidateOverrides(cfg.OverridesYAML)
+	return cfg, fleet.ValidateConfig(cfg)
 }
 
 // adminCustomerPatch is the body of PATCH /api/v1/admin/customers/{id}:
@@ -105,7 +97,7 @@ func (p *adminCustomerPatch) apply(cfg *hub.CustomerConfig) error {
 			return err
 		}
 	}
-	return validateConfig(cfg)
+	return nil
 }
 
 // empty reports whether the patch sets no field.
@@ -133,6 +125,9 @@ type adminCustomerResponse struct {
 	DownThreshold  string     `json:"down_threshold,omitempty"`
 	CustomerStatus hub.Status `json:"customer_status"`
 }
+
+// adminActor is who the audit log names for actions taken with the global key.
+const adminActor = "admin-api"
 
 // requireAdmin authenticates the request and demands the global key.
 func (s *Server) requireAdmin(r *http.Request) error {
@@ -172,8 +167,7 @@ func (s *Server) handleAdminCustomerCreate(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	cfg.MintCredentials()
-	if err := s.Customers.CreateCustomerConfig(r.Context(), cfg); err != nil {
+	if err := s.Fleet.CreateConfig(r.Context(), adminActor, cfg); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -236,7 +230,7 @@ func (s *Server) handleAdminCustomerUpdate(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, hub.Errorf(hub.EINVALID, "the body sets no field to change"))
 		return
 	}
-	cfg, err := s.Customers.UpdateCustomerConfig(r.Context(), id, patch.apply)
+	cfg, err := s.Fleet.UpdateConfig(r.Context(), adminActor, id, patch.apply)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -259,7 +253,7 @@ func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, blocked bool
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Customers.SetCustomerBlocked(r.Context(), id, blocked); err != nil {
+	if err := s.Fleet.SetBlocked(r.Context(), adminActor, id, blocked); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -277,8 +271,8 @@ func (s *Server) handleAdminCustomerRotateKey(w http.ResponseWriter, r *http.Req
 		s.writeError(w, r, err)
 		return
 	}
-	key := hub.NewAPIKey()
-	if err := s.Customers.RotateCustomerKey(r.Context(), id, key); err != nil {
+	key, err := s.Fleet.RotateKey(r.Context(), adminActor, id)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -292,7 +286,7 @@ func (s *Server) handleAdminCustomerDelete(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Customers.DeleteCustomerConfig(r.Context(), id); err != nil {
+	if err := s.Fleet.DeleteConfig(r.Context(), adminActor, id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

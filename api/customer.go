@@ -12,6 +12,9 @@ import (
 type customerView struct {
 	*hub.Customer
 	Status hub.Status `json:"status"`
+	// UpdateAvailable is true when the controller runs an older release
+	// than the newest in the registry.
+	UpdateAvailable bool `json:"update_available"`
 }
 
 func (s *Server) view(c *hub.Customer, now time.Time) customerView {
@@ -33,11 +36,13 @@ func (s *Server) handleCustomerList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now()
+	latest := s.latestControllerVersion(r)
 	views := make([]customerView, len(customers))
 	for i, c := range customers {
 		views[i] = s.view(c, now)
+		views[i].UpdateAvailable = c.Latest != nil && hub.UpdateAvailable(c.Latest.ControllerVersion, latest)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"customers": views})
+	writeJSON(w, http.StatusOK, map[string]any{"customers": views, "latest_controller_version": latest})
 }
 
 // customerFromPath authenticates the request and checks that it may read

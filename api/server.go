@@ -12,6 +12,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/fleet"
 )
 
 // Pinger reports whether the database answers.
@@ -31,6 +32,13 @@ type Server struct {
 	Configs ConfigRenderer
 	// Retrieval limits failed retrieval passwords; Register sets defaults.
 	Retrieval *RetrievalLimits
+	// Fleet performs (and audits) operator actions; Register makes one
+	// over Customers and Reports, without audit or controller calls, if unset.
+	Fleet *fleet.Service
+	// Audit is read by GET /api/v1/admin/audit; Versions marks outdated
+	// controllers. Both optional.
+	Audit    hub.AuditService
+	Versions hub.VersionService
 
 	// GlobalKey is the fleet-wide API key (api.report_api_key).
 	GlobalKey  string
@@ -44,6 +52,9 @@ type Server struct {
 func (s *Server) Register(mux *http.ServeMux) {
 	if s.Retrieval == nil {
 		s.Retrieval = NewRetrievalLimits()
+	}
+	if s.Fleet == nil {
+		s.Fleet = &fleet.Service{Customers: s.Customers, Reports: s.Reports, Logger: s.Logger}
 	}
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 
@@ -64,6 +75,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/config/{id}", s.handleConfigGet)
 	mux.HandleFunc("GET /api/v1/recovery/{id}", s.handleRecoveryGet)
 	mux.HandleFunc("PATCH /api/v1/admin/customers/{id}", s.handleAdminCustomerUpdate)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/create-config", s.handleAdminConfigFromReport)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/push", s.handleAdminConfigPush)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/pull", s.handleAdminConfigPull)
+	mux.HandleFunc("GET /api/v1/admin/customers/{id}/diff", s.handleAdminConfigDiff)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/update", s.handleAdminControllerUpdate)
+	mux.HandleFunc("GET /api/v1/admin/audit", s.handleAdminAuditList)
 
 	mux.HandleFunc("/api/", s.handleNotFound)
 }
@@ -83,6 +100,7 @@ var errorStatus = map[string]int{
 	hub.ETOOMANY:      http.StatusTooManyRequests,
 	hub.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	hub.EINTERNAL:     http.StatusInternalServerError,
+	hub.EUPSTREAM:     http.StatusBadGateway,
 }
 
 // ErrorStatus returns the HTTP status for err.
@@ -97,7 +115,7 @@ func ErrorStatus(err error) int {
 // internal errors, and never shows their text to the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := ErrorStatus(err)
-	if status >= 500 {
+	if status >= 500 && status != http.StatusBadGateway {
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, slog.Any("error", err))
 	}
 	if status == http.StatusServiceUnavailable {

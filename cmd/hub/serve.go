@@ -18,6 +18,9 @@ import (
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/config"
 	"github.com/felhom/hub/configgen"
+	"github.com/felhom/hub/controller"
+	"github.com/felhom/hub/fleet"
+	"github.com/felhom/hub/registry"
 	"github.com/felhom/hub/store"
 )
 
@@ -65,6 +68,8 @@ type Main struct {
 	DB        *store.DB
 	GlobalKey string
 	Templates *configgen.Templates
+	Registry  *registry.Watcher
+	Fleet     *fleet.Service
 
 	listener net.Listener
 	server   *http.Server
@@ -111,12 +116,39 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	m.Registry = registry.NewWatcher(cfg.Registry.Image, cfg.Registry.Username, cfg.Registry.Token,
+		m.DB, m.Logger.With("component", "registry"))
+	m.Registry.Interval, m.Registry.Now = cfg.Registry.CheckInterval.D(), m.Now
+	if err := m.Registry.Open(); err != nil {
+		return err
+	}
+	m.Fleet = &fleet.Service{
+		Customers: m.DB,
+		Reports:   m.DB,
+		Audit:     m.DB,
+		Versions:  m.DB,
+		Configs:   m.Templates,
+		Controllers: controller.New(controller.Options{
+			Policy:           controller.Policy{AllowInsecure: cfg.Controllers.AllowInsecure},
+			Timeout:          cfg.Controllers.Timeout.D(),
+			MaxResponseBytes: cfg.Controllers.MaxResponseBytes,
+		}),
+		VolatileKeys: cfg.Controllers.VolatileKeys,
+		Logger:       m.Logger.With("component", "fleet"),
+	}
+	if cfg.Controllers.AllowInsecure {
+		m.Logger.Warn("controllers.allow_insecure is on: the hub will call plain-http and private-network controller URLs")
+	}
+
 	apiServer := &api.Server{
 		Reports:      m.DB,
 		Customers:    m.DB,
 		DB:           m.DB,
 		InfraBackups: m.DB,
 		Configs:      m.Templates,
+		Fleet:        m.Fleet,
+		Audit:        m.DB,
+		Versions:     m.DB,
 		GlobalKey:    m.GlobalKey,
 		Thresholds:   hub.Thresholds{Stale: cfg.Alerting.StaleThreshold.D(), Down: cfg.Alerting.DownThreshold.D()},
 		Version:      Version,
@@ -158,6 +190,11 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 		if err := <-m.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
+		}
+	}
+	if m.Registry != nil {
+		if err := m.Registry.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close registry watcher: %w", err))
 		}
 	}
 	if m.Templates != nil {
