@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -32,6 +33,8 @@ type Server struct {
 	Configs ConfigRenderer
 	// Retrieval limits failed retrieval passwords; Register sets defaults.
 	Retrieval *RetrievalLimits
+	// TrustedProxies may set X-Forwarded-For (server.trusted_proxies).
+	TrustedProxies []netip.Prefix
 	// Fleet performs (and audits) operator actions; Register makes one
 	// over Customers and Reports, without audit or controller calls, if unset.
 	Fleet *fleet.Service

@@ -140,6 +140,10 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Warn("controllers.allow_insecure is on: the hub will call plain-http and private-network controller URLs")
 	}
 
+	trustedProxies, err := cfg.Server.TrustedProxyPrefixes()
+	if err != nil {
+		return err
+	}
 	apiServer := &api.Server{
 		Reports:      m.DB,
 		Customers:    m.DB,
@@ -155,6 +159,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:       m.Logger.With("component", "api"),
 		Now:          m.Now,
 	}
+	apiServer.TrustedProxies = trustedProxies
 	mux := http.NewServeMux()
 	apiServer.Register(mux)
 
