@@ -119,7 +119,7 @@ func flatten(n *yaml.Node, path string, out map[string]leaf) {
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i].Value
+			k := keyText(n.Content[i])
 			if path != "" {
 				k = path + "." + k
 			}
@@ -140,6 +140,19 @@ func flatten(n *yaml.Node, path string, out map[string]leaf) {
 	default:
 		out[path] = leaf{canon: canonical(n), text: n.Value}
 	}
+}
+
+// keyText names a mapping key in a dotted path by its value, as findKey
+// matches keys: ~ and null are "null", 0x1 and 1 are "1".
+func keyText(k *yaml.Node) string {
+	if k.Kind != yaml.ScalarNode || isString(k) {
+		return k.Value
+	}
+	c := canonical(k)
+	if _, v, ok := strings.Cut(c, ":"); ok && c != "null" {
+		return v
+	}
+	return c
 }
 
 // canonical is a scalar's value in a form where equal values are equal

@@ -19,7 +19,6 @@ import (
 	"syscall"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Error kinds.
@@ -274,9 +273,5 @@ func truncate(s string) string {
 		b.WriteRune(r)
 		n++
 	}
-	out := strings.Join(strings.Fields(b.String()), " ")
-	if !utf8.ValidString(out) {
-		return ""
-	}
-	return out
+	return strings.Join(strings.Fields(b.String()), " ")
 }

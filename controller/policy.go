@@ -18,8 +18,9 @@ func (e *PolicyError) Error() string { return "target refused by policy: " + e.R
 
 // blockedPrefixes are the special-purpose ranges a controller on the public
 // internet never lives in: loopback, private, link-local, unspecified,
-// shared (CGNAT), benchmarking, reserved, multicast and documentation-free
-// translation ranges whose embedded IPv4 is checked separately.
+// shared (CGNAT), benchmarking, reserved, multicast and documentation.
+// Translation ranges (NAT64, 6to4, Teredo) are checked on the IPv4 address
+// they embed.
 var blockedPrefixes = func() []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range []string{

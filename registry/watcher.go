@@ -68,7 +68,11 @@ func (w *Watcher) Close(ctx context.Context) error {
 
 func (w *Watcher) loop(ctx context.Context) {
 	defer w.wg.Done()
-	ticker := time.NewTicker(w.Interval)
+	interval := w.Interval
+	if interval <= 0 {
+		interval = 30 * time.Minute
+	}
+	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
 		if _, err := w.Check(ctx); err != nil && ctx.Err() == nil {
