@@ -219,8 +219,8 @@ func Encode(doc *yaml.Node) ([]byte, error) {
 }
 
 // spellFlowNulls writes empty nulls that are keys or inside flow
-// collections as "null": the emitter would write {b: } as {b: ”} and a
-// null key as ”, turning null into a string.
+// collections as "null": the emitter would write {b: } with an empty quoted
+// string for b, and a null key the same way, turning null into a string.
 func spellFlowNulls(n *yaml.Node, inFlow bool) {
 	if inFlow && isNull(n) && n.Value == "" {
 		n.Value = "null"
