@@ -118,7 +118,11 @@ func ErrorStatus(err error) int {
 // internal errors, and never shows their text to the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := ErrorStatus(err)
-	if status >= 500 && status != http.StatusBadGateway {
+	switch {
+	case status == http.StatusBadGateway:
+		// A controller failed, not the hub; the message is for the operator.
+		s.Logger.Warn("upstream call failed", "method", r.Method, "path", r.URL.Path, "error", hub.ErrorMessage(err))
+	case status >= 500:
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, slog.Any("error", err))
 	}
 	if status == http.StatusServiceUnavailable {
