@@ -44,6 +44,10 @@ type CustomerService interface {
 	CreateCustomerConfig(ctx context.Context, cfg *CustomerConfig) error
 	// FindCustomerConfig returns a managed config with its credentials.
 	FindCustomerConfig(ctx context.Context, id string) (*CustomerConfig, error)
+	// UpdateCustomerConfig saves the operator-editable fields of an existing
+	// config (display name, domain, status, monitoring overrides); the
+	// credentials are left alone. ENOTFOUND when the customer has no config.
+	UpdateCustomerConfig(ctx context.Context, cfg *CustomerConfig) error
 	// SetCustomerBlocked blocks or unblocks a managed customer.
 	SetCustomerBlocked(ctx context.Context, id string, blocked bool) error
 	// RotateCustomerKey replaces the customer's API key with a new one.

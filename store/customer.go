@@ -171,6 +171,24 @@ func (db *DB) FindCustomerConfig(ctx context.Context, id string) (*hub.CustomerC
 	return &cfg, nil
 }
 
+// UpdateCustomerConfig saves the operator-editable fields of a config.
+func (db *DB) UpdateCustomerConfig(ctx context.Context, cfg *hub.CustomerConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		err := updateConfig(ctx, tx, cfg.CustomerID, `display_name = ?, domain = ?, status = ?,
+			monitoring_paused = ?, stale_threshold_seconds = ?, down_threshold_seconds = ?, updated_at = ?`,
+			cfg.DisplayName, cfg.Domain, cfg.Status, cfg.MonitoringPaused,
+			int64(cfg.StaleThreshold/time.Second), int64(cfg.DownThreshold/time.Second), millis(now))
+		if err != nil {
+			return err
+		}
+		cfg.UpdatedAt = now
+		return nil
+	})
+}
+
 // SetCustomerBlocked blocks or unblocks a managed customer.
 func (db *DB) SetCustomerBlocked(ctx context.Context, id string, blocked bool) error {
 	status := hub.ConfigActive
