@@ -135,3 +135,18 @@ func parseVersion(v string) ([3]int, bool) {
 func formatFloat(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
+
+// wordClass sorts a status word a controller sent ("ok", "failed", ...)
+// into one of the hub's own classes, so that controller text never becomes
+// a class name: "good", "warn", "bad" or "other".
+func wordClass(word string) string {
+	switch strings.ToLower(word) {
+	case "ok", "success", "succeeded", "healthy", "running":
+		return "good"
+	case "warn", "warning", "degraded":
+		return "warn"
+	case "fail", "failed", "failure", "error", "critical", "unhealthy":
+		return "bad"
+	}
+	return "other"
+}

@@ -25,8 +25,9 @@ type templates struct {
 // parseTemplates parses every page under templates/ with the layout.
 func parseTemplates(static *staticFiles) (*templates, error) {
 	funcs := template.FuncMap{
-		"static": static.url,
-		"lower":  func(s hub.Status) string { return strings.ToLower(string(s)) },
+		"static":    static.url,
+		"lower":     func(s hub.Status) string { return strings.ToLower(string(s)) },
+		"wordClass": wordClass,
 	}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
