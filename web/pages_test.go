@@ -135,6 +135,20 @@ func TestCustomerPageInEveryState(t *testing.T) {
 			}
 			status := fleetStates[tt.id]
 			expectContains(t, resp.Body, `<span class="badge badge-`+strings.ToLower(string(status))+`">`)
+
+			// The config form exists for managed customers only.
+			form := c.Get("/configs/" + tt.id + "/edit")
+			if tt.id == "manual-node" {
+				expectStatus(t, form, http.StatusNotFound)
+				return
+			}
+			expectStatus(t, form, http.StatusOK)
+			expectContains(t, form.Body, `action="/configs/`+tt.id+`"`, `value="`+tt.id+`" readonly`)
+			wantStatus := "active"
+			if status == hub.StatusBlocked {
+				wantStatus = "blocked"
+			}
+			expectContains(t, form.Body, `<option value="`+wantStatus+`" selected>`)
 		})
 	}
 }
