@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	_ "time/tzdata" // the dashboard's and the daily jobs' zone, without the OS's zone files
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
@@ -25,6 +26,7 @@ import (
 	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/registry"
 	"github.com/felhom/hub/store"
+	"github.com/felhom/hub/web"
 )
 
 func runServe(ctx context.Context, args []string, stderr io.Writer, environ []string) error {
@@ -198,10 +200,35 @@ func (m *Main) Run(ctx context.Context) error {
 		Now:            m.Now,
 	}
 	apiServer.TrustedProxies = trustedProxies
+	if cfg.Auth.PasswordHash == "" {
+		m.Logger.Warn("auth.password_hash is not set: the dashboard has no login and anyone who can reach it can change the fleet; set one with: hub hash-password")
+	}
+	webServer := &web.Server{
+		Customers:      m.DB,
+		Reports:        m.DB,
+		Sessions:       m.DB,
+		PasswordHash:   cfg.Auth.PasswordHash,
+		SessionTTL:     cfg.Auth.SessionTTL.D(),
+		PublicURL:      cfg.Server.PublicURL,
+		TrustedOrigins: cfg.Server.TrustedOrigins,
+		Thresholds:     apiServer.Thresholds,
+		Version:        Version,
+		Location:       dashboardLocation(m.Logger),
+		Logger:         m.Logger.With("component", "web"),
+		Now:            m.Now,
+	}
+	dashboard, err := webServer.Handler()
+	if err != nil {
+		return err
+	}
+
+	// The API owns /api/, /healthz and /metrics; every other path is the
+	// dashboard's.
 	mux := http.NewServeMux()
 	apiServer.Register(mux)
 	m.Metrics = m.newMetrics()
 	mux.Handle("GET /metrics", m.Metrics.Handler())
+	mux.Handle("/", dashboard)
 
 	m.listener, err = net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -306,6 +333,17 @@ func (m *Main) openBackground() error {
 		Logger:   dailyLogger,
 	}
 	return m.scheduler.Open()
+}
+
+// dashboardLocation is the zone the dashboard shows times in: the fleet
+// is in Hungary. The zone data is embedded (time/tzdata).
+func dashboardLocation(logger *slog.Logger) *time.Location {
+	loc, err := time.LoadLocation("Europe/Budapest")
+	if err != nil {
+		logger.Warn("time zone Europe/Budapest unavailable: the dashboard shows UTC", slog.Any("error", err))
+		return time.UTC
+	}
+	return loc
 }
 
 // Addr returns the address the hub listens on.

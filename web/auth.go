@@ -1,0 +1,228 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	hub "github.com/felhom/hub"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// sessionCookie holds the session token: 32 random bytes, base64url. The
+// hub stores only its SHA-256.
+const sessionCookie = "hub_session"
+
+// authEnabled is false when no password hash is configured: the dashboard
+// is then open to anyone who can reach it, and every page says so.
+func (s *Server) authEnabled() bool { return s.PasswordHash != "" }
+
+// requireLogin lets the request through with a valid session and sends the
+// browser to the login page otherwise.
+func (s *Server) requireLogin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.authEnabled() {
+			next(w, r.WithContext(withLoggedIn(r.Context())))
+			return
+		}
+		ok, err := s.validSession(r)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if !ok {
+			s.clearSessionCookie(w, r)
+			s.redirectToLogin(w, r)
+			return
+		}
+		next(w, r.WithContext(withLoggedIn(r.Context())))
+	}
+}
+
+// validSession reports whether the request's cookie names a live session.
+func (s *Server) validSession(r *http.Request) (bool, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return false, nil
+	}
+	sess, err := s.Sessions.FindSessionByTokenHash(r.Context(), hub.HashSecret(c.Value))
+	switch {
+	case hub.ErrorCode(err) == hub.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return !sess.Expired(s.Now()), nil
+}
+
+// redirectToLogin sends a page request to /login, remembering where it
+// was going; an htmx request gets a header that makes htmx load the login
+// page instead of swapping it into a fragment.
+func (s *Server) redirectToLogin(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", "/login")
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	to := "/login"
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// LoginPage is the login form.
+type LoginPage struct {
+	Page
+	Next  string
+	Error string
+}
+
+func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request) {
+	if !s.authEnabled() {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if ok, err := s.validSession(r); err == nil && ok {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	s.renderLogin(w, r, http.StatusOK, r.URL.Query().Get("next"), "")
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, next, message string) {
+	s.render(w, r, status, "login", "", &LoginPage{
+		Page:  s.page(w, r, "Log in", ""),
+		Next:  safeNext(next),
+		Error: message,
+	})
+}
+
+func (s *Server) handleLoginCreate(w http.ResponseWriter, r *http.Request) {
+	if !s.authEnabled() {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if err := parseForm(w, r); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	next := r.PostForm.Get("next")
+	address := clientAddress(r)
+	now := s.Now()
+	if !s.throttle.allow(address, operatorAccount, now) {
+		s.Logger.Warn("login throttled", "remote", address)
+		w.Header().Set("Retry-After", "60")
+		s.renderLogin(w, r, http.StatusTooManyRequests, next, "Too many login attempts. Wait a minute, then try again.")
+		return
+	}
+	password := r.PostForm.Get("password")
+	if bcrypt.CompareHashAndPassword([]byte(s.PasswordHash), []byte(password)) != nil {
+		s.Logger.Warn("login failed", "remote", address)
+		s.renderLogin(w, r, http.StatusUnauthorized, next, "Wrong password.")
+		return
+	}
+	// A fresh token at every login: a token planted before the login
+	// (session fixation) never becomes a logged-in session.
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := s.Sessions.DeleteSession(r.Context(), hub.HashSecret(c.Value)); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	token, err := s.createSession(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     sessionCookie,
+		Value:    token,
+		Path:     "/",
+		MaxAge:   int(s.SessionTTL.Seconds()),
+		HttpOnly: true,
+		Secure:   s.secureCookies(r),
+		SameSite: http.SameSiteLaxMode,
+	})
+	if n, err := s.Sessions.DeleteExpiredSessions(r.Context(), now); err != nil {
+		s.Logger.Error("delete expired sessions", slog.Any("error", err))
+	} else if n > 0 {
+		s.Logger.Info("expired sessions deleted", "count", n)
+	}
+	s.Logger.Info("login", "remote", address)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+}
+
+// createSession stores a new session and returns its token.
+func (s *Server) createSession(ctx context.Context) (string, error) {
+	var raw [32]byte
+	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails on supported platforms
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	now := s.Now().UTC()
+	err := s.Sessions.CreateSession(ctx, &hub.Session{
+		TokenHash: hub.HashSecret(token),
+		CreatedAt: now,
+		ExpiresAt: now.Add(s.SessionTTL),
+	})
+	return token, err
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := s.Sessions.DeleteSession(r.Context(), hub.HashSecret(c.Value)); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	s.clearSessionCookie(w, r)
+	if !s.authEnabled() {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.redirectWithFlash(w, r, "/login", "ok", "You are logged out.")
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	if _, err := r.Cookie(sessionCookie); err != nil {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode})
+}
+
+// safeNext returns next when it is a path on this site, "/" otherwise, so
+// that the login form cannot send the browser to another site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, "/login") {
+		return "/"
+	}
+	return next
+}
+
+// clientAddress is the address the request came from. X-Forwarded-For is
+// not trusted: nothing in the configuration says which proxy may set it.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// maxFormBytes bounds the body of every dashboard form.
+const maxFormBytes = 64 << 10
+
+// parseForm reads a form body of at most maxFormBytes.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return hub.Errorf(hub.EINVALID, "The form could not be read.")
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// Chart is a line chart of CPU, memory and disk usage drawn as SVG on the
+// server: it needs no JavaScript and no inline style.
+type Chart struct {
+	Width, Height int
+	Left, Top     float64 // the plot area's top-left corner
+	Right, Bottom float64 // and its bottom-right corner
+	Series        []ChartSeries
+	YTicks        []ChartTick
+	XTicks        []ChartTick
+	// Reports is the number of reports the chart is drawn from.
+	Reports int
+}
+
+// ChartSeries is one line of the chart, split where the node was silent.
+type ChartSeries struct {
+	Name  string
+	Class string
+	// Lines are SVG polyline point lists.
+	Lines  []string
+	Latest string
+}
+
+// ChartTick is a grid line with its label at X (vertical) or Y (horizontal).
+type ChartTick struct {
+	X, Y  float64
+	Label string
+}
+
+// Chart geometry in SVG user units; the SVG scales to the page width.
+const (
+	chartWidth   = 720
+	chartHeight  = 240
+	chartLeft    = 44
+	chartRight   = 712
+	chartTop     = 10
+	chartBottom  = 212
+	chartBuckets = 240
+)
+
+// buildChart averages the points into buckets over [from, to) and draws
+// each metric as polylines that break where reports are missing for long.
+func buildChart(points []hub.ReportSummary, from, to time.Time, loc *time.Location) Chart {
+	c := Chart{Width: chartWidth, Height: chartHeight, Left: chartLeft, Top: chartTop,
+		Right: chartRight, Bottom: chartBottom, Reports: len(points)}
+	period := to.Sub(from)
+	if period <= 0 {
+		return c
+	}
+	bucket := max(period/chartBuckets, 15*time.Minute)
+	// A silence longer than this breaks the line: an hour is when a node
+	// counts as down; long periods have wide buckets and allow more.
+	maxGap := max(3*bucket, time.Hour)
+
+	type sum struct {
+		at             time.Time
+		cpu, mem, disk float64
+		n              int
+	}
+	var buckets []sum
+	for _, p := range points {
+		if p.ReceivedAt.Before(from) || !p.ReceivedAt.Before(to) {
+			continue
+		}
+		start := from.Add(p.ReceivedAt.Sub(from) / bucket * bucket)
+		if len(buckets) == 0 || !buckets[len(buckets)-1].at.Equal(start) {
+			buckets = append(buckets, sum{at: start})
+		}
+		b := &buckets[len(buckets)-1]
+		b.cpu += p.CPUPercent
+		b.mem += p.MemPercent
+		b.disk += p.DiskPercent
+		b.n++
+	}
+
+	x := func(t time.Time) float64 {
+		return chartLeft + float64(t.Sub(from))/float64(period)*(chartRight-chartLeft)
+	}
+	y := func(v float64) float64 {
+		v = min(max(v, 0), 100)
+		return chartBottom - v/100*(chartBottom-chartTop)
+	}
+	metrics := []struct {
+		name, class string
+		value       func(sum) float64
+	}{
+		{"CPU", "s-cpu", func(b sum) float64 { return b.cpu / float64(b.n) }},
+		{"Memory", "s-mem", func(b sum) float64 { return b.mem / float64(b.n) }},
+		{"Disk", "s-disk", func(b sum) float64 { return b.disk / float64(b.n) }},
+	}
+	for _, m := range metrics {
+		s := ChartSeries{Name: m.name, Class: m.class}
+		var line []string
+		flush := func() {
+			if len(line) == 1 { // a lone point: draw it as a dot
+				line = append(line, line[0])
+			}
+			if len(line) > 0 {
+				s.Lines = append(s.Lines, strings.Join(line, " "))
+			}
+			line = nil
+		}
+		for i, b := range buckets {
+			if i > 0 && b.at.Sub(buckets[i-1].at) > maxGap {
+				flush()
+			}
+			mid := b.at.Add(bucket / 2)
+			line = append(line, coord(x(mid))+","+coord(y(m.value(b))))
+		}
+		flush()
+		if len(buckets) > 0 {
+			s.Latest = formatPercent(m.value(buckets[len(buckets)-1]))
+		}
+		c.Series = append(c.Series, s)
+	}
+
+	for _, v := range []float64{0, 25, 50, 75, 100} {
+		c.YTicks = append(c.YTicks, ChartTick{X: chartLeft, Y: y(v), Label: strconv.Itoa(int(v)) + "%"})
+	}
+	for _, t := range timeTicks(from, to, loc) {
+		c.XTicks = append(c.XTicks, ChartTick{X: x(t.at), Y: chartBottom, Label: t.label})
+	}
+	return c
+}
+
+type timeTick struct {
+	at    time.Time
+	label string
+}
+
+// timeTicks returns labelled times within (from, to) at round local times:
+// every 6 hours for a day, every day for a week, every 5 days beyond.
+func timeTicks(from, to time.Time, loc *time.Location) []timeTick {
+	period := to.Sub(from)
+	local := from.In(loc)
+	var next func(time.Time) time.Time
+	var start time.Time
+	layout := "Jan 2"
+	switch {
+	case period <= 36*time.Hour:
+		start = time.Date(local.Year(), local.Month(), local.Day(), local.Hour()/6*6, 0, 0, 0, loc)
+		next = func(t time.Time) time.Time { return t.Add(6 * time.Hour) }
+		layout = "15:04"
+	case period <= 10*24*time.Hour:
+		start = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
+	default:
+		start = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 5) }
+	}
+	var out []timeTick
+	for t := start; t.Before(to); t = next(t) {
+		if t.After(from) {
+			out = append(out, timeTick{at: t, label: t.Format(layout)})
+		}
+	}
+	return out
+}
+
+// coord formats an SVG coordinate with one decimal.
+func coord(v float64) string {
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}

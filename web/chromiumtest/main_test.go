@@ -1,0 +1,372 @@
+package chromiumtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/store"
+	"github.com/felhom/hub/web"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// chromiumPath is Debian's chromium, the browser these tests drive.
+const chromiumPath = "/usr/bin/chromium"
+
+// browserCtx is the one browser every test opens its tabs in; nil when
+// chromium is missing.
+var browserCtx context.Context
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		fmt.Fprintf(os.Stderr, "chromiumtest: %s not found: the browser tests skip (apt-get install chromium)\n", chromiumPath)
+		return m.Run()
+	}
+	profile, err := os.MkdirTemp("", "hub-chromium-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(profile)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.UserDataDir(profile),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no timeout
+		fmt.Fprintf(os.Stderr, "chromiumtest: start %s: %v\n", chromiumPath, err)
+		return 1
+	}
+	browserCtx = ctx
+	return m.Run()
+}
+
+// cspRecorder collects Content-Security-Policy violations in every page the
+// tab loads. DevTools scripts are not subject to the page's CSP.
+const cspRecorder = `window.__csp = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+	window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber);
+});`
+
+// Tab is one browser tab with its own cookies.
+type Tab struct {
+	t   *testing.T
+	ctx context.Context
+	// dialogs counts the JavaScript dialogs (alert, confirm) pages opened.
+	dialogs atomic.Int32
+}
+
+// NewTab opens a tab in a fresh browser context (no cookies shared with
+// other tests); it skips the test when chromium is missing.
+func NewTab(t *testing.T) *Tab {
+	t.Helper()
+	if browserCtx == nil {
+		t.Skipf("%s is not installed: skipping the browser test (apt-get install chromium)", chromiumPath)
+	}
+	tabCtx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tabCtx); err != nil { // opens the tab, with no timeout
+		t.Fatal(err)
+	}
+	tab := &Tab{t: t}
+	err := chromedp.Listen(tabCtx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			tab.dialogs.Add(1)
+			// Close it, so that a failing test reports instead of hanging.
+			go chromedp.Call(tabCtx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tabCtx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(tabCtx, 60*time.Second)
+	t.Cleanup(cancelTimeout)
+	tab.ctx = ctx
+	return tab
+}
+
+// Do runs actions and fails the test on an error.
+func (tab *Tab) Do(actions ...chromedp.Action[chromedp.Void]) {
+	tab.t.Helper()
+	if err := chromedp.Do(tab.ctx, actions...); err != nil {
+		tab.t.Fatal(err)
+	}
+}
+
+// Eval evaluates JavaScript in the page and decodes its result.
+func Eval[T any](tab *Tab, expr string) T {
+	tab.t.Helper()
+	v, err := chromedp.Run(tab.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		tab.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// Text returns the text content of the first element matching a CSS selector.
+func (tab *Tab) Text(css string) string {
+	tab.t.Helper()
+	v, err := chromedp.Run(tab.ctx, chromedp.TextContent(chromedp.CSS(css)))
+	if err != nil {
+		tab.t.Fatalf("text of %s: %v", css, err)
+	}
+	return v
+}
+
+// Count returns how many elements match a CSS selector, without waiting.
+func (tab *Tab) Count(css string) int {
+	tab.t.Helper()
+	return Eval[int](tab, fmt.Sprintf("document.querySelectorAll(%q).length", css))
+}
+
+// CheckClean fails the test when the current page broke its CSP or opened
+// a dialog.
+func (tab *Tab) CheckClean() {
+	tab.t.Helper()
+	if _, err := chromedp.Run(tab.ctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
+		tab.t.Fatal(err)
+	}
+	if !Eval[bool](tab, "Array.isArray(window.__csp)") {
+		tab.t.Fatal("the CSP recorder is not installed in the page")
+	}
+	if v := Eval[[]string](tab, "window.__csp"); len(v) > 0 {
+		tab.t.Errorf("%s: CSP violations: %v", Eval[string](tab, "location.pathname"), v)
+	}
+	if n := tab.dialogs.Load(); n > 0 {
+		tab.t.Errorf("%d JavaScript dialogs opened", n)
+	}
+}
+
+// Screenshot saves a full-page PNG to docs/screenshots when
+// HUB_SCREENSHOTS is set.
+func (tab *Tab) Screenshot(name string) {
+	tab.t.Helper()
+	if os.Getenv("HUB_SCREENSHOTS") == "" {
+		return
+	}
+	png, err := chromedp.Run(tab.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		tab.t.Fatal(err)
+	}
+	dir := filepath.Join("..", "..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tab.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		tab.t.Fatal(err)
+	}
+}
+
+const operatorPassword = "correct horse battery staple"
+
+var passwordHash = func() string {
+	h, err := bcrypt.GenerateFromPassword([]byte(operatorPassword), bcrypt.MinCost)
+	if err != nil {
+		panic(err)
+	}
+	return string(h)
+}()
+
+// Clock is the settable clock of a test hub.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// Hub is a hub (API and dashboard) on a loopback port.
+type Hub struct {
+	t     *testing.T
+	URL   string
+	DB    *store.DB
+	Clock *Clock
+}
+
+// StartHub serves a hub over a fresh database, wired like cmd/hub wires it.
+func StartHub(t *testing.T) *Hub {
+	t.Helper()
+	if browserCtx == nil {
+		t.Skipf("%s is not installed: skipping the browser test (apt-get install chromium)", chromiumPath)
+	}
+	clock := &Clock{now: time.Now().UTC().Truncate(time.Second)}
+	db := store.NewDB(filepath.Join(t.TempDir(), "hub.db"))
+	db.Now = clock.Now
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	apiServer := &api.Server{Reports: db, Customers: db, DB: db, GlobalKey: hub.NewAPIKey(),
+		Thresholds: hub.DefaultThresholds, Version: "v0.8.0", Logger: logger, Now: clock.Now}
+	loc, err := time.LoadLocation("Europe/Budapest")
+	if err != nil {
+		loc = time.UTC
+	}
+	webServer := &web.Server{Customers: db, Reports: db, Sessions: db, PasswordHash: passwordHash,
+		SessionTTL: 7 * 24 * time.Hour, Thresholds: hub.DefaultThresholds, Version: "v0.8.0",
+		Location: loc, Logger: logger, Now: clock.Now}
+	dashboard, err := webServer.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	apiServer.Register(mux)
+	mux.Handle("/", dashboard)
+	ts := httptest.NewServer(api.Middleware(logger, mux))
+	t.Cleanup(ts.Close)
+	return &Hub{t: t, URL: ts.URL, DB: db, Clock: clock}
+}
+
+// Config stores a managed config.
+func (h *Hub) Config(id, name string, blocked bool) {
+	h.t.Helper()
+	cfg := &hub.CustomerConfig{CustomerID: id, DisplayName: name, Domain: id + ".felhom.eu", Status: hub.ConfigActive}
+	if blocked {
+		cfg.Status = hub.ConfigBlocked
+	}
+	cfg.MintCredentials()
+	if err := h.DB.CreateCustomerConfig(context.Background(), cfg); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// Report stores the example report of testdata for id, received age ago,
+// with fields replaced.
+func (h *Hub) Report(id string, age time.Duration, fields map[string]any) {
+	h.t.Helper()
+	raw, err := os.ReadFile("../../testdata/controller-report.json")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		h.t.Fatal(err)
+	}
+	now := h.Clock.Now()
+	at := now.Add(-age)
+	body["customer_id"] = id
+	body["reported_at"] = at.Format(time.RFC3339)
+	body["controller_url"] = "https://" + id + ".felhom.eu"
+	body["health"] = "ok"
+	sys := body["system"].(map[string]any)
+	sys["hostname"] = "felhom-" + strings.SplitN(id, "-", 2)[0]
+	for k, v := range fields {
+		body[k] = v
+	}
+	raw, _ = json.Marshal(body)
+	r, err := hub.ParseReport(raw)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.Clock.Set(at)
+	defer h.Clock.Set(now)
+	if _, err := h.DB.CreateReport(context.Background(), r); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// SeedFleet creates a small realistic fleet with one customer per status.
+func (h *Hub) SeedFleet() {
+	h.t.Helper()
+	h.Config("kovacs-csalad", "Kovács család", false)
+	for i := 96; i > 0; i-- { // a day of history, every 15 minutes
+		age := time.Duration(i)*15*time.Minute + 3*time.Minute
+		cpu := 6 + float64(i%12)*1.5
+		if i > 30 && i < 40 {
+			cpu = 55 + float64(i%5)*6 // the nightly backup
+		}
+		h.Report("kovacs-csalad", age, map[string]any{"system": map[string]any{
+			"hostname": "felhom-kovacs", "os": "Debian GNU/Linux 12 (bookworm)", "uptime_seconds": 1209600,
+			"cpu_percent": cpu, "load1": 0.42, "mem_total_bytes": 8589934592,
+			"mem_used_bytes": 3221225472 + float64(i%8)*134217728}})
+	}
+	h.Report("kovacs-csalad", 3*time.Minute, nil)
+	h.Config("nagy-kft", "Nagy és Társa Kft.", false)
+	h.Report("nagy-kft", 6*time.Minute, map[string]any{"health": "warn", "system": system(23.4, 0.81),
+		"storage": disks(0.34, 0.88), "controller_version": "v1.4.1"})
+	h.Config("szabo-bt", "Szabó Bt.", false)
+	h.Report("szabo-bt", 75*time.Minute, map[string]any{"system": system(4.2, 0.52), "storage": disks(0.41, 0.63)})
+	h.Config("toth-peter", "Tóth Péter", false)
+	h.Report("toth-peter", 9*time.Minute, map[string]any{"monitoring_enabled": false, "system": system(1.1, 0.22),
+		"storage": disks(0.18, 0.12), "containers": []map[string]any{}})
+	h.Config("horvath-anna", "Horváth Anna", false)
+	h.Report("molnar-iroda", 2*time.Minute, map[string]any{"controller_version": "v1.3.9", "system": system(12.8, 0.47),
+		"storage": disks(0.27, 0.55)})
+	h.Config("kiss-zoltan", "Kiss Zoltán", true)
+	h.Report("kiss-zoltan", 4*time.Minute, nil)
+}
+
+// system is a report's system section with the given load.
+func system(cpu, memFraction float64) map[string]any {
+	return map[string]any{"hostname": "felhom-node", "os": "Debian GNU/Linux 12 (bookworm)", "uptime_seconds": 3456000,
+		"cpu_percent": cpu, "load1": cpu / 25, "mem_total_bytes": 8589934592, "mem_used_bytes": memFraction * 8589934592}
+}
+
+// disks is a report's storage with the system and data disks this full.
+func disks(system, data float64) []map[string]any {
+	return []map[string]any{
+		{"mount": "/", "label": "system", "role": "system", "total_bytes": 118111600640, "used_bytes": system * 118111600640},
+		{"mount": "/mnt/hdd1", "label": "adat1", "role": "data", "total_bytes": 1000204886016, "used_bytes": data * 1000204886016},
+	}
+}
+
+// Login signs the tab in through the login form.
+func (tab *Tab) Login(h *Hub) {
+	tab.t.Helper()
+	tab.Do(
+		chromedp.Navigate(h.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+		chromedp.SendKeys(chromedp.CSS("#password"), operatorPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#fleet")),
+	)
+}

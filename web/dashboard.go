@@ -1,0 +1,191 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// CustomerRow is one customer in the fleet table and the customers list.
+type CustomerRow struct {
+	ID string
+	// Name is the display name; empty for manual customers.
+	Name    string
+	Domain  string
+	Managed bool
+	Blocked bool
+	Status  hub.Status
+	// Version is the controller version of the latest report.
+	Version         string
+	VersionOutdated bool
+	// LastReport is the age of the latest report ("3 min ago"), empty
+	// when there is none; LastReportAt is its time.
+	LastReport   string
+	LastReportAt string
+	CPU          string
+	Mem          string
+	Disk         string
+	DiskLevel    string
+	Containers   string
+	// ContainersDown is true when some containers are not running.
+	ContainersDown bool
+	// Events holds the error and warning counts of the last 24 h; nil when
+	// no event source is plugged in.
+	Events *EventCounts
+}
+
+// StatusCount is how many customers have a status.
+type StatusCount struct {
+	Status hub.Status
+	Count  int
+}
+
+// FleetTable is the dashboard's table, also served alone for the refresh.
+type FleetTable struct {
+	Rows   []CustomerRow
+	Counts []StatusCount
+	// ShowEvents is true when an event source is plugged in.
+	ShowEvents        bool
+	EventsUnavailable bool
+	UpdatedAt         string
+}
+
+// DashboardPage is the fleet overview at /.
+type DashboardPage struct {
+	Page
+	Fleet FleetTable
+}
+
+// statusRank orders the fleet table: problems first.
+var statusRank = map[hub.Status]int{
+	hub.StatusDown: 0, hub.StatusWarn: 1, hub.StatusOK: 2,
+	hub.StatusDisabled: 3, hub.StatusPending: 4, hub.StatusBlocked: 5,
+}
+
+func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
+	fleet, err := s.fleetTable(r.Context())
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dashboard", "", &DashboardPage{
+		Page:  s.page(w, r, "Dashboard", "dashboard"),
+		Fleet: fleet,
+	})
+}
+
+// handleFleetFragment serves the fleet table alone: htmx swaps it in every
+// 60 seconds.
+func (s *Server) handleFleetFragment(w http.ResponseWriter, r *http.Request) {
+	fleet, err := s.fleetTable(r.Context())
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dashboard", "fleet", &fleet)
+}
+
+// fleetTable builds the dashboard's table: every customer but the blocked
+// ones, problems first.
+func (s *Server) fleetTable(ctx context.Context) (FleetTable, error) {
+	customers, err := s.Customers.FindCustomers(ctx)
+	if err != nil {
+		return FleetTable{}, err
+	}
+	now := s.Now()
+	t := FleetTable{UpdatedAt: now.In(s.Location).Format("15:04:05"), ShowEvents: s.Plugs.Events != nil}
+	var counts map[string]EventCounts
+	if t.ShowEvents {
+		if counts, err = s.Plugs.Events.CountRecentEvents(ctx, now.Add(-24*time.Hour)); err != nil {
+			s.Logger.Error("count recent events", slog.Any("error", err))
+			t.ShowEvents, t.EventsUnavailable = false, true
+		}
+	}
+	perStatus := map[hub.Status]int{}
+	for _, c := range customers {
+		row := s.customerRow(c, now)
+		if row.Status == hub.StatusBlocked {
+			continue
+		}
+		if t.ShowEvents {
+			ec := counts[c.ID]
+			row.Events = &ec
+		}
+		perStatus[row.Status]++
+		t.Rows = append(t.Rows, row)
+	}
+	slices.SortStableFunc(t.Rows, func(a, b CustomerRow) int {
+		return cmp.Or(cmp.Compare(statusRank[a.Status], statusRank[b.Status]), strings.Compare(a.ID, b.ID))
+	})
+	for _, st := range []hub.Status{hub.StatusOK, hub.StatusWarn, hub.StatusDown, hub.StatusDisabled, hub.StatusPending} {
+		if n := perStatus[st]; n > 0 {
+			t.Counts = append(t.Counts, StatusCount{Status: st, Count: n})
+		}
+	}
+	return t, nil
+}
+
+// customerRow summarizes a customer for the tables.
+func (s *Server) customerRow(c *hub.Customer, now time.Time) CustomerRow {
+	row := CustomerRow{
+		ID:      c.ID,
+		Name:    c.DisplayName,
+		Domain:  c.Domain,
+		Managed: c.Managed,
+		Blocked: c.Blocked,
+		Status:  c.Status(now, s.Thresholds),
+	}
+	if l := c.Latest; l != nil {
+		row.Version = l.ControllerVersion
+		row.VersionOutdated = s.versionOutdated(l.ControllerVersion)
+		row.LastReport = ago(now, l.ReceivedAt)
+		row.LastReportAt = formatTime(l.ReceivedAt, s.Location)
+		row.CPU = formatPercent(l.CPUPercent)
+		row.Mem = formatPercent(l.MemPercent)
+		row.Disk = formatPercent(l.DiskPercent)
+		row.DiskLevel = usageLevel(l.DiskPercent)
+		row.Containers = strconv.Itoa(l.ContainersRunning) + "/" + strconv.Itoa(l.ContainersTotal)
+		row.ContainersDown = l.ContainersRunning < l.ContainersTotal
+	}
+	return row
+}
+
+// versionOutdated reports whether a controller runs an older version than
+// the registry's latest; always false without a version source.
+func (s *Server) versionOutdated(version string) bool {
+	if s.Plugs.Versions == nil || version == "" {
+		return false
+	}
+	latest, ok := s.Plugs.Versions.LatestControllerVersion()
+	return ok && versionOlder(version, latest)
+}
+
+// CustomersPage is the customer list at /configs.
+type CustomersPage struct {
+	Page
+	Rows []CustomerRow
+}
+
+func (s *Server) handleCustomerList(w http.ResponseWriter, r *http.Request) {
+	customers, err := s.Customers.FindCustomers(r.Context())
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	now := s.Now()
+	rows := make([]CustomerRow, len(customers))
+	for i, c := range customers {
+		rows[i] = s.customerRow(c, now)
+	}
+	s.render(w, r, http.StatusOK, "customers", "", &CustomersPage{
+		Page: s.page(w, r, "Customers", "customers"),
+		Rows: rows,
+	})
+}
