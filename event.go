@@ -36,6 +36,11 @@ const (
 	EventExpectedBackupMissed = "expected_backup_missed"
 	EventExpectedDBDumpMissed = "expected_dbdump_missed"
 
+	// The host dead man's switch (SPEC §2.6, registered by v0.7.0).
+	EventHostStale     = "host_stale"
+	EventHostDown      = "host_down"
+	EventHostRecovered = "host_recovered"
+
 	// Controller event types the hub itself reads.
 	EventBackupCompleted = "backup_completed"
 	EventDBDumpCompleted = "dbdump_completed"
@@ -71,6 +76,9 @@ var eventTypes = map[string]string{
 	EventNodeRecovered:        SourceHub,
 	EventExpectedBackupMissed: SourceHub,
 	EventExpectedDBDumpMissed: SourceHub,
+	EventHostStale:            SourceHub,
+	EventHostDown:             SourceHub,
+	EventHostRecovered:        SourceHub,
 }
 
 // EventTypes returns the allowed event types of a source, sorted.

@@ -31,6 +31,9 @@ type DB struct {
 	// EventsStored, when set, is called after every commit that stored
 	// events, to wake the dispatcher. It must not block.
 	EventsStored func()
+	// NotificationsQueued, when set, is called after every commit that
+	// queued mails in the outbox, to wake the sender. It must not block.
+	NotificationsQueued func()
 
 	write  *sql.DB
 	read   *sql.DB
