@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"math"
 	"net/mail"
 	"strings"
 	"time"
@@ -322,4 +323,48 @@ func (r *RelayRequest) Validate() error {
 		return Errorf(EINVALID, "severity must be info, warning or error")
 	}
 	return nil
+}
+
+// prefsRequest is the body of POST /api/v1/preferences.
+type prefsRequest struct {
+	CustomerID    string   `json:"customer_id"`
+	Email         string   `json:"email"`
+	EnabledEvents []string `json:"enabled_events"`
+	CooldownHours *float64 `json:"cooldown_hours"`
+}
+
+// ParseNotificationPrefs decodes and validates the preferences a controller
+// syncs. A missing cooldown_hours means the hub's default.
+func ParseNotificationPrefs(body []byte) (*NotificationPrefs, error) {
+	var req prefsRequest
+	if err := DecodeJSONObject(body, &req); err != nil {
+		return nil, err
+	}
+	p := &NotificationPrefs{CustomerID: req.CustomerID, Email: req.Email, EnabledEvents: req.EnabledEvents}
+	if p.EnabledEvents == nil {
+		p.EnabledEvents = []string{}
+	}
+	if h := req.CooldownHours; h != nil {
+		if *h != math.Trunc(*h) || *h < 0 || *h > MaxCooldownHours {
+			return nil, Errorf(EINVALID, "cooldown_hours must be a whole number between 0 and %d", MaxCooldownHours)
+		}
+		n := int(*h)
+		p.CooldownHours = &n
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ParseRelayRequest decodes and validates a legacy POST /api/v1/notify.
+func ParseRelayRequest(body []byte) (*RelayRequest, error) {
+	var r RelayRequest
+	if err := DecodeJSONObject(body, &r); err != nil {
+		return nil, err
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }

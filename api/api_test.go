@@ -17,6 +17,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/notify"
 	"github.com/felhom/hub/store"
 )
 
@@ -56,8 +57,17 @@ func newEnv(t testing.TB) *env {
 	}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
+	templates, err := notify.ParseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayer, err := notify.NewDispatcher(db, notify.Policy{OperatorEnabled: true, OperatorEmail: "ops@felhom.eu",
+		OperatorCooldown: time.Hour, CustomerEnabled: true, DefaultCustomerCooldown: 6 * time.Hour}, templates, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := &api.Server{
-		Reports: db, Customers: db, Events: db, DB: db,
+		Reports: db, Customers: db, Events: db, DB: db, Notifications: db, Relayer: relayer,
 		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds,
 		Version: "test", Logger: logger, Now: c.Now,
 	}

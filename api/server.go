@@ -24,7 +24,11 @@ type Server struct {
 	Reports   hub.ReportService
 	Customers hub.CustomerService
 	Events    hub.EventService
-	DB        Pinger
+	// Notifications holds preferences and the notification history;
+	// Relayer queues legacy /notify messages.
+	Notifications hub.NotificationService
+	Relayer       hub.Relayer
+	DB            Pinger
 
 	// GlobalKey is the fleet-wide API key (api.report_api_key).
 	GlobalKey  string
@@ -44,7 +48,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/customers/{id}/history", s.handleHistoryGet)
 	mux.HandleFunc("GET /api/v1/customers/{id}/events", s.handleEventList)
 
+	mux.HandleFunc("GET /api/v1/customers/{id}/notifications", s.handleNotificationList)
+
 	mux.HandleFunc("POST /api/v1/event", s.handleEventCreate)
+	mux.HandleFunc("POST /api/v1/preferences", s.handlePreferencesSet)
+	mux.HandleFunc("POST /api/v1/notify", s.handleNotifyCreate)
 
 	mux.HandleFunc("POST /api/v1/admin/customers", s.handleAdminCustomerCreate)
 	mux.HandleFunc("GET /api/v1/admin/customers/{id}", s.handleAdminCustomerGet)

@@ -19,6 +19,7 @@ import (
 	"github.com/felhom/hub/config"
 	"github.com/felhom/hub/dispatch"
 	"github.com/felhom/hub/monitor"
+	"github.com/felhom/hub/notify"
 	"github.com/felhom/hub/store"
 )
 
@@ -65,9 +66,12 @@ type Main struct {
 
 	DB        *store.DB
 	GlobalKey string
-	// Dispatcher receives every stored event; a no-op until notifications.
+	// Dispatcher receives every stored event; nil means the notification
+	// dispatcher (tests may put another in).
 	Dispatcher hub.EventDispatcher
 
+	notifier       *notify.Dispatcher
+	mailSender     *notify.Sender
 	dispatchWorker *dispatch.Worker
 	checker        *monitor.StalenessChecker
 	scheduler      *monitor.Scheduler
@@ -79,7 +83,7 @@ type Main struct {
 
 // NewMain returns a Main for cfg; nothing is opened until Run.
 func NewMain(cfg *config.Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger, Now: time.Now, Dispatcher: hub.NopDispatcher{}}
+	return &Main{Config: cfg, Logger: logger, Now: time.Now}
 }
 
 // Run opens the database, starts the background work and starts serving.
@@ -116,15 +120,18 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	apiServer := &api.Server{
-		Reports:    m.DB,
-		Customers:  m.DB,
-		Events:     m.DB,
-		DB:         m.DB,
-		GlobalKey:  m.GlobalKey,
-		Thresholds: nodeThresholds(cfg),
-		Version:    Version,
-		Logger:     m.Logger.With("component", "api"),
-		Now:        m.Now,
+		Reports:   m.DB,
+		Customers: m.DB,
+		Events:    m.DB,
+		DB:        m.DB,
+		// Notifications and the legacy relay.
+		Notifications: m.DB,
+		Relayer:       m.notifier,
+		GlobalKey:     m.GlobalKey,
+		Thresholds:    nodeThresholds(cfg),
+		Version:       Version,
+		Logger:        m.Logger.With("component", "api"),
+		Now:           m.Now,
 	}
 	mux := http.NewServeMux()
 	apiServer.Register(mux)
@@ -153,11 +160,17 @@ func nodeThresholds(cfg *config.Config) hub.Thresholds {
 	return hub.Thresholds{Stale: cfg.Alerting.StaleThreshold.D(), Down: cfg.Alerting.DownThreshold.D()}
 }
 
-// openBackground starts the event dispatcher, the staleness checker and the
-// daily jobs, in that order: the dispatcher must be there to be woken by the
-// first event the others store.
+// openBackground starts the mail sender, the event dispatcher, the
+// staleness checker and the daily jobs, in that order: each must be there
+// to be woken by the first thing the next one stores.
 func (m *Main) openBackground() error {
 	cfg := m.Config
+	if err := m.openNotifications(); err != nil {
+		return err
+	}
+	if m.Dispatcher == nil {
+		m.Dispatcher = m.notifier
+	}
 	m.dispatchWorker = dispatch.NewWorker(m.DB, m.Dispatcher, m.Logger.With("component", "dispatch"))
 	if err := m.dispatchWorker.Open(); err != nil {
 		return err
@@ -222,6 +235,7 @@ func (m *Main) Close(ctx context.Context) error {
 		{"daily jobs", m.scheduler, m.scheduler != nil},
 		{"staleness checker", m.checker, m.checker != nil},
 		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},
+		{"mail sender", m.mailSender, m.mailSender != nil},
 	} {
 		if !c.open {
 			continue
