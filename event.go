@@ -36,11 +36,6 @@ const (
 	EventExpectedBackupMissed = "expected_backup_missed"
 	EventExpectedDBDumpMissed = "expected_dbdump_missed"
 
-	// The host dead man's switch (SPEC §2.6, registered by v0.7.0).
-	EventHostStale     = "host_stale"
-	EventHostDown      = "host_down"
-	EventHostRecovered = "host_recovered"
-
 	// Controller event types the hub itself reads.
 	EventBackupCompleted = "backup_completed"
 	EventDBDumpCompleted = "dbdump_completed"

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"time"
 )
 
@@ -54,7 +55,19 @@ type CustomerService interface {
 	// FindCustomerIDByKey returns the customer whose API key is key;
 	// EUNAUTHORIZED when no customer has it.
 	FindCustomerIDByKey(ctx context.Context, key string) (string, error)
+	// UpdateCustomerConfig reads the config, lets update change it, validates
+	// and stores it in one transaction; nothing is stored when update or
+	// validation fails. Credentials and identity are not changed by it.
+	UpdateCustomerConfig(ctx context.Context, id string, update func(*CustomerConfig) error) (*CustomerConfig, error)
+	// AuthenticateRetrieval checks a retrieval password in constant time.
+	// An unknown customer and a wrong password give the same EUNAUTHORIZED
+	// after the same work.
+	AuthenticateRetrieval(ctx context.Context, id, password string) error
 }
+
+// ErrRetrievalDenied is the one answer to a failed retrieval password check,
+// whatever the reason, so that it does not tell which customers exist.
+var ErrRetrievalDenied = Errorf(EUNAUTHORIZED, "unknown customer or wrong retrieval password")
 
 // CustomerConfig is the operator-managed configuration of a customer.
 type CustomerConfig struct {
@@ -73,6 +86,15 @@ type CustomerConfig struct {
 	APIKey            string `json:"api_key"`
 	RetrievalPassword string `json:"retrieval_password"`
 	SessionSecret     string `json:"-"`
+
+	// CloudflareTunnelToken is the customer's tunnel token, sealed at rest.
+	CloudflareTunnelToken string `json:"cloudflare_tunnel_token"`
+	// Legacy healthchecks ping UUIDs: deprecated, kept for old controllers.
+	LegacyHeartbeatUUID string `json:"legacy_heartbeat_uuid"`
+	LegacyBackupUUID    string `json:"legacy_backup_uuid"`
+	// OverridesYAML is a free-form YAML mapping merged over the template
+	// (configgen checks its shape); sealed at rest since it may hold secrets.
+	OverridesYAML string `json:"overrides_yaml"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -112,6 +134,46 @@ func (c *CustomerConfig) Validate() error {
 	}
 	if c.StaleThreshold > 0 && c.DownThreshold > 0 && c.DownThreshold <= c.StaleThreshold {
 		return Errorf(EINVALID, "down_threshold must be longer than stale_threshold")
+	}
+	if err := validateToken("cloudflare_tunnel_token", c.CloudflareTunnelToken); err != nil {
+		return err
+	}
+	if err := validateUUID("legacy_heartbeat_uuid", c.LegacyHeartbeatUUID); err != nil {
+		return err
+	}
+	if err := validateUUID("legacy_backup_uuid", c.LegacyBackupUUID); err != nil {
+		return err
+	}
+	if len(c.OverridesYAML) > MaxOverridesBytes {
+		return Errorf(EINVALID, "overrides_yaml is larger than %d KiB", MaxOverridesBytes>>10)
+	}
+	return nil
+}
+
+// MaxOverridesBytes limits a customer's free-form overrides YAML.
+const MaxOverridesBytes = 64 << 10
+
+// validateToken accepts "" or up to 4 KiB of printable ASCII without
+// spaces. The message never echoes the value: it is a secret.
+func validateToken(field, token string) error {
+	if len(token) > 4096 {
+		return Errorf(EINVALID, "%s is longer than 4096 characters", field)
+	}
+	for i := 0; i < len(token); i++ {
+		if token[i] <= ' ' || token[i] > '~' {
+			return Errorf(EINVALID, "%s must be printable ASCII without spaces", field)
+		}
+	}
+	return nil
+}
+
+// uuidPattern is the canonical text form of a UUID.
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// validateUUID accepts "" or a UUID such as 8b2e6f40-1a3c-4e59-b7d2-6f9a0c1e2d33.
+func validateUUID(field, s string) error {
+	if s != "" && !uuidPattern.MatchString(s) {
+		return Errorf(EINVALID, "%s must be a UUID such as 8b2e6f40-1a3c-4e59-b7d2-6f9a0c1e2d33", field)
 	}
 	return nil
 }

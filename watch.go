@@ -92,6 +92,7 @@ type WatchService interface {
 // watchEventTypes names the event of each transition per kind.
 var watchEventTypes = map[WatchKind]map[MonitorState]string{
 	WatchNode: {StateStale: EventNodeStale, StateDown: EventNodeDown, StateUp: EventNodeRecovered},
+	WatchHost: {StateStale: EventHostStale, StateDown: EventHostDown, StateUp: EventHostRecovered},
 }
 
 // watchSeverities is the severity of the event of each transition.

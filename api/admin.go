@@ -5,6 +5,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/configgen"
 )
 
 // adminCustomerRequest is the body of POST /api/v1/admin/customers.
@@ -16,6 +17,12 @@ type adminCustomerRequest struct {
 	MonitoringPaused bool   `json:"monitoring_paused"`
 	StaleThreshold   string `json:"stale_threshold"`
 	DownThreshold    string `json:"down_threshold"`
+
+	CloudflareTunnelToken string `json:"cloudflare_tunnel_token"`
+	// Deprecated healthchecks UUIDs, kept for old controllers.
+	LegacyHeartbeatUUID string `json:"legacy_heartbeat_uuid"`
+	LegacyBackupUUID    string `json:"legacy_backup_uuid"`
+	OverridesYAML       string `json:"overrides_yaml"`
 }
 
 // config converts the request into a config, validating every field.
@@ -26,6 +33,11 @@ func (req *adminCustomerRequest) config() (*hub.CustomerConfig, error) {
 		Domain:           req.Domain,
 		Status:           req.Status,
 		MonitoringPaused: req.MonitoringPaused,
+
+		CloudflareTunnelToken: req.CloudflareTunnelToken,
+		LegacyHeartbeatUUID:   req.LegacyHeartbeatUUID,
+		LegacyBackupUUID:      req.LegacyBackupUUID,
+		OverridesYAML:         req.OverridesYAML,
 	}
 	if cfg.Status == "" {
 		cfg.Status = hub.ConfigActive
@@ -37,7 +49,68 @@ func (req *adminCustomerRequest) config() (*hub.CustomerConfig, error) {
 	if cfg.DownThreshold, err = parseThreshold("down_threshold", req.DownThreshold); err != nil {
 		return nil, err
 	}
-	return cfg, cfg.Validate()
+	return cfg, validateConfig(cfg)
+}
+
+// validateConfig checks a config's fields and the shape of its overrides.
+func validateConfig(cfg *hub.CustomerConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return configgen.ValidateOverrides(cfg.OverridesYAML)
+}
+
+// adminCustomerPatch is the body of PATCH /api/v1/admin/customers/{id}:
+// every field is optional and only those present change. The id and the
+// credentials are not editable here (rotate-key mints a new API key).
+type adminCustomerPatch struct {
+	DisplayName           *string `json:"display_name"`
+	Domain                *string `json:"domain"`
+	Status                *string `json:"status"`
+	MonitoringPaused      *bool   `json:"monitoring_paused"`
+	StaleThreshold        *string `json:"stale_threshold"`
+	DownThreshold         *string `json:"down_threshold"`
+	CloudflareTunnelToken *string `json:"cloudflare_tunnel_token"`
+	LegacyHeartbeatUUID   *string `json:"legacy_heartbeat_uuid"`
+	LegacyBackupUUID      *string `json:"legacy_backup_uuid"`
+	OverridesYAML         *string `json:"overrides_yaml"`
+}
+
+// apply changes cfg by the fields present in the patch.
+func (p *adminCustomerPatch) apply(cfg *hub.CustomerConfig) error {
+	for _, f := range []struct {
+		src *string
+		dst *string
+	}{
+		{p.DisplayName, &cfg.DisplayName}, {p.Domain, &cfg.Domain}, {p.Status, &cfg.Status},
+		{p.CloudflareTunnelToken, &cfg.CloudflareTunnelToken},
+		{p.LegacyHeartbeatUUID, &cfg.LegacyHeartbeatUUID}, {p.LegacyBackupUUID, &cfg.LegacyBackupUUID},
+		{p.OverridesYAML, &cfg.OverridesYAML},
+	} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if p.MonitoringPaused != nil {
+		cfg.MonitoringPaused = *p.MonitoringPaused
+	}
+	var err error
+	if p.StaleThreshold != nil {
+		if cfg.StaleThreshold, err = parseThreshold("stale_threshold", *p.StaleThreshold); err != nil {
+			return err
+		}
+	}
+	if p.DownThreshold != nil {
+		if cfg.DownThreshold, err = parseThreshold("down_threshold", *p.DownThreshold); err != nil {
+			return err
+		}
+	}
+	return validateConfig(cfg)
+}
+
+// empty reports whether the patch sets no field.
+func (p *adminCustomerPatch) empty() bool {
+	return *p == adminCustomerPatch{}
 }
 
 // parseThreshold parses an optional duration such as "45m"; "" is zero.
@@ -123,7 +196,12 @@ func (s *Server) handleAdminCustomerGet(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	c, err := s.Customers.FindCustomerByID(r.Context(), id)
+	s.writeAdminCustomer(w, r, cfg)
+}
+
+// writeAdminCustomer answers with a config and the customer's status.
+func (s *Server) writeAdminCustomer(w http.ResponseWriter, r *http.Request, cfg *hub.CustomerConfig) {
+	c, err := s.Customers.FindCustomerByID(r.Context(), cfg.CustomerID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -136,6 +214,35 @@ func (s *Server) handleAdminCustomerGet(w http.ResponseWriter, r *http.Request) 
 		resp.DownThreshold = cfg.DownThreshold.String()
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleAdminCustomerUpdate(w http.ResponseWriter, r *http.Request) {
+	id, err := s.adminPathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var patch adminCustomerPatch
+	if err := decodeStrict(body, &patch); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if patch.empty() {
+		s.writeError(w, r, hub.Errorf(hub.EINVALID, "the body sets no field to change"))
+		return
+	}
+	cfg, err := s.Customers.UpdateCustomerConfig(r.Context(), id, patch.apply)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Logger.Info("customer config updated", "customer_id", id)
+	s.writeAdminCustomer(w, r, cfg)
 }
 
 func (s *Server) handleAdminCustomerBlock(w http.ResponseWriter, r *http.Request) {

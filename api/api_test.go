@@ -17,6 +17,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/configgen"
 	"github.com/felhom/hub/notify"
 	"github.com/felhom/hub/store"
 )
@@ -67,8 +68,10 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	s := &api.Server{
-		Reports: db, Customers: db, Events: db, DB: db, Notifications: db, Relayer: relayer,
-		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds,
+		Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, DB: db,
+		Notifications: db, Relayer: relayer,
+		Configs:   configgen.NewTemplates(db, slog.New(slog.DiscardHandler)),
+		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
 		Version: "test", Logger: logger, Now: c.Now,
 	}
 	mux := http.NewServeMux()

@@ -59,3 +59,37 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 	}
 	return principal{customerID: id}, nil
 }
+
+// hostPrincipal is who a host-endpoint request acts as: the global key,
+// which may report for any registered host, or one host's key.
+type hostPrincipal struct {
+	global bool
+	host   *hub.Host // set for a per-host key
+}
+
+// canReportFor returns EFORBIDDEN unless the principal may report for hostID.
+func (p hostPrincipal) canReportFor(hostID string) error {
+	if p.global || p.host.ID == hostID {
+		return nil
+	}
+	return hub.Errorf(hub.EFORBIDDEN, "this API key may not report for host %s", hostID)
+}
+
+// authenticateHost resolves the key of a host-endpoint request: the global
+// key or a per-host key. Customer keys are not valid here, as host keys are
+// not valid on controller endpoints (authenticate never looks at hosts):
+// both are EUNAUTHORIZED.
+func (s *Server) authenticateHost(r *http.Request) (hostPrincipal, error) {
+	key, err := bearerKey(r)
+	if err != nil {
+		return hostPrincipal{}, err
+	}
+	if s.GlobalKey != "" && hub.SecretEqual(key, s.GlobalKey) {
+		return hostPrincipal{global: true}, nil
+	}
+	h, err := s.Hosts.FindHostByAPIKey(r.Context(), key)
+	if err != nil {
+		return hostPrincipal{}, err
+	}
+	return hostPrincipal{host: h}, nil
+}

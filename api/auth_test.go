@@ -38,6 +38,8 @@ func TestAuthMatrix(t *testing.T) {
 		{"POST", "/api/v1/preferences", `{"customer_id":"kovacs-csalad","email":"anna@example.hu","enabled_events":["backup_failed"]}`, cell{global: 200, own: 200, other: 403}},
 		{"POST", "/api/v1/notify", `{"customer_id":"kovacs-csalad","subject":"Backup failed","message":"restic exited 1","severity":"error"}`, cell{global: 200, own: 200, other: 403}},
 		{"GET", "/api/v1/customers/kovacs-csalad/notifications", "", cell{global: 200, own: 403, other: 403}},
+		{"GET", "/api/v1/customers/kovacs-csalad/hosts", "", cell{global: 200, own: 200, other: 403}},
+		{"POST", "/api/v1/admin/hosts", `{"customer_id":"kovacs-csalad"}`, cell{global: 201, own: 403, other: 403}},
 		{"POST", "/api/v1/admin/customers", `{"customer_id":"matrix-%s"}`, cell{global: 201, own: 403, other: 403}},
 		{"GET", "/api/v1/admin/customers/kovacs-csalad", "", cell{global: 200, own: 403, other: 403}},
 		{"POST", "/api/v1/admin/customers/kovacs-csalad/unblock", "", cell{global: 200, own: 403, other: 403}},

@@ -64,3 +64,23 @@ func BenchmarkReportIngest20KB(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reports/s")
 }
+
+// BenchmarkCustomerList measures GET /api/v1/customers (server side, in
+// process) over fleets of 1,000 and 10,000 customers with a report each
+// and some events.
+func BenchmarkCustomerList(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			e := newEnv(b)
+			seedFleet(b, e, n)
+			req := httptestRequest("GET", "/api/v1/customers", globalKey)
+			b.ResetTimer()
+			for b.Loop() {
+				rec := serve(e, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
+}

@@ -2,7 +2,7 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"testing"
 
 	hub "github.com/felhom/hub"
@@ -49,11 +49,14 @@ func (h *testHub) report(id string) {
 	}
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+// rawDB opens a read connection to the hub's database, to check what no
+// API shows.
+func rawDB(t *testing.T, h *testHub) *sql.DB {
 	t.Helper()
-	b, err := json.Marshal(v)
+	conn, err := sql.Open("sqlite", "file:"+h.db.Path+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

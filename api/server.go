@@ -24,22 +24,34 @@ type Server struct {
 	Reports   hub.ReportService
 	Customers hub.CustomerService
 	Events    hub.EventService
+	Hosts     hub.HostService
+	DB        Pinger
 	// Notifications holds preferences and the notification history;
 	// Relayer queues legacy /notify messages.
 	Notifications hub.NotificationService
 	Relayer       hub.Relayer
-	DB            Pinger
+
+	// InfraBackups keeps the disaster-recovery snapshots.
+	InfraBackups hub.InfraBackupService
+	// Configs generates controller.yaml files.
+	Configs ConfigRenderer
+	// Retrieval limits failed retrieval passwords; Register sets defaults.
+	Retrieval *RetrievalLimits
 
 	// GlobalKey is the fleet-wide API key (api.report_api_key).
-	GlobalKey  string
-	Thresholds hub.Thresholds
-	Version    string
-	Logger     *slog.Logger
-	Now        func() time.Time
+	GlobalKey      string
+	Thresholds     hub.Thresholds
+	HostThresholds hub.Thresholds
+	Version        string
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Register adds the API's routes to mux. This is the route table.
 func (s *Server) Register(mux *http.ServeMux) {
+	if s.Retrieval == nil {
+		s.Retrieval = NewRetrievalLimits()
+	}
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 
 	mux.HandleFunc("POST /api/v1/report", s.handleReportCreate)
@@ -47,6 +59,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/customers/{id}", s.handleCustomerGet)
 	mux.HandleFunc("GET /api/v1/customers/{id}/history", s.handleHistoryGet)
 	mux.HandleFunc("GET /api/v1/customers/{id}/events", s.handleEventList)
+	mux.HandleFunc("GET /api/v1/customers/{id}/hosts", s.handleCustomerHostList)
 
 	mux.HandleFunc("GET /api/v1/customers/{id}/notifications", s.handleNotificationList)
 
@@ -54,12 +67,21 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/preferences", s.handlePreferencesSet)
 	mux.HandleFunc("POST /api/v1/notify", s.handleNotifyCreate)
 
+	mux.HandleFunc("POST /api/v1/host-report", s.handleHostReportCreate)
+
 	mux.HandleFunc("POST /api/v1/admin/customers", s.handleAdminCustomerCreate)
 	mux.HandleFunc("GET /api/v1/admin/customers/{id}", s.handleAdminCustomerGet)
 	mux.HandleFunc("POST /api/v1/admin/customers/{id}/block", s.handleAdminCustomerBlock)
 	mux.HandleFunc("POST /api/v1/admin/customers/{id}/unblock", s.handleAdminCustomerUnblock)
 	mux.HandleFunc("POST /api/v1/admin/customers/{id}/rotate-key", s.handleAdminCustomerRotateKey)
 	mux.HandleFunc("DELETE /api/v1/admin/customers/{id}", s.handleAdminCustomerDelete)
+	mux.HandleFunc("POST /api/v1/admin/hosts", s.handleAdminHostCreate)
+
+	mux.HandleFunc("POST /api/v1/infra-backup", s.handleInfraBackupCreate)
+	mux.HandleFunc("GET /api/v1/infra-backup/{id}", s.handleInfraBackupGet)
+	mux.HandleFunc("GET /api/v1/config/{id}", s.handleConfigGet)
+	mux.HandleFunc("GET /api/v1/recovery/{id}", s.handleRecoveryGet)
+	mux.HandleFunc("PATCH /api/v1/admin/customers/{id}", s.handleAdminCustomerUpdate)
 
 	mux.HandleFunc("/api/", s.handleNotFound)
 }

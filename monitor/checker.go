@@ -42,17 +42,20 @@ type StalenessChecker struct {
 	BatchSize   int
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// OnPass, when set, is told of every completed pass (for metrics).
+	OnPass func(PassResult)
 
 	outageChecked bool
 	loop          looper
 }
 
-// NewStalenessChecker returns a checker of nodes with the default settings.
+// NewStalenessChecker returns a checker of nodes and hosts with the default
+// settings.
 func NewStalenessChecker(watches hub.WatchService, runs hub.JobRunService, logger *slog.Logger) *StalenessChecker {
 	return &StalenessChecker{
 		Watches:     watches,
 		Runs:        runs,
-		Kinds:       []hub.WatchKind{hub.WatchNode},
+		Kinds:       []hub.WatchKind{hub.WatchNode, hub.WatchHost},
 		Interval:    DefaultCheckInterval,
 		OutageGrace: DefaultOutageGrace,
 		BatchSize:   DefaultBatchSize,
@@ -102,6 +105,9 @@ func (c *StalenessChecker) RunOnce(ctx context.Context) (PassResult, error) {
 	}
 	if err := c.Runs.RecordJobRun(ctx, JobStalenessChecker, now); err != nil {
 		return res, err
+	}
+	if c.OnPass != nil {
+		c.OnPass(res)
 	}
 	return res, nil
 }

@@ -74,6 +74,9 @@ const DefaultSchedulerInterval = 30 * time.Second
 // Open starts the loop: due jobs run now, then the clock is looked at every
 // Interval.
 func (s *Scheduler) Open() error {
+	if s.Interval <= 0 {
+		s.Interval = DefaultSchedulerInterval
+	}
 	s.loop.start(s.Interval, func(ctx context.Context) {
 		if err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
 			s.Logger.Error("daily jobs failed", slog.Any("error", err))

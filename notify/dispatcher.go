@@ -32,6 +32,19 @@ type Dispatcher struct {
 	Location *time.Location
 	// NewRelayKey mints the idempotency key of a relayed message.
 	NewRelayKey func() string
+	// Observe, when set, is told each stored decision: its channel and
+	// hub.NotificationQueued or hub.NotificationSkipped (for metrics).
+	Observe func(channel, status string)
+}
+
+// observe reports stored decisions to Observe.
+func (d *Dispatcher) observe(planned []*hub.PlannedNotification) {
+	if d.Observe == nil {
+		return
+	}
+	for _, p := range planned {
+		d.Observe(p.Channel, p.Status)
+	}
 }
 
 // NewDispatcher returns a Dispatcher showing times in Europe/Budapest.
@@ -53,8 +66,9 @@ func (d *Dispatcher) DispatchEvent(ctx context.Context, e *hub.Event) error {
 	if len(e.Details) > 0 {
 		_ = json.Unmarshal(e.Details, &details) // details are optional decoration
 	}
-	_, err := d.Queue.EnqueueNotifications(ctx, e.CustomerID, e.ID, func(st *hub.NotificationState) ([]*hub.PlannedNotification, error) {
-		var out []*hub.PlannedNotification
+	var out []*hub.PlannedNotification
+	done, err := d.Queue.EnqueueNotifications(ctx, e.CustomerID, e.ID, func(st *hub.NotificationState) ([]*hub.PlannedNotification, error) {
+		out = out[:0]
 		for _, dec := range d.Policy.Decide(e.Type, e.Severity, st) {
 			p := &hub.PlannedNotification{Channel: dec.Channel, EventType: e.Type,
 				Recipient: dec.Recipient, Status: dec.Status, Reason: dec.Reason}
@@ -79,7 +93,13 @@ func (d *Dispatcher) DispatchEvent(ctx context.Context, e *hub.Event) error {
 		}
 		return out, nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if done {
+		d.observe(out)
+	}
+	return nil
 }
 
 // RelayNotification validates a legacy relayed message and queues it for
@@ -90,6 +110,7 @@ func (d *Dispatcher) RelayNotification(ctx context.Context, r *hub.RelayRequest)
 	}
 	key := d.NewRelayKey()
 	var result hub.RelayResult
+	var planned []*hub.PlannedNotification
 	_, err := d.Queue.EnqueueNotifications(ctx, r.CustomerID, 0, func(st *hub.NotificationState) ([]*hub.PlannedNotification, error) {
 		if st.Customer == nil {
 			return nil, hub.Errorf(hub.EINVALID, "customer %s is unknown: a node must report before it sends notifications", r.CustomerID)
@@ -110,11 +131,13 @@ func (d *Dispatcher) RelayNotification(ctx context.Context, r *hub.RelayRequest)
 			p.Cooldown = &cooldown
 		}
 		result = hub.RelayResult{Status: dec.Status, Reason: dec.Reason}
-		return []*hub.PlannedNotification{p}, nil
+		planned = []*hub.PlannedNotification{p}
+		return planned, nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	d.observe(planned)
 	return &result, nil
 }
 

@@ -18,6 +18,13 @@ const (
 	DefaultMaxAttempts  = 8
 )
 
+// Delivery outcomes reported to Sender.Observe.
+const (
+	OutcomeSent    = "sent"
+	OutcomeRetried = "retried"
+	OutcomeFailed  = "failed"
+)
+
 // minWait keeps the loop from spinning on a mail that is due right now
 // but could not be claimed.
 const minWait = 50 * time.Millisecond
@@ -51,6 +58,9 @@ type Sender struct {
 	// Owner names this sender in the leases it takes.
 	Owner  string
 	Logger *slog.Logger
+	// Observe, when set, is told each delivery attempt's outcome: its
+	// channel and OutcomeSent, OutcomeRetried or OutcomeFailed.
+	Observe func(channel, outcome string)
 
 	wake  chan struct{}
 	stop  context.CancelFunc
@@ -191,17 +201,26 @@ func (s *Sender) deliver(ctx context.Context, m *hub.OutboxMessage) (bool, error
 		if err := s.Queue.CompleteOutbox(markCtx, m.ID, s.Owner); err != nil {
 			return true, err
 		}
+		s.observe(m.Channel, OutcomeSent)
 		log.Info("mail sent")
 		return true, nil
 	}
 	msg := truncate(sendErr.Error(), 500)
 	if IsPermanent(sendErr) || m.Attempts >= s.MaxAttempts {
 		log.Warn("mail failed for good", "permanent", IsPermanent(sendErr), slog.String("error", msg))
+		s.observe(m.Channel, OutcomeFailed)
 		return false, s.Queue.FailOutbox(markCtx, m.ID, s.Owner, msg)
 	}
 	delay := Backoff(m.Attempts, s.BaseDelay, s.MaxDelay, retryAfter(sendErr), s.Jitter())
 	log.Info("mail not sent; will retry", "retry_in", delay.Round(time.Second).String(), slog.String("error", msg))
+	s.observe(m.Channel, OutcomeRetried)
 	return false, s.Queue.RetryOutbox(markCtx, m.ID, s.Owner, s.Now().Add(delay), msg)
+}
+
+func (s *Sender) observe(channel, outcome string) {
+	if s.Observe != nil {
+		s.Observe(channel, outcome)
+	}
 }
 
 // Backoff returns the wait after a failed attempt (1 for the first):

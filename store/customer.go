@@ -94,6 +94,22 @@ func sealContext(column, customerID string) string {
 	return "customer_configs." + column + ":" + customerID
 }
 
+// sealOptional seals a secret that may be empty; empty stays ”.
+func (db *DB) sealOptional(value, context string) string {
+	if value == "" {
+		return ""
+	}
+	return db.sealer.Seal(value, context)
+}
+
+// openOptional opens a value stored by sealOptional.
+func (db *DB) openOptional(stored, context string) (string, error) {
+	if stored == "" {
+		return "", nil
+	}
+	return db.sealer.Open(stored, context)
+}
+
 // CreateCustomerConfig stores a new managed config.
 func (db *DB) CreateCustomerConfig(ctx context.Context, cfg *hub.CustomerConfig) error {
 	if cfg.APIKey == "" || cfg.RetrievalPassword == "" || cfg.SessionSecret == "" {
@@ -117,13 +133,18 @@ func (db *DB) CreateCustomerConfig(ctx context.Context, cfg *hub.CustomerConfig)
 				customer_id, display_name, domain, status, monitoring_paused,
 				stale_threshold_seconds, down_threshold_seconds,
 				api_key_hash, api_key_sealed, retrieval_password_hash, retrieval_password_sealed,
-				session_secret_sealed, created_at, updated_at
-			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				session_secret_sealed, cloudflare_tunnel_token_sealed,
+				legacy_heartbeat_uuid, legacy_backup_uuid, overrides_yaml_sealed,
+				created_at, updated_at
+			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, cfg.DisplayName, cfg.Domain, cfg.Status, cfg.MonitoringPaused,
 			int64(cfg.StaleThreshold/time.Second), int64(cfg.DownThreshold/time.Second),
 			hub.HashSecret(cfg.APIKey), db.sealer.Seal(cfg.APIKey, sealContext("api_key", id)),
 			hub.HashSecret(cfg.RetrievalPassword), db.sealer.Seal(cfg.RetrievalPassword, sealContext("retrieval_password", id)),
 			db.sealer.Seal(cfg.SessionSecret, sealContext("session_secret", id)),
+			db.sealOptional(cfg.CloudflareTunnelToken, sealContext("cloudflare_tunnel_token", id)),
+			cfg.LegacyHeartbeatUUID, cfg.LegacyBackupUUID,
+			db.sealOptional(cfg.OverridesYAML, sealContext("overrides_yaml", id)),
 			millis(now), millis(now))
 		if err != nil {
 			return fmt.Errorf("insert config: %w", err)
@@ -133,20 +154,34 @@ func (db *DB) CreateCustomerConfig(ctx context.Context, cfg *hub.CustomerConfig)
 	})
 }
 
+// queryer is what both *sql.DB and *sql.Tx offer for reads.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // FindCustomerConfig returns a managed config with its credentials opened.
 func (db *DB) FindCustomerConfig(ctx context.Context, id string) (*hub.CustomerConfig, error) {
+	return db.findConfig(ctx, db.read, id)
+}
+
+func (db *DB) findConfig(ctx context.Context, q queryer, id string) (*hub.CustomerConfig, error) {
 	var (
-		cfg                        hub.CustomerConfig
-		staleSec, downSec          int64
-		created, updated           int64
-		keySealed, pwSealed, ssSea string
+		cfg                           hub.CustomerConfig
+		staleSec, downSec             int64
+		created, updated              int64
+		keySealed, pwSealed, ssSea    string
+		tunnelSealed, overridesSealed string
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT customer_id, display_name, domain, status,
+	err := q.QueryRowContext(ctx, `SELECT customer_id, display_name, domain, status,
 			monitoring_paused, stale_threshold_seconds, down_threshold_seconds,
-			api_key_sealed, retrieval_password_sealed, session_secret_sealed, created_at, updated_at
+			api_key_sealed, retrieval_password_sealed, session_secret_sealed,
+			cloudflare_tunnel_token_sealed, legacy_heartbeat_uuid, legacy_backup_uuid,
+			overrides_yaml_sealed, created_at, updated_at
 		FROM customer_configs WHERE customer_id = ?`, id).Scan(
 		&cfg.CustomerID, &cfg.DisplayName, &cfg.Domain, &cfg.Status,
-		&cfg.MonitoringPaused, &staleSec, &downSec, &keySealed, &pwSealed, &ssSea, &created, &updated)
+		&cfg.MonitoringPaused, &staleSec, &downSec, &keySealed, &pwSealed, &ssSea,
+		&tunnelSealed, &cfg.LegacyHeartbeatUUID, &cfg.LegacyBackupUUID,
+		&overridesSealed, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
 	} else if err != nil {
@@ -163,12 +198,76 @@ func (db *DB) FindCustomerConfig(ctx context.Context, id string) (*hub.CustomerC
 		{"api_key", keySealed, &cfg.APIKey},
 		{"retrieval_password", pwSealed, &cfg.RetrievalPassword},
 		{"session_secret", ssSea, &cfg.SessionSecret},
+		{"cloudflare_tunnel_token", tunnelSealed, &cfg.CloudflareTunnelToken},
+		{"overrides_yaml", overridesSealed, &cfg.OverridesYAML},
 	} {
-		if *f.dst, err = db.sealer.Open(f.sealed, sealContext(f.column, id)); err != nil {
+		if *f.dst, err = db.openOptional(f.sealed, sealContext(f.column, id)); err != nil {
 			return nil, fmt.Errorf("open %s of %s: %w", f.column, id, err)
 		}
 	}
 	return &cfg, nil
+}
+
+// UpdateCustomerConfig changes the editable fields of a config in one
+// transaction. update may not change the id, the credentials or the times:
+// whatever it does to them is undone.
+func (db *DB) UpdateCustomerConfig(ctx context.Context, id string, update func(*hub.CustomerConfig) error) (*hub.CustomerConfig, error) {
+	var out *hub.CustomerConfig
+	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		cfg, err := db.findConfig(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		fixed := *cfg
+		if err := update(cfg); err != nil {
+			return err
+		}
+		cfg.CustomerID, cfg.CreatedAt = fixed.CustomerID, fixed.CreatedAt
+		cfg.APIKey, cfg.RetrievalPassword, cfg.SessionSecret = fixed.APIKey, fixed.RetrievalPassword, fixed.SessionSecret
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		cfg.UpdatedAt = now
+		out = cfg
+		return updateConfig(ctx, tx, id, `display_name = ?, domain = ?, status = ?, monitoring_paused = ?,
+				stale_threshold_seconds = ?, down_threshold_seconds = ?,
+				cloudflare_tunnel_token_sealed = ?, legacy_heartbeat_uuid = ?, legacy_backup_uuid = ?,
+				overrides_yaml_sealed = ?, updated_at = ?`,
+			cfg.DisplayName, cfg.Domain, cfg.Status, cfg.MonitoringPaused,
+			int64(cfg.StaleThreshold/time.Second), int64(cfg.DownThreshold/time.Second),
+			db.sealOptional(cfg.CloudflareTunnelToken, sealContext("cloudflare_tunnel_token", id)),
+			cfg.LegacyHeartbeatUUID, cfg.LegacyBackupUUID,
+			db.sealOptional(cfg.OverridesYAML, sealContext("overrides_yaml", id)), millis(now))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// dummyRetrievalHash is compared against when the customer does not exist,
+// so that an unknown customer costs the same work as a wrong password.
+var dummyRetrievalHash = hub.HashSecret("no such customer: " + hub.RandomHex(16))
+
+// AuthenticateRetrieval checks a customer's retrieval password. Both
+// failure paths run one indexed query, hash the password once and compare
+// in constant time, and return the same error.
+func (db *DB) AuthenticateRetrieval(ctx context.Context, id, password string) error {
+	var stored string
+	err := db.read.QueryRowContext(ctx,
+		`SELECT retrieval_password_hash FROM customer_configs WHERE customer_id = ?`, id).Scan(&stored)
+	found := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("find retrieval password: %w", err)
+	}
+	if !found {
+		stored = dummyRetrievalHash
+	}
+	ok := hub.SecretEqual(hub.HashSecret(password), stored)
+	if !ok || !found || password == "" {
+		return hub.ErrRetrievalDenied
+	}
+	return nil
 }
 
 // SetCustomerBlocked blocks or unblocks a managed customer.
@@ -206,7 +305,7 @@ func updateConfig(ctx context.Context, tx *sql.Tx, id, set string, args ...any) 
 }
 
 // DeleteCustomerConfig removes a managed config. The customer row stays when
-// the customer has reported or has events, so it shows as manual.
+// the customer has reported or has events or hosts, so it shows as manual.
 func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM customer_configs WHERE customer_id = ?`, id)
@@ -216,9 +315,17 @@ func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
 		}
-		// The customer stays, as manual, when it has reported or has events.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ? AND latest_report_id IS NULL
-			AND NOT EXISTS (SELECT 1 FROM events WHERE customer_id = ?)`, id, id); err != nil {
+		// A customer that never reported and has no events or hosts goes
+		// entirely, its DR snapshots with it; any other stays as manual and
+		// keeps them.
+		const gone = `latest_report_id IS NULL
+			AND NOT EXISTS (SELECT 1 FROM events WHERE customer_id = customers.id)
+			AND NOT EXISTS (SELECT 1 FROM hosts WHERE customer_id = customers.id)`
+		if _, err := tx.ExecContext(ctx, `DELETE FROM infra_backups WHERE customer_id = ?
+			AND EXISTS (SELECT 1 FROM customers WHERE id = ? AND `+gone+`)`, id, id); err != nil {
+			return fmt.Errorf("delete infra backups: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ? AND `+gone, id); err != nil {
 			return fmt.Errorf("delete customer: %w", err)
 		}
 		return nil

@@ -38,6 +38,15 @@ var pruneSteps = []pruneStep{
 			LIMIT ?)`,
 	},
 	{
+		name: "host_reports",
+		// Likewise a host's latest report.
+		batch: `DELETE FROM host_reports WHERE id IN (
+			SELECT r.id FROM host_reports r
+			WHERE r.received_at < ?
+				AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.latest_report_id = r.id)
+			LIMIT ?)`,
+	},
+	{
 		name: "events",
 		batch: `DELETE FROM events WHERE id IN (
 			SELECT id FROM events WHERE received_at < ? LIMIT ?)`,

@@ -47,10 +47,28 @@ var watchTables = map[hub.WatchKind]watchTable{
 			WHERE next_deadline IS NOT NULL AND latest_received_at < ?`,
 		defaults: func(db *DB) hub.Thresholds { return db.Thresholds },
 	},
+	hub.WatchHost: {
+		// Hosts have no threshold overrides and no DISABLED switch; a
+		// blocked or paused customer mutes its hosts too.
+		selectDue: `SELECT h.id, h.customer_id, h.hostname, h.monitor_state, COALESCE(h.latest_report_id, 0),
+				COALESCE(h.last_report_at, 0), h.next_deadline,
+				COALESCE(cc.status, ''), COALESCE(cc.monitoring_paused, 0), 0, 0, 1
+			FROM hosts h
+			LEFT JOIN customer_configs cc ON cc.customer_id = h.customer_id
+			WHERE h.next_deadline < ?
+			ORDER BY h.next_deadline, h.id LIMIT ?`,
+		update: `UPDATE hosts SET monitor_state = ?, next_deadline = ?,
+				state_changed_at = CASE WHEN monitor_state = ? THEN state_changed_at ELSE ? END
+			WHERE id = ? AND monitor_state = ? AND COALESCE(latest_report_id, 0) = ?`,
+		credit: `UPDATE hosts SET next_deadline = next_deadline +
+				(? - CASE WHEN last_report_at > ? THEN last_report_at ELSE ? END)
+			WHERE next_deadline IS NOT NULL AND last_report_at < ?`,
+		defaults: func(db *DB) hub.Thresholds { return db.HostThresholds },
+	},
 }
 
 // watchKinds lists the kinds in a fixed order.
-var watchKinds = []hub.WatchKind{hub.WatchNode}
+var watchKinds = []hub.WatchKind{hub.WatchNode, hub.WatchHost}
 
 // FindDueWatches returns the watches of a kind whose deadline has passed.
 // The deadline index makes a pass with nothing due read almost nothing.
@@ -80,10 +98,7 @@ func (db *DB) FindDueWatches(ctx context.Context, kind hub.WatchKind, now time.T
 			&deadline, &status, &paused, &staleSec, &downSec, &enabled); err != nil {
 			return nil, fmt.Errorf("scan due %s: %w", kind, err)
 		}
-		w.Name = w.ID
-		if hostname != "" {
-			w.Name = w.ID + " (" + hostname + ")"
-		}
+		w.Name = hostName(w.ID, hostname)
 		w.LastSeen, w.NextDeadline = fromMillis(lastSeen), fromMillis(deadline)
 		w.Thresholds = thresholds(staleSec, downSec).WithDefaults(defaults)
 		w.Muted = status == hub.ConfigBlocked || paused || !enabled

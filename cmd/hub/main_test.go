@@ -233,6 +233,20 @@ func TestMainEventDispatched(t *testing.T) {
 	post("/api/v1/report", `{"customer_id":"kovacs-csalad"}`, 200)
 	created := post("/api/v1/event", `{"customer_id":"kovacs-csalad","event_type":"backup_completed","severity":"info","message":"ok"}`, 201)
 
+	// The host domain is wired: a minted host key works on /host-report.
+	minted := post("/api/v1/admin/hosts", `{"customer_id":"kovacs-csalad"}`, 201)
+	req, _ := http.NewRequest("POST", "http://"+m.Addr()+"/api/v1/host-report",
+		strings.NewReader(`{"host_id":"`+minted["host_id"].(string)+`"}`))
+	req.Header.Set("Authorization", "Bearer "+minted["api_key"].(string))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("host-report: %d", resp.StatusCode)
+	}
+
 	select {
 	case e := <-dispatched:
 		if float64(e.ID) != created["id"] || e.Type != "backup_completed" {
@@ -240,5 +254,51 @@ func TestMainEventDispatched(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("event not dispatched")
+	}
+}
+
+func TestMainDemo(t *testing.T) {
+	cfg := config.Default()
+	cfg.Server.Listen = "127.0.0.1:0"
+	cfg.Server.DataDir = t.TempDir()
+	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m.Demo = &DemoOptions{Customers: 20, Interval: time.Hour, History: 6 * time.Hour}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := m.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	customers, err := m.DB.FindCustomers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(customers) != 20 {
+		t.Fatalf("%d demo customers, want 20", len(customers))
+	}
+	statuses := map[hub.Status]int{}
+	manual := 0
+	for _, c := range customers {
+		statuses[c.Status(time.Now(), hub.DefaultThresholds)]++
+		if !c.Managed {
+			manual++
+		}
+	}
+	for _, s := range []hub.Status{hub.StatusOK, hub.StatusWarn, hub.StatusDown, hub.StatusDisabled, hub.StatusPending, hub.StatusBlocked} {
+		if statuses[s] == 0 {
+			t.Errorf("the demo has no %s customer: %v", s, statuses)
+		}
+	}
+	if manual == 0 {
+		t.Error("the demo has no manual customer")
+	}
+	history, err := m.DB.FindHistory(context.Background(), "demo-00000", time.Now().Add(-7*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(history) < 20 {
+		t.Errorf("demo-00000 has %d history points over 6 h, want a backfilled series", len(history))
 	}
 }

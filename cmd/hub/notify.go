@@ -9,11 +9,12 @@ import (
 	"github.com/felhom/hub/notify"
 )
 
-// openNotifications parses the mail templates, picks the mail provider and
-// starts the sender; the dispatcher it builds queues mails for it.
-func (m *Main) openNotifications() error {
+// newNotifier parses the mail templates and builds the dispatcher that
+// decides and queues every event's mails (the API relays through it too)
+// and the sender that delivers them. The store's wake-up hook is set here,
+// before anything serves; Open starts the sender later.
+func (m *Main) newNotifier() error {
 	cfg := &m.Config.Notifications
-	logger := m.Logger.With("component", "notify")
 	templates, err := notify.ParseTemplates()
 	if err != nil {
 		return err
@@ -29,6 +30,22 @@ func (m *Main) openNotifications() error {
 	if err != nil {
 		return err
 	}
+	m.notifier.Observe = m.countNotification
+	return m.newMailSender()
+}
+
+// countNotification counts a notification outcome in the metrics.
+func (m *Main) countNotification(channel, outcome string) {
+	if m.Metrics != nil {
+		m.Metrics.Notifications.WithLabelValues(channel, outcome).Inc()
+	}
+}
+
+// newMailSender picks the mail provider and builds the sender, which the
+// store wakes whenever mails are queued.
+func (m *Main) newMailSender() error {
+	cfg := &m.Config.Notifications
+	logger := m.Logger.With("component", "notify")
 	provider, err := newMailProvider(cfg, logger, m.Now)
 	if err != nil {
 		return err
@@ -44,9 +61,7 @@ func (m *Main) openNotifications() error {
 	}
 	m.mailSender = notify.NewSender(m.DB, provider, cfg.FromEmail, cfg.MaxAttempts, logger)
 	m.mailSender.Now = m.Now
-	if err := m.mailSender.Open(); err != nil {
-		return err
-	}
+	m.mailSender.Observe = m.countNotification
 	m.DB.NotificationsQueued = m.mailSender.Notify
 	return nil
 }

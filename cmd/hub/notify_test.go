@@ -56,6 +56,9 @@ func TestMainMailsOperatorAndCustomer(t *testing.T) {
 	do("POST", "/api/v1/report", `{"customer_id":"kovacs-csalad","system":{"hostname":"felhom-kovacs"}}`, 200)
 	do("POST", "/api/v1/preferences", `{"customer_id":"kovacs-csalad","email":"kovacs.anna@example.hu","enabled_events":["backup_failed"]}`, 200)
 	do("POST", "/api/v1/event", `{"customer_id":"kovacs-csalad","event_type":"backup_failed","severity":"error","message":"repository is locked"}`, 201)
+	if r := do("POST", "/api/v1/notify", `{"customer_id":"kovacs-csalad","subject":"Old controller says hello","message":"m","severity":"warning"}`, 200); r["status"] != "queued" {
+		t.Fatalf("relay %v", r)
+	}
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -66,7 +69,7 @@ func TestMainMailsOperatorAndCustomer(t *testing.T) {
 				sent++
 			}
 		}
-		if sent == 2 {
+		if sent == 3 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -76,11 +79,14 @@ func TestMainMailsOperatorAndCustomer(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(mails) != 2 || keys[0] == "" || keys[0] == keys[1] {
+	if len(mails) != 3 || keys[0] == "" || keys[0] == keys[1] || keys[1] == keys[2] {
 		t.Fatalf("mails %v keys %v", mails, keys)
 	}
 	byTo := map[string]map[string]any{}
 	for _, mail := range mails {
+		if strings.Contains(mail["subject"].(string), "hello") {
+			continue // the relayed one
+		}
 		byTo[mail["to"].([]any)[0].(string)] = mail
 	}
 	op, cu := byTo["ops@felhom.eu"], byTo["kovacs.anna@example.hu"]
@@ -90,5 +96,46 @@ func TestMainMailsOperatorAndCustomer(t *testing.T) {
 	}
 	if cu == nil || cu["subject"] != "Felhom: Nem sikerült a biztonsági mentés" || cu["from"] != "monitoring@felhom.eu" {
 		t.Errorf("customer mail %v", cu)
+	}
+}
+
+func TestMainNotificationMetrics(t *testing.T) {
+	m := MustRunMain(t, func(c *config.Config) {
+		c.API.ReportAPIKey = "end-to-end-global-key"
+		c.Notifications.OperatorEmail = "ops@felhom.eu" // the log provider "sends"
+	})
+	req, _ := http.NewRequest("POST", "http://"+m.Addr()+"/api/v1/report", strings.NewReader(`{"customer_id":"kovacs-csalad"}`))
+	req.Header.Set("Authorization", "Bearer end-to-end-global-key")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	req, _ = http.NewRequest("POST", "http://"+m.Addr()+"/api/v1/notify",
+		strings.NewReader(`{"customer_id":"kovacs-csalad","subject":"s","message":"m","severity":"error"}`))
+	req.Header.Set("Authorization", "Bearer end-to-end-global-key")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("relay %v %v", resp, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + m.Addr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		text := string(body)
+		if strings.Contains(text, `hub_notifications_total{channel="operator",outcome="sent"} 1`) {
+			if !strings.Contains(text, `hub_notifications_total{channel="operator",outcome="queued"} 1`) ||
+				!strings.Contains(text, `hub_notification_outbox{state="pending"} 0`) {
+				t.Fatalf("metrics:\n%s", text)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no sent outcome in the metrics:\n%s", text)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -17,7 +17,9 @@ import (
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/config"
+	"github.com/felhom/hub/configgen"
 	"github.com/felhom/hub/dispatch"
+	"github.com/felhom/hub/metrics"
 	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/notify"
 	"github.com/felhom/hub/store"
@@ -27,6 +29,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "config file (optional)")
+	demoMode := fs.Bool("demo", false, "simulate a fleet of customers in every state, with a week of history (data in a temp dir unless server.data_dir is set)")
+	demoCustomers := fs.Int("demo-customers", 25, "how many customers --demo simulates")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -34,7 +38,18 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 	if err != nil {
 		return err
 	}
+	if *demoMode && *configPath == "" && !hasEnv(environ, "HUB_SERVER_DATA_DIR") {
+		if cfg.Server.DataDir, err = os.MkdirTemp("", "felhom-hub-demo-"); err != nil {
+			return err
+		}
+	}
 	m := NewMain(cfg, newLogger(cfg, stderr))
+	if *demoMode {
+		if *demoCustomers < 1 || *demoCustomers > 10000 {
+			return fmt.Errorf("--demo-customers must be between 1 and 10000")
+		}
+		m.Demo = &DemoOptions{Customers: *demoCustomers, Interval: 20 * time.Second, History: 7 * 24 * time.Hour}
+	}
 	if err := m.Run(ctx); err != nil {
 		m.Close(context.Background())
 		return err
@@ -66,15 +81,21 @@ type Main struct {
 
 	DB        *store.DB
 	GlobalKey string
+	Metrics   *metrics.Metrics
 	// Dispatcher receives every stored event; nil means the notification
 	// dispatcher (tests may put another in).
 	Dispatcher hub.EventDispatcher
+
+	// Demo, when set, makes the hub simulate its own fleet.
+	Demo *DemoOptions
+	demo *demo
 
 	notifier       *notify.Dispatcher
 	mailSender     *notify.Sender
 	dispatchWorker *dispatch.Worker
 	checker        *monitor.StalenessChecker
 	scheduler      *monitor.Scheduler
+	Templates      *configgen.Templates
 
 	listener net.Listener
 	server   *http.Server
@@ -92,10 +113,16 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
 	m.Logger.Info("starting felhom hub", "version", Version, "listen", cfg.Server.Listen, "data_dir", cfg.Server.DataDir)
 
+	var clock *shiftClock
+	if m.Demo != nil {
+		clock = &shiftClock{}
+		m.Now = clock.Now
+		cfg.Controllers.AllowInsecure = true // the simulated controllers are on loopback http
+	}
 	m.DB = store.NewDB(databasePath(cfg))
 	m.DB.Now = m.Now
 	m.DB.Thresholds = nodeThresholds(cfg)
-	m.DB.HostThresholds = hub.Thresholds{Stale: cfg.Alerting.HostStaleThreshold.D(), Down: cfg.Alerting.HostDownThreshold.D()}
+	m.DB.HostThresholds = hostThresholds(cfg)
 	key, err := cfg.SecretsKey()
 	if err != nil {
 		return err
@@ -115,33 +142,45 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.openBackground(); err != nil {
+
+	m.Templates = configgen.NewTemplates(m.DB, m.Logger.With("component", "templates"))
+	m.Templates.URL, m.Templates.Token = cfg.Registry.TemplateURL, cfg.Registry.TemplateToken
+	m.Templates.Interval, m.Templates.Now = cfg.Registry.TemplateInterval.D(), m.Now
+	if err := m.Templates.Open(ctx); err != nil {
 		return err
 	}
 
+	if err := m.newNotifier(); err != nil {
+		return err
+	}
 	apiServer := &api.Server{
-		Reports:   m.DB,
-		Customers: m.DB,
-		Events:    m.DB,
-		DB:        m.DB,
-		// Notifications and the legacy relay.
-		Notifications: m.DB,
-		Relayer:       m.notifier,
-		GlobalKey:     m.GlobalKey,
-		Thresholds:    nodeThresholds(cfg),
-		Version:       Version,
-		Logger:        m.Logger.With("component", "api"),
-		Now:           m.Now,
+		Reports:        m.DB,
+		Customers:      m.DB,
+		Events:         m.DB,
+		Hosts:          m.DB,
+		InfraBackups:   m.DB,
+		Notifications:  m.DB,
+		Relayer:        m.notifier,
+		Configs:        m.Templates,
+		DB:             m.DB,
+		GlobalKey:      m.GlobalKey,
+		Thresholds:     nodeThresholds(cfg),
+		HostThresholds: hostThresholds(cfg),
+		Version:        Version,
+		Logger:         m.Logger.With("component", "api"),
+		Now:            m.Now,
 	}
 	mux := http.NewServeMux()
 	apiServer.Register(mux)
+	m.Metrics = m.newMetrics()
+	mux.Handle("GET /metrics", m.Metrics.Handler())
 
 	m.listener, err = net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
 	}
 	m.server = &http.Server{
-		Handler:           api.Middleware(m.Logger.With("component", "http"), mux),
+		Handler:           api.Middleware(m.Logger.With("component", "http"), m.Metrics.Middleware(mux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout.D(),
 		WriteTimeout:      cfg.Server.WriteTimeout.D(),
@@ -152,7 +191,31 @@ func (m *Main) Run(ctx context.Context) error {
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(m.listener) }()
 	m.Logger.Info("listening", "addr", m.listener.Addr().String())
+
+	if m.Demo != nil {
+		if m.demo, err = m.prepareDemo(ctx, clock); err != nil {
+			return err
+		}
+	}
+	// The background work starts after a demo's backfill, so that the
+	// checker and the daily jobs see the present.
+	if err := m.openBackground(); err != nil {
+		return err
+	}
+	if m.demo != nil {
+		m.demo.start(m.Demo.Interval)
+	}
 	return nil
+}
+
+// hasEnv reports whether environ sets name.
+func hasEnv(environ []string, name string) bool {
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // nodeThresholds are the hub-wide staleness thresholds of nodes.
@@ -160,12 +223,17 @@ func nodeThresholds(cfg *config.Config) hub.Thresholds {
 	return hub.Thresholds{Stale: cfg.Alerting.StaleThreshold.D(), Down: cfg.Alerting.DownThreshold.D()}
 }
 
+// hostThresholds are the staleness thresholds of hosts.
+func hostThresholds(cfg *config.Config) hub.Thresholds {
+	return hub.Thresholds{Stale: cfg.Alerting.HostStaleThreshold.D(), Down: cfg.Alerting.HostDownThreshold.D()}
+}
+
 // openBackground starts the mail sender, the event dispatcher, the
 // staleness checker and the daily jobs, in that order: each must be there
 // to be woken by the first thing the next one stores.
 func (m *Main) openBackground() error {
 	cfg := m.Config
-	if err := m.openNotifications(); err != nil {
+	if err := m.mailSender.Open(); err != nil {
 		return err
 	}
 	if m.Dispatcher == nil {
@@ -180,6 +248,13 @@ func (m *Main) openBackground() error {
 	m.checker = monitor.NewStalenessChecker(m.DB, m.DB, m.Logger.With("component", "monitor"))
 	m.checker.Interval = cfg.Alerting.CheckInterval.D()
 	m.checker.Now = m.Now
+	m.Metrics.CheckerRuns.WithLabelValues("staleness") // exported from the start, at 0
+	m.checker.OnPass = func(res monitor.PassResult) {
+		m.Metrics.CheckerRuns.WithLabelValues("staleness").Inc()
+		for _, e := range res.Events {
+			m.Metrics.Transitions.WithLabelValues(e.Type).Inc()
+		}
+	}
 	if err := m.checker.Open(); err != nil {
 		return err
 	}
@@ -217,6 +292,9 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // background work, then closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	if m.demo != nil {
+		m.demo.stop()
+	}
 	if m.server != nil {
 		if err := m.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
@@ -236,6 +314,7 @@ func (m *Main) Close(ctx context.Context) error {
 		{"staleness checker", m.checker, m.checker != nil},
 		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},
 		{"mail sender", m.mailSender, m.mailSender != nil},
+		{"templates", m.Templates, m.Templates != nil},
 	} {
 		if !c.open {
 			continue

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// ConfigRenderer generates a customer's controller.yaml.
+type ConfigRenderer interface {
+	Render(cfg *hub.CustomerConfig) ([]byte, error)
+}
+
+// retrievalHeader carries the per-customer retrieval password.
+const retrievalHeader = "X-Retrieval-Password"
+
+// authenticateRetrieval checks the X-Retrieval-Password of a request for
+// the path's customer, with failures rate-limited per client address and
+// per customer. It returns the customer id.
+func (s *Server) authenticateRetrieval(w http.ResponseWriter, r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if err := hub.ValidateCustomerID(id); err != nil {
+		return "", err
+	}
+	now, addr := s.Now(), clientAddress(r)
+	if wait := s.Retrieval.wait(now, addr, id); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		return "", hub.Errorf(hub.ETOOMANY, "too many failed retrieval attempts; try again later")
+	}
+	password := r.Header.Get(retrievalHeader)
+	if password == "" {
+		s.Retrieval.fail(now, addr, id)
+		return "", hub.Errorf(hub.EUNAUTHORIZED, "missing %s header", retrievalHeader)
+	}
+	if err := s.Customers.AuthenticateRetrieval(r.Context(), id, password); err != nil {
+		if hub.ErrorCode(err) == hub.EUNAUTHORIZED {
+			s.Retrieval.fail(now, addr, id)
+			s.Logger.Warn("retrieval password rejected", "customer_id", id, "remote", addr)
+		}
+		return "", err
+	}
+	return id, nil
+}
+
+// renderConfig generates the customer's controller.yaml.
+func (s *Server) renderConfig(r *http.Request, id string) ([]byte, error) {
+	cfg, err := s.Customers.FindCustomerConfig(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Configs.Render(cfg)
+}
+
+func (s *Server) handleConfigGet(w http.ResponseWriter, r *http.Request) {
+	id, err := s.authenticateRetrieval(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body, err := s.renderConfig(r, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Logger.Info("controller.yaml retrieved", "customer_id", id)
+	w.Header().Set("Content-Type", "text/yaml; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="controller.yaml"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// recoveryResponse is everything a reinstalled controller needs.
+type recoveryResponse struct {
+	CustomerID string `json:"customer_id"`
+	ConfigYAML string `json:"config_yaml"`
+	// InfraBackup is the latest backup exactly as posted; null when none.
+	InfraBackup    json.RawMessage `json:"infra_backup"`
+	HasInfraBackup bool            `json:"has_infra_backup"`
+}
+
+func (s *Server) handleRecoveryGet(w http.ResponseWriter, r *http.Request) {
+	id, err := s.authenticateRetrieval(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	config, err := s.renderConfig(r, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp := recoveryResponse{CustomerID: id, ConfigYAML: string(config)}
+	backup, err := s.InfraBackups.FindLatestInfraBackup(r.Context(), id)
+	switch {
+	case hub.ErrorCode(err) == hub.ENOTFOUND:
+	case err != nil:
+		s.writeError(w, r, err)
+		return
+	default:
+		resp.InfraBackup, resp.HasInfraBackup = backup.Body, true
+	}
+	s.Logger.Info("recovery bundle retrieved", "customer_id", id, "has_infra_backup", resp.HasInfraBackup)
+	writeJSON(w, http.StatusOK, resp)
+}

@@ -1,0 +1,171 @@
+// Package metrics exposes the hub's Prometheus metrics: counters and
+// latencies recorded as requests pass, and fleet gauges read at scrape time.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the hub's collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests       *prometheus.CounterVec
+	ingest         *prometheus.CounterVec
+	ingestDuration *prometheus.HistogramVec
+
+	// CheckerRuns counts passes of each checker ("node", "host").
+	CheckerRuns *prometheus.CounterVec
+	// Transitions counts hub events the checkers generated, by type.
+	Transitions *prometheus.CounterVec
+	// Notifications counts notification outcomes by channel and outcome.
+	Notifications *prometheus.CounterVec
+}
+
+// ingestEndpoints are the routes whose traffic is ingest, by short name.
+var ingestEndpoints = map[string]string{
+	"POST /api/v1/report":       "report",
+	"POST /api/v1/event":        "event",
+	"POST /api/v1/host-report":  "host_report",
+	"POST /api/v1/infra-backup": "infra_backup",
+	"POST /api/v1/preferences":  "preferences",
+	"POST /api/v1/notify":       "notify",
+}
+
+// New returns the hub's metrics, with Go runtime and process metrics.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hub_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		ingest: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hub_ingest_requests_total", Help: "Ingest requests by endpoint and result (ok, rejected, error).",
+		}, []string{"endpoint", "result"}),
+		ingestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hub_ingest_duration_seconds", Help: "Server time of ingest requests.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"endpoint"}),
+		CheckerRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hub_checker_runs_total", Help: "Staleness checker passes.",
+		}, []string{"checker"}),
+		Transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hub_checker_transitions_total", Help: "Dead man's switch transitions by event type.",
+		}, []string{"event_type"}),
+		Notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hub_notifications_total", Help: "Notification decisions and deliveries by channel and outcome.",
+		}, []string{"channel", "outcome"}),
+	}
+	m.Registry.MustRegister(m.requests, m.ingest, m.ingestDuration, m.CheckerRuns, m.Transitions, m.Notifications,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// statusWriter remembers the response status.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Middleware counts requests by the route pattern the mux matched (never
+// the raw path, so ids do not explode the label space) and times ingest.
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		route := r.Pattern // set by the ServeMux on this request
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		if endpoint, ok := ingestEndpoints[route]; ok {
+			m.ingest.WithLabelValues(endpoint, result(status)).Inc()
+			m.ingestDuration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+		}
+	})
+}
+
+func result(status int) string {
+	switch {
+	case status < 400:
+		return "ok"
+	case status < 500:
+		return "rejected"
+	}
+	return "error"
+}
+
+// GaugeFunc is read at every scrape: it returns values by label value (a
+// gauge without a label uses the key "").
+type GaugeFunc func(ctx context.Context) (map[string]float64, error)
+
+// funcCollector turns a GaugeFunc into a collector.
+type funcCollector struct {
+	desc    *prometheus.Desc
+	labeled bool
+	fn      GaugeFunc
+}
+
+func (c *funcCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *funcCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	values, err := c.fn(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	if !c.labeled {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, values[""])
+		return
+	}
+	for label, v := range values {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, label)
+	}
+}
+
+// AddGauge registers a gauge with one label (none when label is "") whose
+// values fn reads at scrape time.
+func (m *Metrics) AddGauge(name, help, label string, fn GaugeFunc) {
+	c := &funcCollector{fn: fn, labeled: label != ""}
+	if c.labeled {
+		c.desc = prometheus.NewDesc(name, help, []string{label}, nil)
+	} else {
+		c.desc = prometheus.NewDesc(name, help, nil, nil)
+	}
+	m.Registry.MustRegister(c)
+}
