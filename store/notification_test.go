@@ -45,6 +45,19 @@ func TestNotificationPrefs(t *testing.T) {
 	if got.Email != "" || len(got.EnabledEvents) != 0 || got.EnabledEvents == nil || got.CooldownHours != nil {
 		t.Fatalf("after replace %+v", got)
 	}
+
+	// A managed customer that never reported can be deleted with its
+	// preferences.
+	MustConfig(t, db, "pending", nil)
+	if err := db.SetNotificationPrefs(ctx, &hub.NotificationPrefs{CustomerID: "pending", Email: "p@example.hu"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteCustomerConfig(ctx, "pending"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FindNotificationPrefs(ctx, "pending"); hub.ErrorCode(err) != hub.ENOTFOUND {
+		t.Fatalf("preferences of a deleted customer: %v", err)
+	}
 }
 
 // queueMail plans one queued operator mail with the given key.
