@@ -256,7 +256,7 @@ func TestSenderRetriesThroughAnOutage(t *testing.T) {
 
 func TestSenderDoesNotRetryA400(t *testing.T) {
 	h := newHarness(t)
-	fake, srv := newFakeResend(t, func(int) int { return http.StatusUnprocessableEntity })
+	fake, srv := newFakeResend(t, func(int) int { return http.StatusBadRequest })
 	h.postEvents("backup_failed")
 	h.drain(h.sender(srv.URL))
 	if requests, _, _, _ := fake.snapshot(); requests != 2 {
@@ -267,7 +267,7 @@ func TestSenderDoesNotRetryA400(t *testing.T) {
 		t.Fatalf("failed rows %+v", rows)
 	}
 	for _, r := range rows {
-		if r.Attempts != 1 || !strings.Contains(r.Error, "HTTP 422") || !strings.Contains(r.Error, "failing on purpose") ||
+		if r.Attempts != 1 || !strings.Contains(r.Error, "HTTP 400") || !strings.Contains(r.Error, "failing on purpose") ||
 			strings.Contains(r.Error, resendKey) {
 			t.Errorf("row %+v", r)
 		}
