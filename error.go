@@ -22,11 +22,26 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Err is the underlying cause, for logs only: it is never shown to
+	// clients.
+	Err error
 }
 
 // Error implements the error interface.
 func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("hub error: code=%s message=%s: %v", e.Code, e.Message, e.Err)
+	}
 	return fmt.Sprintf("hub error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Unavailable wraps a cause as EUNAVAILABLE: a dependency that cannot serve
+// now (a full disk, a locked database) and may later.
+func Unavailable(cause error, format string, args ...any) *Error {
+	return &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf(format, args...), Err: cause}
 }
 
 // Errorf returns an *Error with the given code and a formatted message.

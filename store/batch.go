@@ -118,6 +118,7 @@ func (db *DB) writeReportBatch(batch []*pendingReport) {
 				eventsStored = true
 			}
 			if p.err != nil {
+				p.err = classify(p.err)
 				if _, err := tx.ExecContext(ctx, `ROLLBACK TO report`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}

@@ -14,7 +14,8 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // DB is the hub's database: one writer connection and a pool of readers
@@ -23,6 +24,9 @@ type DB struct {
 	Path string
 	// Now is the clock; every transaction reads it once.
 	Now func() time.Time
+	// BusyTimeout is how long a write waits for a lock held by another
+	// process before it fails with EUNAVAILABLE.
+	BusyTimeout time.Duration
 	// Thresholds are the hub's staleness thresholds for nodes (a customer's
 	// config may override them) and HostThresholds those for hosts: a report
 	// sets the next deadline from them.
@@ -51,6 +55,7 @@ func NewDB(path string) *DB {
 	return &DB{
 		Path:           path,
 		Now:            time.Now,
+		BusyTimeout:    5 * time.Second,
 		Thresholds:     hub.DefaultThresholds,
 		HostThresholds: hub.DefaultThresholds,
 		sealer:         &Sealer{},
@@ -70,9 +75,9 @@ func (db *DB) SetSecretsKey(key []byte) error {
 
 // dsn builds the connection string; pragmas live here so that every pooled
 // connection gets them.
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, busy time.Duration) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -95,7 +100,7 @@ func (db *DB) Open(ctx context.Context) error {
 		return fmt.Errorf("create data dir: %w", err)
 	}
 	var err error
-	if db.write, err = sql.Open("sqlite", dsn(db.Path, false)); err != nil {
+	if db.write, err = sql.Open("sqlite", dsn(db.Path, false, db.BusyTimeout)); err != nil {
 		return fmt.Errorf("open writer: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -109,7 +114,7 @@ func (db *DB) Open(ctx context.Context) error {
 		db.write.Close()
 		return err
 	}
-	if db.read, err = sql.Open("sqlite", dsn(db.Path, true)); err != nil {
+	if db.read, err = sql.Open("sqlite", dsn(db.Path, true, db.BusyTimeout)); err != nil {
 		db.write.Close()
 		return fmt.Errorf("open readers: %w", err)
 	}
@@ -167,16 +172,35 @@ func Backup(ctx context.Context, dbPath, dest string) error {
 func (db *DB) inWriteTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return classify(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback()
 	if err := fn(tx, db.Now().UTC()); err != nil {
-		return err
+		return classify(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return classify(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// classify turns the SQLite failures that pass by themselves — a full disk,
+// a database locked past busy_timeout, an I/O error — into EUNAVAILABLE, so
+// that clients get 503 with Retry-After rather than 500.
+func classify(err error) error {
+	var se *sqlite.Error
+	if err == nil || !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL:
+		return hub.Unavailable(err, "the hub's disk is full; retry later")
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return hub.Unavailable(err, "the database is busy; retry later")
+	case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY:
+		return hub.Unavailable(err, "the database cannot be written now; retry later")
+	}
+	return err
 }
 
 // millis converts a time to the unix milliseconds stored in the database.

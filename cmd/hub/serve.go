@@ -180,7 +180,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
 	}
 	m.server = &http.Server{
-		Handler:           api.Middleware(m.Logger.With("component", "http"), m.Metrics.Middleware(mux)),
+		Handler: api.Middleware(m.Logger.With("component", "http"),
+			api.LimitBodies(api.DefaultBodyBudget, api.DefaultBodyWait, m.Logger, m.Metrics.Middleware(mux))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout.D(),
 		WriteTimeout:      cfg.Server.WriteTimeout.D(),
