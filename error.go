@@ -74,3 +74,7 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// EUPSTREAM marks a failure of a system the hub called on the caller's
+// behalf (a controller): the HTTP layer answers 502.
+const EUPSTREAM = "upstream"

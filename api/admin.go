@@ -5,7 +5,6 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
-	"github.com/felhom/hub/configgen"
 )
 
 // adminCustomerRequest is the body of POST /api/v1/admin/customers.
@@ -25,7 +24,7 @@ type adminCustomerRequest struct {
 	OverridesYAML       string `json:"overrides_yaml"`
 }
 
-// config converts the request into a config, validating every field.
+// config converts the request into a config; the durations are checked here.
 func (req *adminCustomerRequest) config() (*hub.CustomerConfig, error) {
 	cfg := &hub.CustomerConfig{
 		CustomerID:       req.CustomerID,
@@ -49,15 +48,7 @@ func (req *adminCustomerRequest) config() (*hub.CustomerConfig, error) {
 	if cfg.DownThreshold, err = parseThreshold("down_threshold", req.DownThreshold); err != nil {
 		return nil, err
 	}
-	return cfg, validateConfig(cfg)
-}
-
-// validateConfig checks a config's fields and the shape of its overrides.
-func validateConfig(cfg *hub.CustomerConfig) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	return configgen.ValidateOverrides(cfg.OverridesYAML)
+	return cfg, nil // fleet.CreateConfig validates, and audits a refusal
 }
 
 // adminCustomerPatch is the body of PATCH /api/v1/admin/customers/{id}:
@@ -105,7 +96,7 @@ func (p *adminCustomerPatch) apply(cfg *hub.CustomerConfig) error {
 			return err
 		}
 	}
-	return validateConfig(cfg)
+	return nil
 }
 
 // empty reports whether the patch sets no field.
@@ -133,6 +124,9 @@ type adminCustomerResponse struct {
 	DownThreshold  string     `json:"down_threshold,omitempty"`
 	CustomerStatus hub.Status `json:"customer_status"`
 }
+
+// adminActor is who the audit log names for actions taken with the global key.
+const adminActor = "admin-api"
 
 // requireAdmin authenticates the request and demands the global key.
 func (s *Server) requireAdmin(r *http.Request) error {
@@ -172,8 +166,7 @@ func (s *Server) handleAdminCustomerCreate(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	cfg.MintCredentials()
-	if err := s.Customers.CreateCustomerConfig(r.Context(), cfg); err != nil {
+	if err := s.Fleet.CreateConfig(r.Context(), adminActor, cfg); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -236,7 +229,7 @@ func (s *Server) handleAdminCustomerUpdate(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, hub.Errorf(hub.EINVALID, "the body sets no field to change"))
 		return
 	}
-	cfg, err := s.Customers.UpdateCustomerConfig(r.Context(), id, patch.apply)
+	cfg, err := s.Fleet.UpdateConfig(r.Context(), adminActor, id, patch.apply)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -259,7 +252,7 @@ func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, blocked bool
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Customers.SetCustomerBlocked(r.Context(), id, blocked); err != nil {
+	if err := s.Fleet.SetBlocked(r.Context(), adminActor, id, blocked); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -277,8 +270,8 @@ func (s *Server) handleAdminCustomerRotateKey(w http.ResponseWriter, r *http.Req
 		s.writeError(w, r, err)
 		return
 	}
-	key := hub.NewAPIKey()
-	if err := s.Customers.RotateCustomerKey(r.Context(), id, key); err != nil {
+	key, err := s.Fleet.RotateKey(r.Context(), adminActor, id)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -292,7 +285,7 @@ func (s *Server) handleAdminCustomerDelete(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Customers.DeleteCustomerConfig(r.Context(), id); err != nil {
+	if err := s.Fleet.DeleteConfig(r.Context(), adminActor, id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -58,22 +58,7 @@ func newEnv(t testing.TB) *env {
 	}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
-	templates, err := notify.ParseTemplates()
-	if err != nil {
-		t.Fatal(err)
-	}
-	relayer, err := notify.NewDispatcher(db, notify.Policy{OperatorEnabled: true, OperatorEmail: "ops@felhom.eu",
-		OperatorCooldown: time.Hour, CustomerEnabled: true, DefaultCustomerCooldown: 6 * time.Hour}, templates, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &api.Server{
-		Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, DB: db,
-		Notifications: db, Relayer: relayer,
-		Configs:   configgen.NewTemplates(db, slog.New(slog.DiscardHandler)),
-		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
-		Version: "test", Logger: logger, Now: c.Now,
-	}
+	s := newServer(db, globalKey, c.Now, logger)
 	mux := http.NewServeMux()
 	s.Register(mux)
 	srv := httptest.NewServer(api.Middleware(logger, mux))
@@ -82,6 +67,26 @@ func newEnv(t testing.TB) *env {
 		db.Close()
 	})
 	return &env{t: t, db: db, clock: c, srv: srv, logs: logs}
+}
+
+// newServer returns an API server with every service backed by db.
+func newServer(db *store.DB, key string, now func() time.Time, logger *slog.Logger) *api.Server {
+	templates, err := notify.ParseTemplates()
+	if err != nil {
+		panic(err) // the templates are embedded: this is a build fault
+	}
+	relayer, err := notify.NewDispatcher(db, notify.Policy{OperatorEnabled: true, OperatorEmail: "ops@felhom.eu",
+		OperatorCooldown: time.Hour, CustomerEnabled: true, DefaultCustomerCooldown: 6 * time.Hour}, templates, "")
+	if err != nil {
+		panic(err)
+	}
+	return &api.Server{
+		Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, Audit: db, Versions: db, DB: db,
+		Notifications: db, Relayer: relayer,
+		Configs:   configgen.NewTemplates(db, logger),
+		GlobalKey: key, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
+		Version: "test", Logger: logger, Now: now,
+	}
 }
 
 type lockedWriter struct {

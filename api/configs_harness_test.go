@@ -14,9 +14,7 @@ import (
 	"testing"
 	"time"
 
-	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
-	"github.com/felhom/hub/configgen"
 	"github.com/felhom/hub/store"
 )
 
@@ -60,18 +58,7 @@ func newConfigsHub(t *testing.T) *configsHub {
 	}
 	t.Cleanup(func() { db.Close() })
 	logger := slog.New(slog.DiscardHandler)
-	s := &api.Server{
-		Reports:      db,
-		Customers:    db,
-		DB:           db,
-		InfraBackups: db,
-		Configs:      configgen.NewTemplates(db, logger),
-		GlobalKey:    cfgGlobalKey,
-		Thresholds:   hub.DefaultThresholds,
-		Version:      "test",
-		Logger:       logger,
-		Now:          clock.Now,
-	}
+	s := newServer(db, cfgGlobalKey, clock.Now, logger)
 	mux := http.NewServeMux()
 	s.Register(mux)
 	return &configsHub{t: t, db: db, clock: clock, mux: mux, api: s}

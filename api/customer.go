@@ -15,6 +15,9 @@ type customerView struct {
 	Status      hub.Status `json:"status"`
 	Errors24h   int        `json:"errors_24h"`
 	Warnings24h int        `json:"warnings_24h"`
+	// UpdateAvailable is true when the controller runs an older release
+	// than the newest in the registry.
+	UpdateAvailable bool `json:"update_available"`
 }
 
 // recentEventsPeriod is the window of the fleet view's event counts.
@@ -49,11 +52,13 @@ func (s *Server) handleCustomerList(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	latest := s.latestControllerVersion(r)
 	views := make([]customerView, len(customers))
 	for i, c := range customers {
 		views[i] = s.view(c, now, counts[c.ID])
+		views[i].UpdateAvailable = c.Latest != nil && hub.UpdateAvailable(c.Latest.ControllerVersion, latest)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"customers": views})
+	writeJSON(w, http.StatusOK, map[string]any{"customers": views, "latest_controller_version": latest})
 }
 
 // customerFromPath authenticates the request and checks that it may read

@@ -4,6 +4,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -103,19 +105,43 @@ func (rl *RetrievalLimits) fail(now time.Time, addr, customerID string) {
 }
 
 // clientAddress is the key of a request's client: its IP, or its /64 for
-// IPv6, where one host holds a whole prefix. X-Forwarded-For is not
-// trusted: anyone can send it.
-func clientAddress(r *http.Request) string {
+// IPv6, where one host holds a whole prefix. X-Forwarded-For is believed
+// only from a trusted proxy: the client is the right-most address in it
+// that is not itself a trusted proxy.
+func clientAddress(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	ip := net.ParseIP(host)
-	if ip == nil {
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
 		return host
 	}
-	if ip.To4() != nil {
-		return ip.String()
+	addr = addr.Unmap().WithZone("")
+	if isTrusted(addr, trusted) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // a garbled header: keep the last address we trust
+			}
+			addr = hop.Unmap().WithZone("")
+			if !isTrusted(addr, trusted) {
+				break
+			}
+		}
 	}
-	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	if addr.Is4() {
+		return addr.String()
+	}
+	return netip.PrefixFrom(addr, 64).Masked().String()
+}
+
+func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -53,18 +54,32 @@ func TestFailureLimiterBoundsMemory(t *testing.T) {
 }
 
 func TestClientAddress(t *testing.T) {
-	tests := map[string]string{
-		"192.0.2.1:1234":          "192.0.2.1",
-		"[2001:db8:1:2:3::4]:443": "2001:db8:1:2::/64",
-		"[::ffff:192.0.2.9]:80":   "192.0.2.9",
-		"not-an-address":          "not-an-address",
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.42.0.0/16"), netip.MustParsePrefix("fd00::/8")}
+	tests := []struct {
+		name, remote, xff string
+		trusted           []netip.Prefix
+		want              string
+	}{
+		{"ipv4", "192.0.2.1:1234", "", nil, "192.0.2.1"},
+		{"ipv6 /64", "[2001:db8:1:2:3::4]:443", "", nil, "2001:db8:1:2::/64"},
+		{"mapped", "[::ffff:192.0.2.9]:80", "", nil, "192.0.2.9"},
+		{"garbage", "not-an-address", "", nil, "not-an-address"},
+		{"header ignored without trusted proxies", "10.42.0.7:1", "198.51.100.1", nil, "10.42.0.7"},
+		{"header ignored from an untrusted peer", "192.0.2.1:1", "198.51.100.1", trusted, "192.0.2.1"},
+		{"trusted proxy", "10.42.0.7:1", "198.51.100.1", trusted, "198.51.100.1"},
+		{"spoofed left entries are skipped", "10.42.0.7:1", "1.2.3.4, 198.51.100.1, 10.42.3.3", trusted, "198.51.100.1"},
+		{"only proxies", "10.42.0.7:1", "10.42.9.9", trusted, "10.42.9.9"},
+		{"garbled header", "10.42.0.7:1", "198.51.100.1, nonsense", trusted, "10.42.0.7"},
+		{"ipv6 client via proxy", "[fd00::1]:1", "2001:db8:5:6::9", trusted, "2001:db8:5:6::/64"},
 	}
-	for remote, want := range tests {
+	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = remote
-		r.Header.Set("X-Forwarded-For", "10.9.9.9")
-		if got := clientAddress(r); got != want {
-			t.Errorf("%s → %s, want %s", remote, got, want)
+		r.RemoteAddr = tt.remote
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := clientAddress(r, tt.trusted); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
 		}
 	}
 }

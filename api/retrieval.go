@@ -25,7 +25,7 @@ func (s *Server) authenticateRetrieval(w http.ResponseWriter, r *http.Request) (
 	if err := hub.ValidateCustomerID(id); err != nil {
 		return "", err
 	}
-	now, addr := s.Now(), clientAddress(r)
+	now, addr := s.Now(), clientAddress(r, s.TrustedProxies)
 	if wait := s.Retrieval.wait(now, addr, id); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		return "", hub.Errorf(hub.ETOOMANY, "too many failed retrieval attempts; try again later")

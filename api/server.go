@@ -9,9 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/fleet"
 )
 
 // Pinger reports whether the database answers.
@@ -37,6 +39,15 @@ type Server struct {
 	Configs ConfigRenderer
 	// Retrieval limits failed retrieval passwords; Register sets defaults.
 	Retrieval *RetrievalLimits
+	// TrustedProxies may set X-Forwarded-For (server.trusted_proxies).
+	TrustedProxies []netip.Prefix
+	// Fleet performs (and audits) operator actions; Register makes one
+	// over Customers and Reports, without audit or controller calls, if unset.
+	Fleet *fleet.Service
+	// Audit is read by GET /api/v1/admin/audit; Versions marks outdated
+	// controllers. Both optional.
+	Audit    hub.AuditService
+	Versions hub.VersionService
 
 	// GlobalKey is the fleet-wide API key (api.report_api_key).
 	GlobalKey      string
@@ -51,6 +62,9 @@ type Server struct {
 func (s *Server) Register(mux *http.ServeMux) {
 	if s.Retrieval == nil {
 		s.Retrieval = NewRetrievalLimits()
+	}
+	if s.Fleet == nil {
+		s.Fleet = &fleet.Service{Customers: s.Customers, Reports: s.Reports, Logger: s.Logger}
 	}
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 
@@ -82,6 +96,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/config/{id}", s.handleConfigGet)
 	mux.HandleFunc("GET /api/v1/recovery/{id}", s.handleRecoveryGet)
 	mux.HandleFunc("PATCH /api/v1/admin/customers/{id}", s.handleAdminCustomerUpdate)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/create-config", s.handleAdminConfigFromReport)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/push", s.handleAdminConfigPush)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/pull", s.handleAdminConfigPull)
+	mux.HandleFunc("GET /api/v1/admin/customers/{id}/diff", s.handleAdminConfigDiff)
+	mux.HandleFunc("POST /api/v1/admin/customers/{id}/update", s.handleAdminControllerUpdate)
+	mux.HandleFunc("GET /api/v1/admin/audit", s.handleAdminAuditList)
 
 	mux.HandleFunc("/api/", s.handleNotFound)
 }
@@ -101,6 +121,7 @@ var errorStatus = map[string]int{
 	hub.ETOOMANY:      http.StatusTooManyRequests,
 	hub.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	hub.EINTERNAL:     http.StatusInternalServerError,
+	hub.EUPSTREAM:     http.StatusBadGateway,
 }
 
 // ErrorStatus returns the HTTP status for err.
@@ -115,7 +136,11 @@ func ErrorStatus(err error) int {
 // internal errors, and never shows their text to the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := ErrorStatus(err)
-	if status >= 500 {
+	switch {
+	case status == http.StatusBadGateway:
+		// A controller failed, not the hub; the message is for the operator.
+		s.Logger.Warn("upstream call failed", "method", r.Method, "path", r.URL.Path, "error", hub.ErrorMessage(err))
+	case status >= 500:
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, slog.Any("error", err))
 	}
 	if status == http.StatusServiceUnavailable {

@@ -110,6 +110,11 @@ type Server struct {
 	WriteTimeout    Duration `yaml:"write_timeout"`
 	IdleTimeout     Duration `yaml:"idle_timeout"`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+
+	// TrustedProxies are the addresses or CIDRs of reverse proxies (an
+	// ingress) whose X-Forwarded-For the hub believes when it limits
+	// failed retrieval attempts per client. Empty trusts no header.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Controllers configures the calls the hub makes to controllers.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -171,6 +172,9 @@ func (c *Config) validateServer() error {
 			return err
 		}
 	}
+	if _, err := s.TrustedProxyPrefixes(); err != nil {
+		return err
+	}
 	for _, d := range []struct {
 		key string
 		v   Duration
@@ -183,6 +187,25 @@ func (c *Config) validateServer() error {
 		}
 	}
 	return nil
+}
+
+// TrustedProxyPrefixes parses server.trusted_proxies; a bare address is a
+// single-address prefix.
+func (s *Server) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, p := range s.TrustedProxies {
+		p = strings.TrimSpace(p)
+		if prefix, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, prefix.Masked())
+			continue
+		}
+		addr, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, bad(fmt.Sprintf("server.trusted_proxies[%d]", i), "must be an IP address or CIDR such as 10.42.0.0/16")
+		}
+		out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+	}
+	return out, nil
 }
 
 func (c *Config) validateControllers() error {

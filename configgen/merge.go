@@ -122,10 +122,11 @@ func checkUniqueKeys(m *yaml.Node) error {
 		if k.Kind != yaml.ScalarNode {
 			continue
 		}
-		if seen[k.Value] {
+		id := canonical(k)
+		if seen[id] {
 			return fmt.Errorf("duplicate key %.64s at line %d", k.Value, k.Line)
 		}
-		seen[k.Value] = true
+		seen[id] = true
 	}
 	return nil
 }
@@ -159,13 +160,15 @@ func Merge(dst, src *yaml.Node) {
 	replace(dst, src)
 }
 
-// findKey returns the index of key in mapping m, or -1.
+// findKey returns the index of key in mapping m, or -1. Keys match by
+// value: 'a' and "a" are one key, 1 and "1" are two.
 func findKey(m *yaml.Node, key *yaml.Node) int {
 	if key.Kind != yaml.ScalarNode {
 		return -1
 	}
+	want := canonical(key)
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key.Value {
+		if k := m.Content[i]; k.Kind == yaml.ScalarNode && canonical(k) == want {
 			return i
 		}
 	}
@@ -207,11 +210,28 @@ func copyNode(n *yaml.Node) *yaml.Node {
 // Encode writes a document with two-space indentation and no line
 // wrapping, then separates top-level sections with a blank line.
 func Encode(doc *yaml.Node) ([]byte, error) {
+	spellFlowNulls(doc, false)
 	out, err := yaml.Dump(doc, yaml.WithIndent(2), yaml.WithCompactSeqIndent(false), yaml.WithLineWidth(-1))
 	if err != nil {
 		return nil, fmt.Errorf("encode yaml: %w", err)
 	}
 	return spaceSections(out), nil
+}
+
+// spellFlowNulls writes empty nulls that are keys or inside flow
+// collections as "null": the emitter would write {b: } with an empty quoted
+// string for b, and a null key the same way, turning null into a string.
+func spellFlowNulls(n *yaml.Node, inFlow bool) {
+	if inFlow && isNull(n) && n.Value == "" {
+		n.Value = "null"
+	}
+	inFlow = inFlow || n.Style&yaml.FlowStyle != 0
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 && isNull(c) && c.Value == "" {
+			c.Value = "null"
+		}
+		spellFlowNulls(c, inFlow)
+	}
 }
 
 // spaceSections puts a blank line before each top-level key that follows

@@ -123,6 +123,12 @@ func TestMergeSemantics(t *testing.T) {
 			want:      "a: 1\nx:\n  k: 1\n\ny:\n  k: 1\n",
 		},
 		{
+			name:      "an empty null in a flow mapping stays null",
+			template:  "a: {b: }\n",
+			overrides: "",
+			want:      "a: {b: null}\n",
+		},
+		{
 			name:      "sections get a blank line between them",
 			template:  "a:\n  b: 1\nc:\n  d: 2\ne: 3\n",
 			overrides: "",
@@ -328,27 +334,26 @@ func FuzzMerge(f *testing.F) {
 		if err != nil || !bytes.Equal(out, again) {
 			t.Fatalf("not deterministic: %v", err)
 		}
-		var v any
-		if err := yaml.Load(out, &v); err != nil {
-			t.Fatalf("output does not load: %v\n%s", err, out)
-		}
+		// The output is a template again, and merging the same overrides
+		// into it changes no value (a merge is idempotent).
 		twice, err := configgen.MergeYAML(out, []byte(overrides))
 		if err != nil {
 			t.Fatalf("output does not merge again: %v\n%s", err, out)
 		}
-		var w any
-		if err := yaml.Load(twice, &w); err != nil {
-			t.Fatalf("second output does not load: %v", err)
+		changes, err := configgen.Diff(out, twice, nil)
+		if err != nil || len(changes) != 0 {
+			t.Fatalf("merging twice changed values: %v %+v\n%s\n---\n%s", err, changes, out, twice)
 		}
-		if !equalYAML(v, w) {
-			t.Fatalf("merging twice changed the value:\n%s\n---\n%s", out, twice)
+		// Every value the overrides set is in the output (an empty map
+		// merges into the template's and leaves it as it was).
+		changes, err = configgen.Diff([]byte(overrides), out, nil)
+		if err != nil {
+			t.Fatalf("overrides no longer parse: %v", err)
+		}
+		for _, c := range changes {
+			if c.Type != configgen.Removed && c.Hub != "{}" {
+				t.Fatalf("override %s %s (%q vs %q) in\n%s", c.Key, c.Type, c.Hub, c.Live, out)
+			}
 		}
 	})
-}
-
-// equalYAML compares loaded values by their JSON-like YAML encoding.
-func equalYAML(a, b any) bool {
-	x, err1 := yaml.Dump(a)
-	y, err2 := yaml.Dump(b)
-	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }

@@ -116,7 +116,11 @@ func (t *Templates) Close(ctx context.Context) error {
 
 func (t *Templates) loop(ctx context.Context) {
 	defer t.wg.Done()
-	ticker := time.NewTicker(t.Interval)
+	interval := t.Interval
+	if interval <= 0 {
+		interval = time.Hour
+	}
+	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
 		if err := t.Refresh(ctx); err != nil && ctx.Err() == nil {

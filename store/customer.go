@@ -94,7 +94,8 @@ func sealContext(column, customerID string) string {
 	return "customer_configs." + column + ":" + customerID
 }
 
-// sealOptional seals a secret that may be empty; empty stays ”.
+// sealOptional seals a secret that may be empty; an empty one is stored as
+// the empty string.
 func (db *DB) sealOptional(value, context string) string {
 	if value == "" {
 		return ""

@@ -30,6 +30,7 @@ func TestDisasterRecoveryDrill(t *testing.T) {
 	cfg.Server.DataDir = t.TempDir()
 	cfg.API.ReportAPIKey = "drill-global-key-0123456789"
 	cfg.Secrets.Key = base64.StdEncoding.EncodeToString(key)
+	cfg.Registry.Image = "" // no registry watcher: tests reach no outside host
 	m := NewMain(cfg, slog.New(slog.DiscardHandler))
 	if err := m.Run(ctx); err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ func MustRunMain(tb testing.TB, mutate func(*config.Config)) *Main {
 	cfg := config.Default()
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Server.DataDir = tb.TempDir()
+	cfg.Registry.Image = "" // tests never call a real registry
 	if mutate != nil {
 		mutate(cfg)
 	}
@@ -201,6 +202,7 @@ func TestMainEventDispatched(t *testing.T) {
 	cfg := config.Default()
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Server.DataDir = t.TempDir()
+	cfg.Registry.Image = "" // tests never call a real registry
 	cfg.API.ReportAPIKey = "end-to-end-global-key"
 	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	dispatched := make(chanDispatcher, 10)
@@ -261,6 +263,7 @@ func TestMainDemo(t *testing.T) {
 	cfg := config.Default()
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Server.DataDir = t.TempDir()
+	cfg.Registry.Image = "" // tests never call a real registry
 	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	m.Demo = &DemoOptions{Customers: 20, Interval: time.Hour, History: 6 * time.Hour}
 	if err := m.Run(context.Background()); err != nil {

@@ -18,10 +18,13 @@ import (
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/config"
 	"github.com/felhom/hub/configgen"
+	"github.com/felhom/hub/controller"
 	"github.com/felhom/hub/dispatch"
+	"github.com/felhom/hub/fleet"
 	"github.com/felhom/hub/metrics"
 	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/notify"
+	"github.com/felhom/hub/registry"
 	"github.com/felhom/hub/store"
 )
 
@@ -96,6 +99,8 @@ type Main struct {
 	checker        *monitor.StalenessChecker
 	scheduler      *monitor.Scheduler
 	Templates      *configgen.Templates
+	Registry       *registry.Watcher
+	Fleet          *fleet.Service
 
 	listener net.Listener
 	server   *http.Server
@@ -150,6 +155,34 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	m.Registry = registry.NewWatcher(cfg.Registry.Image, cfg.Registry.Username, cfg.Registry.Token,
+		m.DB, m.Logger.With("component", "registry"))
+	m.Registry.Interval, m.Registry.Now = cfg.Registry.CheckInterval.D(), m.Now
+	if err := m.Registry.Open(); err != nil {
+		return err
+	}
+	m.Fleet = &fleet.Service{
+		Customers: m.DB,
+		Reports:   m.DB,
+		Audit:     m.DB,
+		Versions:  m.DB,
+		Configs:   m.Templates,
+		Controllers: controller.New(controller.Options{
+			Policy:           controller.Policy{AllowInsecure: cfg.Controllers.AllowInsecure},
+			Timeout:          cfg.Controllers.Timeout.D(),
+			MaxResponseBytes: cfg.Controllers.MaxResponseBytes,
+		}),
+		VolatileKeys: cfg.Controllers.VolatileKeys,
+		Logger:       m.Logger.With("component", "fleet"),
+	}
+	if cfg.Controllers.AllowInsecure {
+		m.Logger.Warn("controllers.allow_insecure is on: the hub will call plain-http and private-network controller URLs")
+	}
+
+	trustedProxies, err := cfg.Server.TrustedProxyPrefixes()
+	if err != nil {
+		return err
+	}
 	if err := m.newNotifier(); err != nil {
 		return err
 	}
@@ -162,6 +195,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Notifications:  m.DB,
 		Relayer:        m.notifier,
 		Configs:        m.Templates,
+		Fleet:          m.Fleet,
+		Audit:          m.DB,
+		Versions:       m.DB,
 		DB:             m.DB,
 		GlobalKey:      m.GlobalKey,
 		Thresholds:     nodeThresholds(cfg),
@@ -170,6 +206,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:         m.Logger.With("component", "api"),
 		Now:            m.Now,
 	}
+	apiServer.TrustedProxies = trustedProxies
 	mux := http.NewServeMux()
 	apiServer.Register(mux)
 	m.Metrics = m.newMetrics()
@@ -315,6 +352,7 @@ func (m *Main) Close(ctx context.Context) error {
 		{"staleness checker", m.checker, m.checker != nil},
 		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},
 		{"mail sender", m.mailSender, m.mailSender != nil},
+		{"registry watcher", m.Registry, m.Registry != nil},
 		{"templates", m.Templates, m.Templates != nil},
 	} {
 		if !c.open {

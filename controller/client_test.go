@@ -1,0 +1,266 @@
+package controller_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/felhom/hub/controller"
+)
+
+// fakeController records what it receives and behaves as told.
+type fakeController struct {
+	mu       sync.Mutex
+	received []received
+	// mode: "ok", "fail", "hang", "huge", "redirect"
+	mode     string
+	location string // for redirect
+	live     string // the config GET /api/config answers
+	release  chan struct{}
+}
+
+type received struct {
+	method, path, auth, contentType string
+	body                            string
+}
+
+func newFake() *fakeController {
+	return &fakeController{mode: "ok", live: "customer:\n  id: kovacs\n", release: make(chan struct{})}
+}
+
+func (f *fakeController) setMode(mode, location string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mode, f.location = mode, location
+}
+
+func (f *fakeController) requests() []received {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]received(nil), f.received...)
+}
+
+func (f *fakeController) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.received = append(f.received, received{r.Method, r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type"), string(body)})
+	mode, location, live := f.mode, f.location, f.live
+	f.mu.Unlock()
+	switch mode {
+	case "fail":
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprintf(w, `{"error":"invalid config: backup.schedule %s"}`, strings.Repeat("x", 1000))
+	case "hang":
+		select {
+		case <-r.Context().Done():
+		case <-f.release:
+		}
+	case "huge":
+		chunk := []byte(strings.Repeat("a: b\n", 8<<10))
+		for range 128 { // 5 MiB, far over the cap
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	case "redirect":
+		http.Redirect(w, r, location, http.StatusTemporaryRedirect)
+	default:
+		switch r.URL.Path {
+		case "/api/config":
+			io.WriteString(w, live)
+		default:
+			io.WriteString(w, `{"status":"applied"}`)
+		}
+	}
+}
+
+func insecureClient() *controller.Client {
+	return controller.New(controller.Options{
+		Policy:           controller.Policy{AllowInsecure: true},
+		Timeout:          2 * time.Second,
+		MaxResponseBytes: 64 << 10,
+	})
+}
+
+func TestClientCalls(t *testing.T) {
+	fake := newFake()
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	c := insecureClient()
+	ctx := context.Background()
+
+	msg, err := c.Push(ctx, srv.URL+"/", "cust-key", []byte("a: 1\n"))
+	if err != nil || msg != "applied" {
+		t.Fatalf("push: %q %v", msg, err)
+	}
+	live, err := c.Pull(ctx, srv.URL, "cust-key")
+	if err != nil || string(live) != fake.live {
+		t.Fatalf("pull: %q %v", live, err)
+	}
+	if _, err := c.Update(ctx, srv.URL, "cust-key", "v0.8.1"); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	got := fake.requests()
+	want := []received{
+		{"POST", "/api/config/apply", "Bearer cust-key", "application/yaml", "a: 1\n"},
+		{"GET", "/api/config", "Bearer cust-key", "", ""},
+		{"POST", "/api/update", "Bearer cust-key", "application/json", `{"version":"v0.8.1"}`},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("received %d requests: %+v", len(got), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("request %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestClientFailures(t *testing.T) {
+	fake := newFake()
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	defer close(fake.release)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+
+	c := controller.New(controller.Options{
+		Policy:           controller.Policy{AllowInsecure: true},
+		Timeout:          time.Second,
+		MaxResponseBytes: 64 << 10,
+		// A resolver that finds nothing, without asking any DNS server.
+		Resolver: &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+			return nil, errors.New("no DNS in tests")
+		}},
+	})
+	tests := []struct {
+		name     string
+		mode     string
+		url      string
+		wantKind string
+		wantMsg  string
+	}{
+		{"non-2xx with message", "fail", srv.URL, controller.KindStatus, "answered HTTP 422: invalid config: backup.schedule xxx"},
+		{"hang", "hang", srv.URL, controller.KindTimeout, "did not answer within 1s"},
+		{"huge body", "huge", srv.URL, controller.KindTooLarge, "more than 65536 bytes"},
+		{"refused", "ok", closedURL, controller.KindRefused, "refused the connection"},
+		{"unresolvable", "ok", "http://no-such-controller.invalid", controller.KindUnreachable, "does not resolve"},
+		{"not a URL", "ok", "::::", controller.KindInvalidURL, "not an absolute URL"},
+		{"query in URL", "ok", srv.URL + "?x=1", controller.KindInvalidURL, "query"},
+		{"credentials in URL", "ok", "http://u:p@example.com", controller.KindPolicy, "credentials"},
+		{"ftp", "ok", "ftp://example.com", controller.KindPolicy, `scheme "ftp"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake.setMode(tt.mode, "")
+			_, err := c.Pull(context.Background(), tt.url, "secret-key-123")
+			var ce *controller.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v (%T), want *controller.Error", err, err)
+			}
+			if ce.Kind != tt.wantKind || !strings.Contains(ce.Message, tt.wantMsg) {
+				t.Fatalf("got %s %q, want %s containing %q", ce.Kind, ce.Message, tt.wantKind, tt.wantMsg)
+			}
+			if strings.Contains(ce.Message, "secret-key-123") {
+				t.Error("error leaks the API key")
+			}
+			if len(ce.Message) > 500 {
+				t.Errorf("message not truncated: %d bytes", len(ce.Message))
+			}
+		})
+	}
+}
+
+// TestClientPolicy checks the SSRF refusals with allow_insecure off. None
+// of these sends a packet: literal addresses are refused before dialing and
+// names are refused on their resolved address in the dialer.
+func TestClientPolicy(t *testing.T) {
+	tlsSrv := httptest.NewTLSServer(newFake())
+	defer tlsSrv.Close()
+	_, port, _ := net.SplitHostPort(tlsSrv.Listener.Addr().String())
+	c := controller.New(controller.Options{
+		Timeout:   2 * time.Second,
+		TLSConfig: tlsSrv.Client().Transport.(*http.Transport).TLSClientConfig,
+	})
+	for _, target := range []string{
+		tlsSrv.URL,                      // https://127.0.0.1:port
+		"https://localhost:" + port,     // a name resolving to loopback
+		"http://controller.example.com", // plain http
+		"https://10.1.2.3",
+		"https://172.16.0.1",
+		"https://192.168.1.10:8443",
+		"https://169.254.169.254",
+		"https://100.64.0.1",
+		"https://0.0.0.0",
+		"https://[::1]",
+		"https://[::]",
+		"https://[fe80::1]",
+		"https://[fd00::1]",
+		"https://[::ffff:127.0.0.1]",
+		"https://[64:ff9b::a00:1]",
+		"https://[2002:c0a8:101::1]",
+	} {
+		_, err := c.Pull(context.Background(), target, "k")
+		var ce *controller.Error
+		if !errors.As(err, &ce) || ce.Kind != controller.KindPolicy {
+			t.Errorf("%s: err = %v, want a policy refusal", target, err)
+		}
+	}
+}
+
+func TestCheckAddrAllowsPublic(t *testing.T) {
+	for _, s := range []string{"1.1.1.1", "8.8.8.8", "2606:4700:4700::1111", "64:ff9b::808:808"} {
+		if err := controller.CheckAddr(netip.MustParseAddr(s)); err != nil {
+			t.Errorf("%s refused: %v", s, err)
+		}
+	}
+}
+
+// TestClientRedirects lets the first hop through (a policy that admits
+// only the fake controller's own port) and checks that every redirect is
+// vetted again: to another loopback port, and down to plain http.
+func TestClientRedirects(t *testing.T) {
+	fake := newFake()
+	srv := httptest.NewTLSServer(fake)
+	defer srv.Close()
+	first := netip.MustParseAddrPort(srv.Listener.Addr().String())
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the redirect target was reached")
+	}))
+	defer target.Close()
+	c := controller.New(controller.Options{
+		Timeout:   2 * time.Second,
+		TLSConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone(),
+		Policy: controller.Policy{CheckTarget: func(ap netip.AddrPort) error {
+			if ap == first {
+				return nil
+			}
+			return controller.CheckAddr(ap.Addr())
+		}},
+	})
+	tlsTarget := "https://" + target.Listener.Addr().String() + "/api/config"
+	for _, location := range []string{tlsTarget, target.URL + "/api/config", "https://localhost:" + fmt.Sprint(first.Port()+1) + "/x"} {
+		fake.setMode("redirect", location)
+		_, err := c.Pull(context.Background(), srv.URL, "k")
+		var ce *controller.Error
+		if !errors.As(err, &ce) || ce.Kind != controller.KindPolicy {
+			t.Errorf("redirect to %s: err = %v, want a policy refusal", location, err)
+		}
+	}
+	// The first hop itself is fine.
+	fake.setMode("ok", "")
+	if _, err := c.Pull(context.Background(), srv.URL, "k"); err != nil {
+		t.Fatalf("allowed first hop: %v", err)
+	}
+}

@@ -1,0 +1,109 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// Watcher checks the registry every Interval and records the newest
+// controller release.
+type Watcher struct {
+	Client   *Client
+	Interval time.Duration
+	Timeout  time.Duration
+	Versions hub.VersionService
+	Logger   *slog.Logger
+	Now      func() time.Time
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewWatcher returns a watcher for image with the hub's defaults.
+func NewWatcher(image, username, password string, versions hub.VersionService, logger *slog.Logger) *Watcher {
+	return &Watcher{
+		Client:   &Client{Image: image, Username: username, Password: password, HTTP: &http.Client{Timeout: 30 * time.Second}},
+		Interval: 30 * time.Minute,
+		Timeout:  60 * time.Second,
+		Versions: versions,
+		Logger:   logger,
+		Now:      time.Now,
+	}
+}
+
+// Open starts checking: once now, then every Interval.
+func (w *Watcher) Open() error {
+	if w.Client == nil || w.Client.Image == "" {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	w.wg.Add(1)
+	go w.loop(ctx)
+	return nil
+}
+
+// Close stops checking and waits for a check in flight.
+func (w *Watcher) Close(ctx context.Context) error {
+	if w.cancel == nil {
+		return nil
+	}
+	w.cancel()
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *Watcher) loop(ctx context.Context) {
+	defer w.wg.Done()
+	interval := w.Interval
+	if interval <= 0 {
+		interval = 30 * time.Minute
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		if _, err := w.Check(ctx); err != nil && ctx.Err() == nil {
+			w.Logger.Warn("registry check failed", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// Check lists the tags once and records the newest release.
+func (w *Watcher) Check(ctx context.Context) (*hub.ControllerVersion, error) {
+	w.mu.Lock() // one check at a time: the client caches its token
+	defer w.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
+	defer cancel()
+	tags, err := w.Client.Tags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tag, ok := Latest(tags)
+	if !ok {
+		return nil, errors.New("registry lists no release tag (x.y.z) for the controller image")
+	}
+	v := &hub.ControllerVersion{Image: w.Client.Image, Version: tag, CheckedAt: w.Now().UTC()}
+	if err := w.Versions.SetLatestControllerVersion(ctx, v); err != nil {
+		return nil, err
+	}
+	w.Logger.Info("latest controller version", "version", tag, "tags", len(tags))
+	return v, nil
+}
