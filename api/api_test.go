@@ -18,6 +18,7 @@ import (
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/configgen"
+	"github.com/felhom/hub/notify"
 	"github.com/felhom/hub/store"
 )
 
@@ -70,8 +71,18 @@ func newEnv(t testing.TB) *env {
 
 // newServer returns an API server with every service backed by db.
 func newServer(db *store.DB, key string, now func() time.Time, logger *slog.Logger) *api.Server {
+	templates, err := notify.ParseTemplates()
+	if err != nil {
+		panic(err) // the templates are embedded: this is a build fault
+	}
+	relayer, err := notify.NewDispatcher(db, notify.Policy{OperatorEnabled: true, OperatorEmail: "ops@felhom.eu",
+		OperatorCooldown: time.Hour, CustomerEnabled: true, DefaultCustomerCooldown: 6 * time.Hour}, templates, "")
+	if err != nil {
+		panic(err)
+	}
 	return &api.Server{
 		Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, Audit: db, Versions: db, DB: db,
+		Notifications: db, Relayer: relayer,
 		Configs:   configgen.NewTemplates(db, logger),
 		GlobalKey: key, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
 		Version: "test", Logger: logger, Now: now,

@@ -28,6 +28,10 @@ type Server struct {
 	Events    hub.EventService
 	Hosts     hub.HostService
 	DB        Pinger
+	// Notifications holds preferences and the notification history;
+	// Relayer queues legacy /notify messages.
+	Notifications hub.NotificationService
+	Relayer       hub.Relayer
 
 	// InfraBackups keeps the disaster-recovery snapshots.
 	InfraBackups hub.InfraBackupService
@@ -71,7 +75,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/customers/{id}/events", s.handleEventList)
 	mux.HandleFunc("GET /api/v1/customers/{id}/hosts", s.handleCustomerHostList)
 
+	mux.HandleFunc("GET /api/v1/customers/{id}/notifications", s.handleNotificationList)
+
 	mux.HandleFunc("POST /api/v1/event", s.handleEventCreate)
+	mux.HandleFunc("POST /api/v1/preferences", s.handlePreferencesSet)
+	mux.HandleFunc("POST /api/v1/notify", s.handleNotifyCreate)
 
 	mux.HandleFunc("POST /api/v1/host-report", s.handleHostReportCreate)
 

@@ -207,7 +207,7 @@ func TestWorkerWakesOnStore(t *testing.T) {
 	rec := newRecorder()
 	w := dispatch.NewWorker(db, rec, discard)
 	w.PollInterval = time.Hour // only a wake-up can deliver in time
-	db.EventsStored = w.Notify
+	db.SetEventsStored(w.Notify)
 	if err := w.Open(); err != nil {
 		t.Fatal(err)
 	}

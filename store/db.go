@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -32,9 +33,13 @@ type DB struct {
 	// sets the next deadline from them.
 	Thresholds     hub.Thresholds
 	HostThresholds hub.Thresholds
-	// EventsStored, when set, is called after every commit that stored
-	// events, to wake the dispatcher. It must not block.
-	EventsStored func()
+	// eventsHook is called after every commit that stored events
+	// (SetEventsStored); atomic because the dispatcher that sets it may
+	// start after requests are served.
+	eventsHook atomic.Pointer[func()]
+	// NotificationsQueued, when set, is called after every commit that
+	// queued mails in the outbox, to wake the sender. It must not block.
+	NotificationsQueued func()
 
 	write  *sql.DB
 	read   *sql.DB

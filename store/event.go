@@ -96,9 +96,19 @@ func insertEvent(ctx context.Context, tx *sql.Tx, e *hub.Event, now time.Time) (
 
 // eventsStored tells the dispatcher that new events wait in the queue.
 func (db *DB) eventsStored() {
-	if db.EventsStored != nil {
-		db.EventsStored()
+	if fn := db.eventsHook.Load(); fn != nil {
+		(*fn)()
 	}
+}
+
+// SetEventsStored sets the function called after every commit that stored
+// events, to wake the dispatcher; nil removes it. Safe at any time.
+func (db *DB) SetEventsStored(fn func()) {
+	if fn == nil {
+		db.eventsHook.Store(nil)
+		return
+	}
+	db.eventsHook.Store(&fn)
 }
 
 // eventColumns are the events columns scanned by scanEvent, in order.

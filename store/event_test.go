@@ -15,7 +15,7 @@ func TestCreateEvent(t *testing.T) {
 	clock := NewClock(epoch)
 	db := MustOpenDB(t, clock)
 	var wakeups atomic.Int32
-	db.EventsStored = func() { wakeups.Add(1) }
+	db.SetEventsStored(func() { wakeups.Add(1) })
 
 	t.Run("unknown customer", func(t *testing.T) {
 		e := &hub.Event{CustomerID: "nobody", Type: "backup_failed", Severity: "error", Source: hub.SourceController, Message: "m"}
@@ -56,7 +56,7 @@ func TestCreateHubEventsDedupe(t *testing.T) {
 	db := MustOpenDB(t, NewClock(epoch))
 	MustReport(t, db, "kovacs-csalad")
 	var wakeups atomic.Int32
-	db.EventsStored = func() { wakeups.Add(1) }
+	db.SetEventsStored(func() { wakeups.Add(1) })
 	mk := func() *hub.Event {
 		return &hub.Event{CustomerID: "kovacs-csalad", Type: hub.EventExpectedBackupMissed, Severity: "warning",
 			Source: hub.SourceHub, Message: "m", DedupeKey: "expected_backup_missed:kovacs-csalad:2026-11-22"}

@@ -25,7 +25,7 @@ type pruneStep struct {
 }
 
 // pruneSteps is everything Prune trims, in order. Work that adds a table
-// of history (notifications' notification_log) adds its step here.
+// of history adds its step here.
 var pruneSteps = []pruneStep{
 	{
 		name: "reports",
@@ -50,6 +50,13 @@ var pruneSteps = []pruneStep{
 		name: "events",
 		batch: `DELETE FROM events WHERE id IN (
 			SELECT id FROM events WHERE received_at < ? LIMIT ?)`,
+	},
+	{
+		name: "notification_log",
+		// A mail still being tried keeps its row; a failed one's outbox row
+		// goes with its log row (ON DELETE CASCADE).
+		batch: `DELETE FROM notification_log WHERE id IN (
+			SELECT id FROM notification_log WHERE created_at < ? AND status <> 'queued' LIMIT ?)`,
 	},
 }
 

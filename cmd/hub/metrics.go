@@ -46,5 +46,17 @@ func (m *Main) newMetrics() *metrics.Metrics {
 		}
 		return map[string]float64{"": total}, nil
 	})
+	mt.AddGauge("hub_notification_outbox", "Mails in the outbox: pending (being tried) and failed (given up).", "state", func(ctx context.Context) (map[string]float64, error) {
+		stats, err := m.DB.FindOutboxStats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]float64{"pending": 0, "failed": 0}
+		for _, s := range stats {
+			out["pending"] += float64(s.Pending)
+			out["failed"] += float64(s.Failed)
+		}
+		return out, nil
+	})
 	return mt
 }

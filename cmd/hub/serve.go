@@ -24,6 +24,7 @@ import (
 	"github.com/felhom/hub/fleet"
 	"github.com/felhom/hub/metrics"
 	"github.com/felhom/hub/monitor"
+	"github.com/felhom/hub/notify"
 	"github.com/felhom/hub/registry"
 	"github.com/felhom/hub/store"
 	"github.com/felhom/hub/web"
@@ -86,13 +87,16 @@ type Main struct {
 	DB        *store.DB
 	GlobalKey string
 	Metrics   *metrics.Metrics
-	// Dispatcher receives every stored event; a no-op until notifications.
+	// Dispatcher receives every stored event; nil means the notification
+	// dispatcher (tests may put another in).
 	Dispatcher hub.EventDispatcher
 
 	// Demo, when set, makes the hub simulate its own fleet.
 	Demo *DemoOptions
 	demo *demo
 
+	notifier       *notify.Dispatcher
+	mailSender     *notify.Sender
 	dispatchWorker *dispatch.Worker
 	checker        *monitor.StalenessChecker
 	scheduler      *monitor.Scheduler
@@ -107,7 +111,7 @@ type Main struct {
 
 // NewMain returns a Main for cfg; nothing is opened until Run.
 func NewMain(cfg *config.Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger, Now: time.Now, Dispatcher: hub.NopDispatcher{}}
+	return &Main{Config: cfg, Logger: logger, Now: time.Now}
 }
 
 // Run opens the database, starts the background work and starts serving.
@@ -181,12 +185,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := m.newNotifier(); err != nil {
+		return err
+	}
 	apiServer := &api.Server{
 		Reports:        m.DB,
 		Customers:      m.DB,
 		Events:         m.DB,
 		Hosts:          m.DB,
 		InfraBackups:   m.DB,
+		Notifications:  m.DB,
+		Relayer:        m.notifier,
 		Configs:        m.Templates,
 		Fleet:          m.Fleet,
 		Audit:          m.DB,
@@ -284,16 +293,22 @@ func hostThresholds(cfg *config.Config) hub.Thresholds {
 	return hub.Thresholds{Stale: cfg.Alerting.HostStaleThreshold.D(), Down: cfg.Alerting.HostDownThreshold.D()}
 }
 
-// openBackground starts the event dispatcher, the staleness checker and the
-// daily jobs, in that order: the dispatcher must be there to be woken by the
-// first event the others store.
+// openBackground starts the mail sender, the event dispatcher, the
+// staleness checker and the daily jobs, in that order: each must be there
+// to be woken by the first thing the next one stores.
 func (m *Main) openBackground() error {
 	cfg := m.Config
+	if err := m.mailSender.Open(); err != nil {
+		return err
+	}
+	if m.Dispatcher == nil {
+		m.Dispatcher = m.notifier
+	}
 	m.dispatchWorker = dispatch.NewWorker(m.DB, m.Dispatcher, m.Logger.With("component", "dispatch"))
 	if err := m.dispatchWorker.Open(); err != nil {
 		return err
 	}
-	m.DB.EventsStored = m.dispatchWorker.Notify
+	m.DB.SetEventsStored(m.dispatchWorker.Notify)
 
 	m.checker = monitor.NewStalenessChecker(m.DB, m.DB, m.Logger.With("component", "monitor"))
 	m.checker.Interval = cfg.Alerting.CheckInterval.D()
@@ -374,6 +389,7 @@ func (m *Main) Close(ctx context.Context) error {
 		{"daily jobs", m.scheduler, m.scheduler != nil},
 		{"staleness checker", m.checker, m.checker != nil},
 		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},
+		{"mail sender", m.mailSender, m.mailSender != nil},
 		{"registry watcher", m.Registry, m.Registry != nil},
 		{"templates", m.Templates, m.Templates != nil},
 	} {

@@ -1,0 +1,120 @@
+package notify
+
+import (
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// RelayEventType is the event_type of a legacy relay in notification_log.
+const RelayEventType = "notify"
+
+// Policy is the hub's notification configuration (notifications.*).
+type Policy struct {
+	OperatorEnabled bool
+	OperatorEmail   string
+	// OperatorCooldown is the least time between two operator mails of one
+	// customer:event_type.
+	OperatorCooldown time.Duration
+	CustomerEnabled  bool
+	// DefaultCustomerCooldown applies when a customer set none.
+	DefaultCustomerCooldown time.Duration
+}
+
+// Decision is what one channel does with one event: queue a mail to
+// Recipient, or skip it for Reason.
+type Decision struct {
+	Channel   string
+	Recipient string
+	Status    string // hub.NotificationQueued or hub.NotificationSkipped
+	Reason    string
+	// Cooldown is the cooldown a queued mail starts.
+	Cooldown hub.CooldownKey
+}
+
+func queued(channel, recipient string, cooldown hub.CooldownKey) Decision {
+	return Decision{Channel: channel, Recipient: recipient, Status: hub.NotificationQueued, Cooldown: cooldown}
+}
+
+func skipped(channel, recipient, reason string) Decision {
+	return Decision{Channel: channel, Recipient: recipient, Status: hub.NotificationSkipped, Reason: reason}
+}
+
+// Decide returns the operator and the customer decision about an event of
+// eventType and severity, given the customer's state. It is pure.
+func (p Policy) Decide(eventType, severity string, st *hub.NotificationState) []Decision {
+	return []Decision{
+		p.decideOperator(eventType, severity != hub.SeverityInfo, st),
+		p.decideCustomer(eventType, st),
+	}
+}
+
+// DecideRelay returns the decision about a legacy relayed message: the
+// operator channel with a cooldown per subject, whatever its severity.
+func (p Policy) DecideRelay(subject string, st *hub.NotificationState) Decision {
+	return p.decideOperator("relay:"+subject, true, st)
+}
+
+// decideOperator applies, in order: the channel switch, the customer's
+// block, the severity (info never goes to the operator), the address, and
+// the cooldown of key.
+func (p Policy) decideOperator(key string, severe bool, st *hub.NotificationState) Decision {
+	const ch = hub.ChannelOperator
+	switch {
+	case !p.OperatorEnabled:
+		return skipped(ch, p.OperatorEmail, hub.SkipDisabled)
+	case blocked(st):
+		return skipped(ch, p.OperatorEmail, hub.SkipBlocked)
+	case !severe:
+		return skipped(ch, p.OperatorEmail, hub.SkipNotEnabled)
+	case p.OperatorEmail == "":
+		return skipped(ch, "", hub.SkipNoAddress)
+	}
+	cooldown := hub.CooldownKey{Channel: ch, Key: key}
+	if coolingDown(st, cooldown, p.OperatorCooldown) {
+		return skipped(ch, p.OperatorEmail, hub.SkipCooldown)
+	}
+	return queued(ch, p.OperatorEmail, cooldown)
+}
+
+// decideCustomer applies, in order: the channel switch, the customer's
+// block, the customer's enabled events, the address, and the customer's
+// cooldown of the event type.
+func (p Policy) decideCustomer(eventType string, st *hub.NotificationState) Decision {
+	const ch = hub.ChannelCustomer
+	prefs := st.Prefs
+	email := ""
+	if prefs != nil {
+		email = prefs.Email
+	}
+	switch {
+	case !p.CustomerEnabled:
+		return skipped(ch, email, hub.SkipDisabled)
+	case blocked(st):
+		return skipped(ch, email, hub.SkipBlocked)
+	case prefs == nil || !prefs.Enabled(eventType):
+		return skipped(ch, email, hub.SkipNotEnabled)
+	case email == "":
+		return skipped(ch, "", hub.SkipNoAddress)
+	}
+	period := p.DefaultCustomerCooldown
+	if prefs.CooldownHours != nil {
+		period = time.Duration(*prefs.CooldownHours) * time.Hour
+	}
+	cooldown := hub.CooldownKey{Channel: ch, Key: eventType}
+	if coolingDown(st, cooldown, period) {
+		return skipped(ch, email, hub.SkipCooldown)
+	}
+	return queued(ch, email, cooldown)
+}
+
+func blocked(st *hub.NotificationState) bool {
+	return st.Customer != nil && st.Customer.Blocked
+}
+
+// coolingDown reports whether a mail of key went out less than period ago.
+// A last-sent time in the future (a clock stepped back) also counts.
+func coolingDown(st *hub.NotificationState, key hub.CooldownKey, period time.Duration) bool {
+	last, ok := st.LastSent[key]
+	return ok && period > 0 && st.Now.Before(last.Add(period))
+}

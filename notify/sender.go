@@ -1,0 +1,242 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// Defaults of the Sender.
+const (
+	DefaultPollInterval = 30 * time.Second
+	DefaultSendTimeout  = 30 * time.Second
+	DefaultBaseDelay    = 30 * time.Second
+	DefaultMaxDelay     = 30 * time.Minute
+	DefaultMaxAttempts  = 8
+)
+
+// Delivery outcomes reported to Sender.Observe.
+const (
+	OutcomeSent    = "sent"
+	OutcomeRetried = "retried"
+	OutcomeFailed  = "failed"
+)
+
+// minWait keeps the loop from spinning on a mail that is due right now
+// but could not be claimed.
+const minWait = 50 * time.Millisecond
+
+// markTimeout bounds recording an outcome after the send, which happens
+// even when the sender is being stopped.
+const markTimeout = 5 * time.Second
+
+// Sender delivers the outbox: it wakes when mails are queued (Notify), when
+// the next retry is due, and every PollInterval. It claims one mail at a
+// time with a lease, so two senders (or a sender restarted after a crash)
+// never hold one mail at once, and a crashed sender's mail is claimed
+// again when its lease ends.
+type Sender struct {
+	Queue    hub.NotificationQueue
+	Provider Provider
+	// From is the sender address (notifications.from_email).
+	From string
+	// MaxAttempts is the number of attempts before a mail is failed.
+	MaxAttempts int
+	// Now is the clock retries are scheduled by.
+	Now func() time.Time
+	// Jitter returns a number in [0, 1) that spreads retries.
+	Jitter       func() float64
+	BaseDelay    time.Duration
+	MaxDelay     time.Duration
+	PollInterval time.Duration
+	SendTimeout  time.Duration
+	// Lease is how long a claim lasts; it must outlast a send.
+	Lease time.Duration
+	// Owner names this sender in the leases it takes.
+	Owner  string
+	Logger *slog.Logger
+	// Observe, when set, is told each delivery attempt's outcome: its
+	// channel and OutcomeSent, OutcomeRetried or OutcomeFailed.
+	Observe func(channel, outcome string)
+
+	wake  chan struct{}
+	stop  context.CancelFunc
+	abort context.CancelFunc
+	done  chan struct{}
+}
+
+// NewSender returns a Sender with the default settings.
+func NewSender(queue hub.NotificationQueue, provider Provider, from string, maxAttempts int, logger *slog.Logger) *Sender {
+	if maxAttempts < 1 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	return &Sender{
+		Queue: queue, Provider: provider, From: from, MaxAttempts: maxAttempts,
+		Now:          time.Now,
+		Jitter:       rand.Float64,
+		BaseDelay:    DefaultBaseDelay,
+		MaxDelay:     DefaultMaxDelay,
+		PollInterval: DefaultPollInterval,
+		SendTimeout:  DefaultSendTimeout,
+		Lease:        DefaultSendTimeout + time.Minute,
+		Owner:        "sender-" + hub.RandomHex(8),
+		Logger:       logger,
+		wake:         make(chan struct{}, 1),
+	}
+}
+
+// Notify wakes the sender; it never blocks, and wake-ups coalesce.
+func (s *Sender) Notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Open starts the loop; it delivers what is due at once, so mails queued
+// before a restart go out first.
+func (s *Sender) Open() error {
+	stopCtx, stop := context.WithCancel(context.Background())
+	workCtx, abort := context.WithCancel(context.Background())
+	s.stop, s.abort, s.done = stop, abort, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		for {
+			if _, err := s.run(stopCtx, workCtx); err != nil && stopCtx.Err() == nil {
+				s.Logger.Error("mail delivery failed; retrying at the next poll", slog.Any("error", err))
+			}
+			timer := time.NewTimer(s.nextWait(workCtx))
+			select {
+			case <-stopCtx.Done():
+				timer.Stop()
+				return
+			case <-s.wake:
+			case <-timer.C:
+			}
+			timer.Stop()
+		}
+	}()
+	return nil
+}
+
+// Close stops the loop. A send in progress may finish until ctx ends; then
+// it is cancelled and its mail is claimed again after a restart.
+func (s *Sender) Close(ctx context.Context) error {
+	if s.stop == nil {
+		return nil
+	}
+	s.stop()
+	defer s.abort()
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		s.abort()
+		<-s.done
+		return ctx.Err()
+	}
+}
+
+// nextWait is how long the loop sleeps: until the next mail is due, at
+// most PollInterval.
+func (s *Sender) nextWait(ctx context.Context) time.Duration {
+	wait := s.PollInterval
+	next, ok, err := s.Queue.NextOutboxDue(ctx)
+	if err == nil && ok {
+		if d := next.Sub(s.Now()); d < wait {
+			wait = max(d, minWait)
+		}
+	}
+	return wait
+}
+
+// RunOnce delivers every mail due now and returns how many it delivered.
+func (s *Sender) RunOnce(ctx context.Context) (int, error) {
+	return s.run(ctx, ctx)
+}
+
+// run claims and delivers due mails one at a time until none is due or
+// stop ends; work carries the claims, sends and outcome records.
+func (s *Sender) run(stop, work context.Context) (int, error) {
+	sent := 0
+	for stop.Err() == nil {
+		claimed, err := s.Queue.ClaimOutbox(work, s.Owner, 1, s.Lease)
+		if err != nil {
+			return sent, err
+		}
+		if len(claimed) == 0 {
+			return sent, nil
+		}
+		for _, m := range claimed {
+			ok, err := s.deliver(work, m)
+			if err != nil {
+				return sent, err
+			}
+			if ok {
+				sent++
+			}
+		}
+	}
+	return sent, nil
+}
+
+// deliver sends one claimed mail and records the outcome: sent, retry at a
+// backed-off time, or failed for good. It reports whether the mail went.
+func (s *Sender) deliver(ctx context.Context, m *hub.OutboxMessage) (bool, error) {
+	sendCtx, cancel := context.WithTimeout(ctx, s.SendTimeout)
+	sendErr := s.Provider.Send(sendCtx, &Message{
+		From: s.From, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, IdempotencyKey: m.IdempotencyKey,
+	})
+	cancel()
+	// The outcome is recorded even while stopping, so that a delivered mail
+	// is not sent again.
+	markCtx, cancelMark := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancelMark()
+	log := s.Logger.With("outbox_id", m.ID, "customer_id", m.CustomerID, "channel", m.Channel,
+		"attempt", m.Attempts, "provider", s.Provider.Name())
+	if sendErr == nil {
+		if err := s.Queue.CompleteOutbox(markCtx, m.ID, s.Owner); err != nil {
+			return true, err
+		}
+		s.observe(m.Channel, OutcomeSent)
+		log.Info("mail sent")
+		return true, nil
+	}
+	msg := truncate(sendErr.Error(), 500)
+	if IsPermanent(sendErr) || m.Attempts >= s.MaxAttempts {
+		log.Warn("mail failed for good", "permanent", IsPermanent(sendErr), slog.String("error", msg))
+		s.observe(m.Channel, OutcomeFailed)
+		return false, s.Queue.FailOutbox(markCtx, m.ID, s.Owner, msg)
+	}
+	delay := Backoff(m.Attempts, s.BaseDelay, s.MaxDelay, retryAfter(sendErr), s.Jitter())
+	log.Info("mail not sent; will retry", "retry_in", delay.Round(time.Second).String(), slog.String("error", msg))
+	s.observe(m.Channel, OutcomeRetried)
+	return false, s.Queue.RetryOutbox(markCtx, m.ID, s.Owner, s.Now().Add(delay), msg)
+}
+
+func (s *Sender) observe(channel, outcome string) {
+	if s.Observe != nil {
+		s.Observe(channel, outcome)
+	}
+}
+
+// Backoff returns the wait after a failed attempt (1 for the first):
+// base doubled per attempt up to limit, with "equal jitter" (the upper half
+// spread by jitter in [0, 1)), and at least the provider's hint, capped at
+// limit.
+func Backoff(attempt int, base, limit, hint time.Duration, jitter float64) time.Duration {
+	d := limit
+	if attempt >= 1 && attempt < 32 {
+		if b := base << (attempt - 1); b > 0 && b < limit {
+			d = b
+		}
+	}
+	d = d/2 + time.Duration(jitter*float64(d/2))
+	if hint > d {
+		d = min(hint, limit)
+	}
+	return d
+}
