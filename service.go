@@ -135,13 +135,13 @@ func (c *CustomerConfig) Validate() error {
 	if c.StaleThreshold > 0 && c.DownThreshold > 0 && c.DownThreshold <= c.StaleThreshold {
 		return Errorf(EINVALID, "down_threshold must be longer than stale_threshold")
 	}
-	if err := validateToken("cloudflare_tunnel_token", c.CloudflareTunnelToken); err != nil {
+	if err := ValidateToken("cloudflare_tunnel_token", c.CloudflareTunnelToken); err != nil {
 		return err
 	}
-	if err := validateUUID("legacy_heartbeat_uuid", c.LegacyHeartbeatUUID); err != nil {
+	if err := ValidateUUID("legacy_heartbeat_uuid", c.LegacyHeartbeatUUID); err != nil {
 		return err
 	}
-	if err := validateUUID("legacy_backup_uuid", c.LegacyBackupUUID); err != nil {
+	if err := ValidateUUID("legacy_backup_uuid", c.LegacyBackupUUID); err != nil {
 		return err
 	}
 	if len(c.OverridesYAML) > MaxOverridesBytes {
@@ -153,9 +153,9 @@ func (c *CustomerConfig) Validate() error {
 // MaxOverridesBytes limits a customer's free-form overrides YAML.
 const MaxOverridesBytes = 64 << 10
 
-// validateToken accepts "" or up to 4 KiB of printable ASCII without
+// ValidateToken accepts "" or up to 4 KiB of printable ASCII without
 // spaces. The message never echoes the value: it is a secret.
-func validateToken(field, token string) error {
+func ValidateToken(field, token string) error {
 	if len(token) > 4096 {
 		return Errorf(EINVALID, "%s is longer than 4096 characters", field)
 	}
@@ -170,8 +170,8 @@ func validateToken(field, token string) error {
 // uuidPattern is the canonical text form of a UUID.
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// validateUUID accepts "" or a UUID such as 8b2e6f40-1a3c-4e59-b7d2-6f9a0c1e2d33.
-func validateUUID(field, s string) error {
+// ValidateUUID accepts "" or a UUID such as 8b2e6f40-1a3c-4e59-b7d2-6f9a0c1e2d33.
+func ValidateUUID(field, s string) error {
 	if s != "" && !uuidPattern.MatchString(s) {
 		return Errorf(EINVALID, "%s must be a UUID such as 8b2e6f40-1a3c-4e59-b7d2-6f9a0c1e2d33", field)
 	}

@@ -375,3 +375,34 @@ func TestBlockUnblockAndRotateAreAudited(t *testing.T) {
 		t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestPreviewConfigMasksSecrets(t *testing.T) {
+	e := newEnv(t, true)
+	cfg := e.managed(t, "kovacs", "-")
+	if _, err := e.svc.UpdateConfig(e.ctx, "tester", "kovacs", func(c *hub.CustomerConfig) error {
+		c.CloudflareTunnelToken = "eyJhIjoiY2xvdWRmbGFyZSJ9"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.db.FindAuditEntries(e.ctx, hub.AuditFilter{})
+	out, err := e.svc.PreviewConfig(e.ctx, "kovacs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(out)
+	for _, secret := range []string{cfg.APIKey, cfg.SessionSecret, "eyJhIjoiY2xvdWRmbGFyZSJ9"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("preview shows a secret:\n%s", text)
+		}
+	}
+	if !strings.Contains(text, `id: "kovacs"`) || !strings.Contains(text, "keep_daily: 10") || !strings.Contains(text, configgen.Mask) {
+		t.Errorf("preview:\n%s", text)
+	}
+	if after, _ := e.db.FindAuditEntries(e.ctx, hub.AuditFilter{}); len(after) != len(before) {
+		t.Error("a preview was audited")
+	}
+	if _, err := e.svc.PreviewConfig(e.ctx, "nobody"); hub.ErrorCode(err) != hub.ENOTFOUND {
+		t.Errorf("unknown customer: %v", err)
+	}
+}

@@ -2,14 +2,12 @@ package web
 
 import (
 	"net/http"
-	"net/url"
-
-	hub "github.com/felhom/hub"
 )
 
 // The customer actions are POST forms; the destructive ones sit behind a
-// confirmation step on the customer page. Each ends in a redirect with a
-// flash that says what happened.
+// confirmation step on the customer page. Each goes through Actions, so
+// that the audit log records it under the session, and ends in a redirect
+// with a flash that says what happened.
 
 func (s *Server) handleCustomerBlock(w http.ResponseWriter, r *http.Request) {
 	s.setBlocked(w, r, true)
@@ -25,7 +23,7 @@ func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, blocked bool
 		s.renderError(w, r, err)
 		return
 	}
-	if err := s.Customers.SetCustomerBlocked(r.Context(), id, blocked); err != nil {
+	if err := s.Actions.SetBlocked(r.Context(), actorOf(r.Context()), id, blocked); err != nil {
 		s.renderError(w, r, err)
 		return
 	}
@@ -45,13 +43,13 @@ func (s *Server) handleCustomerRotateKey(w http.ResponseWriter, r *http.Request)
 		s.renderError(w, r, err)
 		return
 	}
-	if err := s.Customers.RotateCustomerKey(r.Context(), id, hub.NewAPIKey()); err != nil {
+	if _, err := s.Actions.RotateKey(r.Context(), actorOf(r.Context()), id); err != nil {
 		s.renderError(w, r, err)
 		return
 	}
 	s.Logger.Info("customer API key rotated", "customer_id", id)
 	s.redirectWithFlash(w, r, "/customers/"+id, "ok",
-		"New API key for "+id+". The old key no longer works: give the controller the new one (Credentials).")
+		"New API key for "+id+". The old key no longer works: give the controller the new one (Credentials), or push the config.")
 }
 
 func (s *Server) handleCustomerDelete(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +58,7 @@ func (s *Server) handleCustomerDelete(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	if err := s.Customers.DeleteCustomerConfig(r.Context(), id); err != nil {
+	if err := s.Actions.DeleteConfig(r.Context(), actorOf(r.Context()), id); err != nil {
 		s.renderError(w, r, err)
 		return
 	}
@@ -70,28 +68,14 @@ func (s *Server) handleCustomerDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleCustomerCreateConfig turns a manual customer into a managed one,
-// filling what it can from the latest report, and opens the edit form.
+// filled from its latest report, and opens the edit form.
 func (s *Server) handleCustomerCreateConfig(w http.ResponseWriter, r *http.Request) {
 	id, err := customerID(r)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
-	cfg := &hub.CustomerConfig{CustomerID: id, Status: hub.ConfigActive}
-	if latest, err := s.Reports.FindLatestReport(r.Context(), id); err == nil {
-		cfg.DisplayName = latest.Summary.Hostname
-		if u, err := url.Parse(latest.Summary.ControllerURL); err == nil && hub.ValidateDomain(u.Hostname()) == nil {
-			cfg.Domain = u.Hostname()
-		}
-	} else if hub.ErrorCode(err) != hub.ENOTFOUND {
-		s.renderError(w, r, err)
-		return
-	}
-	if len(cfg.DisplayName) > 200 {
-		cfg.DisplayName = ""
-	}
-	cfg.MintCredentials()
-	if err := s.Customers.CreateCustomerConfig(r.Context(), cfg); err != nil {
+	if _, err := s.Actions.CreateConfigFromReport(r.Context(), actorOf(r.Context()), id); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

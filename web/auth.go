@@ -23,41 +23,64 @@ const sessionCookie = "hub_session"
 func (s *Server) authEnabled() bool { return s.PasswordHash != "" }
 
 // requireLogin lets the request through with a valid session and sends the
-// browser to the login page otherwise.
+// browser to the login page otherwise. The request's context names the
+// session as the actor of what the request does.
 func (s *Server) requireLogin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.authEnabled() {
-			next(w, r.WithContext(withLoggedIn(r.Context())))
+			next(w, r.WithContext(withActor(r.Context(), actorNoLogin)))
 			return
 		}
-		ok, err := s.validSession(r)
+		sess, err := s.validSession(r)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		if !ok {
+		if sess == nil {
 			s.clearSessionCookie(w, r)
 			s.redirectToLogin(w, r)
 			return
 		}
-		next(w, r.WithContext(withLoggedIn(r.Context())))
+		next(w, r.WithContext(withActor(r.Context(), sessionActor(sess))))
 	}
 }
 
-// validSession reports whether the request's cookie names a live session.
-func (s *Server) validSession(r *http.Request) (bool, error) {
+// validSession returns the live session the request's cookie names, or nil.
+func (s *Server) validSession(r *http.Request) (*hub.Session, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
-		return false, nil
+		return nil, nil
 	}
 	sess, err := s.Sessions.FindSessionByTokenHash(r.Context(), hub.HashSecret(c.Value))
 	switch {
 	case hub.ErrorCode(err) == hub.ENOTFOUND:
-		return false, nil
+		return nil, nil
 	case err != nil:
-		return false, err
+		return nil, err
 	}
-	return !sess.Expired(s.Now()), nil
+	if sess.Expired(s.Now()) {
+		return nil, nil
+	}
+	return sess, nil
+}
+
+// The audit log's actors for dashboard actions: "dashboard:" and the first
+// 8 hex characters of the session's token hash, which tell one login from
+// another and cannot be turned back into the token; "dashboard" alone when
+// the login is disabled.
+const (
+	actorNoLogin     = "dashboard"
+	actorHashPrefix  = 8
+	actorSessionPart = "dashboard:"
+)
+
+// sessionActor names a session in the audit log.
+func sessionActor(sess *hub.Session) string {
+	h := sess.TokenHash
+	if len(h) > actorHashPrefix {
+		h = h[:actorHashPrefix]
+	}
+	return actorSessionPart + h
 }
 
 // redirectToLogin sends a page request to /login, remembering where it
@@ -88,7 +111,7 @@ func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	if ok, err := s.validSession(r); err == nil && ok {
+	if sess, err := s.validSession(r); err == nil && sess != nil {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
@@ -215,8 +238,9 @@ func clientAddress(r *http.Request) string {
 	return host
 }
 
-// maxFormBytes bounds the body of every dashboard form.
-const maxFormBytes = 64 << 10
+// maxFormBytes bounds the body of every dashboard form: room for the
+// overrides YAML (64 KiB) URL-encoded.
+const maxFormBytes = 256 << 10
 
 // parseForm reads a form body of at most maxFormBytes.
 func parseForm(w http.ResponseWriter, r *http.Request) error {

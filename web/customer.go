@@ -40,6 +40,7 @@ type CustomerPage struct {
 	Notifications *NotificationsView
 	YAML          *YAMLView
 	Controller    *ControllerView
+	Audit         *AuditView
 }
 
 // ConfigView is the managed config as the page shows it.
@@ -52,6 +53,12 @@ type ConfigView struct {
 	DownThreshold    string
 	CreatedAt        string
 	UpdatedAt        string
+	// TunnelTokenSet says whether a Cloudflare tunnel token is stored; the
+	// token itself is never on a page.
+	TunnelTokenSet      bool
+	LegacyHeartbeatUUID string
+	LegacyBackupUUID    string
+	OverridesYAML       string
 }
 
 // CredentialsView holds the secrets the controller needs; the page keeps
@@ -66,9 +73,11 @@ type SetupView struct {
 	HubURL     string
 	CustomerID string
 	APIKey     string
-	// ConfigURL is where the node fetches its generated controller.yaml;
-	// empty until config generation is plugged in.
+	// ConfigURL is where the node fetches its generated controller.yaml,
+	// RecoveryURL its disaster-recovery bundle; empty until config
+	// generation is plugged in.
 	ConfigURL         string
+	RecoveryURL       string
 	RetrievalPassword string
 }
 
@@ -203,21 +212,23 @@ func (s *Server) customerPage(ctx context.Context, r *http.Request, id, period s
 		p.Setup = &SetupView{HubURL: s.hubURL(r), CustomerID: id, APIKey: cfg.APIKey}
 		if s.Plugs.ConfigPreview != nil {
 			p.Setup.ConfigURL = s.hubURL(r) + "/api/v1/config/" + id
+			p.Setup.RecoveryURL = s.hubURL(r) + "/api/v1/recovery/" + id
 			p.Setup.RetrievalPassword = cfg.RetrievalPassword
 		}
 	}
 
+	latestVersion := s.latestVersion(ctx)
 	if c.Latest != nil {
 		latest, err := s.Reports.FindLatestReport(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		p.Report = s.reportView(latest, now)
+		p.Report = s.reportView(latest, now, latestVersion)
 		if p.History, err = s.historyView(ctx, id, period, now); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.plugSections(ctx, r, p, c); err != nil {
+	if err := s.plugSections(ctx, r, p, c, latestVersion); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -239,17 +250,22 @@ func (s *Server) configView(cfg *hub.CustomerConfig) *ConfigView {
 		DownThreshold:    orDefault(cfg.DownThreshold, s.Thresholds.Down),
 		CreatedAt:        formatTime(cfg.CreatedAt, s.Location),
 		UpdatedAt:        formatTime(cfg.UpdatedAt, s.Location),
+
+		TunnelTokenSet:      cfg.CloudflareTunnelToken != "",
+		LegacyHeartbeatUUID: cfg.LegacyHeartbeatUUID,
+		LegacyBackupUUID:    cfg.LegacyBackupUUID,
+		OverridesYAML:       cfg.OverridesYAML,
 	}
 }
 
 // reportView decodes the stored body for the sections the summary lacks.
-func (s *Server) reportView(stored *hub.StoredReport, now time.Time) *ReportView {
+func (s *Server) reportView(stored *hub.StoredReport, now time.Time, latestVersion string) *ReportView {
 	sum := stored.Summary
 	v := &ReportView{
 		ReceivedAgo:       ago(now, sum.ReceivedAt),
 		ReceivedAt:        formatTime(sum.ReceivedAt, s.Location),
 		ControllerVersion: sum.ControllerVersion,
-		VersionOutdated:   s.versionOutdated(sum.ControllerVersion),
+		VersionOutdated:   hub.UpdateAvailable(sum.ControllerVersion, latestVersion),
 		ControllerURL:     sum.ControllerURL,
 		ControllerLink:    httpLink(sum.ControllerURL),
 		Health:            sum.Health,

@@ -38,7 +38,7 @@ type CustomerRow struct {
 	ContainersDown bool
 	// Events holds the error and warning counts of the last 24 h; nil when
 	// no event source is plugged in.
-	Events *EventCounts
+	Events *hub.EventCounts
 }
 
 // StatusCount is how many customers have a status.
@@ -55,6 +55,9 @@ type FleetTable struct {
 	ShowEvents        bool
 	EventsUnavailable bool
 	UpdatedAt         string
+	// LatestVersion is the registry's newest controller version; empty
+	// when unknown.
+	LatestVersion string
 }
 
 // DashboardPage is the fleet overview at /.
@@ -100,8 +103,9 @@ func (s *Server) fleetTable(ctx context.Context) (FleetTable, error) {
 		return FleetTable{}, err
 	}
 	now := s.Now()
-	t := FleetTable{UpdatedAt: now.In(s.Location).Format("15:04:05"), ShowEvents: s.Plugs.Events != nil}
-	var counts map[string]EventCounts
+	t := FleetTable{UpdatedAt: now.In(s.Location).Format("15:04:05"), ShowEvents: s.Plugs.Events != nil,
+		LatestVersion: s.latestVersion(ctx)}
+	var counts map[string]hub.EventCounts
 	if t.ShowEvents {
 		if counts, err = s.Plugs.Events.CountRecentEvents(ctx, now.Add(-24*time.Hour)); err != nil {
 			s.Logger.Error("count recent events", slog.Any("error", err))
@@ -110,7 +114,7 @@ func (s *Server) fleetTable(ctx context.Context) (FleetTable, error) {
 	}
 	perStatus := map[hub.Status]int{}
 	for _, c := range customers {
-		row := s.customerRow(c, now)
+		row := s.customerRow(c, now, t.LatestVersion)
 		if row.Status == hub.StatusBlocked {
 			continue
 		}
@@ -133,7 +137,7 @@ func (s *Server) fleetTable(ctx context.Context) (FleetTable, error) {
 }
 
 // customerRow summarizes a customer for the tables.
-func (s *Server) customerRow(c *hub.Customer, now time.Time) CustomerRow {
+func (s *Server) customerRow(c *hub.Customer, now time.Time, latestVersion string) CustomerRow {
 	row := CustomerRow{
 		ID:      c.ID,
 		Name:    c.DisplayName,
@@ -144,7 +148,7 @@ func (s *Server) customerRow(c *hub.Customer, now time.Time) CustomerRow {
 	}
 	if l := c.Latest; l != nil {
 		row.Version = l.ControllerVersion
-		row.VersionOutdated = s.versionOutdated(l.ControllerVersion)
+		row.VersionOutdated = hub.UpdateAvailable(l.ControllerVersion, latestVersion)
 		row.LastReport = ago(now, l.ReceivedAt)
 		row.LastReportAt = formatTime(l.ReceivedAt, s.Location)
 		row.CPU = formatPercent(l.CPUPercent)
@@ -155,16 +159,6 @@ func (s *Server) customerRow(c *hub.Customer, now time.Time) CustomerRow {
 		row.ContainersDown = l.ContainersRunning < l.ContainersTotal
 	}
 	return row
-}
-
-// versionOutdated reports whether a controller runs an older version than
-// the registry's latest; always false without a version source.
-func (s *Server) versionOutdated(version string) bool {
-	if s.Plugs.Versions == nil || version == "" {
-		return false
-	}
-	latest, ok := s.Plugs.Versions.LatestControllerVersion()
-	return ok && versionOlder(version, latest)
 }
 
 // CustomersPage is the customer list at /configs.
@@ -179,10 +173,10 @@ func (s *Server) handleCustomerList(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	now := s.Now()
+	now, latest := s.Now(), s.latestVersion(r.Context())
 	rows := make([]CustomerRow, len(customers))
 	for i, c := range customers {
-		rows[i] = s.customerRow(c, now)
+		rows[i] = s.customerRow(c, now, latest)
 	}
 	s.render(w, r, http.StatusOK, "customers", "", &CustomersPage{
 		Page: s.page(w, r, "Customers", "customers"),

@@ -94,43 +94,6 @@ func formatThreshold(d time.Duration) string {
 	return fmt.Sprintf("%dh%dm", h, m)
 }
 
-// versionOlder reports whether version a is older than b. Both are
-// semantic versions with an optional leading "v"; anything unparsable is
-// never called older, so a strange version is not flagged by mistake.
-func versionOlder(a, b string) bool {
-	pa, okA := parseVersion(a)
-	pb, okB := parseVersion(b)
-	if !okA || !okB {
-		return false
-	}
-	for i := range pa {
-		if pa[i] != pb[i] {
-			return pa[i] < pb[i]
-		}
-	}
-	return false
-}
-
-func parseVersion(v string) ([3]int, bool) {
-	var out [3]int
-	v = strings.TrimPrefix(v, "v")
-	if i := strings.IndexAny(v, "-+"); i >= 0 {
-		v = v[:i]
-	}
-	parts := strings.Split(v, ".")
-	if len(parts) != 3 {
-		return out, false
-	}
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return out, false
-		}
-		out[i] = n
-	}
-	return out, true
-}
-
 // formatFloat shows a number with two decimals: "0.42".
 func formatFloat(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
@@ -141,11 +104,11 @@ func formatFloat(v float64) string {
 // a class name: "good", "warn", "bad" or "other".
 func wordClass(word string) string {
 	switch strings.ToLower(word) {
-	case "ok", "success", "succeeded", "healthy", "running":
+	case "ok", "success", "succeeded", "healthy", "running", "sent", "connected":
 		return "good"
 	case "warn", "warning", "degraded":
 		return "warn"
-	case "fail", "failed", "failure", "error", "critical", "unhealthy":
+	case "fail", "failed", "failure", "error", "critical", "unhealthy", "stopped", "disconnected", "down":
 		return "bad"
 	}
 	return "other"

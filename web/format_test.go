@@ -47,20 +47,6 @@ func TestFormatting(t *testing.T) {
 	}
 }
 
-func TestVersionOlder(t *testing.T) {
-	for _, tt := range []struct {
-		a, b string
-		want bool
-	}{
-		{"v1.4.2", "v1.5.0", true}, {"1.4.2", "v1.4.10", true}, {"v1.5.0", "v1.5.0", false},
-		{"v2.0.0", "v1.9.9", false}, {"v1.4.2-rc1", "v1.4.3", true}, {"banana", "v1.0.0", false}, {"v1.0", "v1.0.1", false},
-	} {
-		if got := versionOlder(tt.a, tt.b); got != tt.want {
-			t.Errorf("versionOlder(%q, %q) = %v", tt.a, tt.b, got)
-		}
-	}
-}
-
 func TestBuildChart(t *testing.T) {
 	to := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	from := to.Add(-24 * time.Hour)

@@ -214,6 +214,139 @@ func TestCreateConfigFromManualCustomer(t *testing.T) {
 func TestFormBodyLimit(t *testing.T) {
 	h := MustHarness(t, nil)
 	c := h.LoggedInClient()
-	resp := c.Post("/configs", url.Values{"display_name": {strings.Repeat("x", 70<<10)}})
+	resp := c.Post("/configs", url.Values{"display_name": {strings.Repeat("x", 300<<10)}})
 	expectStatus(t, resp, http.StatusBadRequest)
+}
+
+func TestConfigFormTunnelToken(t *testing.T) {
+	h := MustHarness(t, nil)
+	c := h.LoggedInClient()
+	const token = "eyJhIjoiNDJmZDAiLCJ0IjoiYWJjIn0"
+	form := c.Get("/configs/new").Body
+	expectContains(t, form, `type="password" id="cloudflare_tunnel_token" name="cloudflare_tunnel_token" value=""`, "not set")
+	expectNotContains(t, form, "clear_cloudflare_tunnel_token")
+
+	// A form with errors never sends a typed token back.
+	resp := c.Post("/configs", url.Values{"customer_id": {"Bad!"}, "status": {"active"}, "cloudflare_tunnel_token": {token}})
+	expectStatus(t, resp, http.StatusUnprocessableEntity)
+	expectNotContains(t, resp.Body, token)
+	expectContains(t, resp.Body, `id="tunnel-token-retype"`)
+	// A bad token is named without being shown.
+	resp = c.Post("/configs", url.Values{"customer_id": {"kovacs"}, "status": {"active"}, "cloudflare_tunnel_token": {"has space"}})
+	expectStatus(t, resp, http.StatusUnprocessableEntity)
+	expectContains(t, resp.Body, `id="cloudflare_tunnel_token-error"`, "printable ASCII without spaces")
+	expectNotContains(t, resp.Body, "has space")
+
+	expectStatus(t, c.Post("/configs", url.Values{"customer_id": {"kovacs"}, "status": {"active"},
+		"cloudflare_tunnel_token": {" " + token + "\n"}}), http.StatusSeeOther)
+	stored := func() string {
+		cfg, err := h.DB.FindCustomerConfig(t.Context(), "kovacs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.CloudflareTunnelToken
+	}
+	if got := stored(); got != token {
+		t.Fatalf("stored token %q", got)
+	}
+	for _, path := range []string{"/configs/kovacs/edit", "/customers/kovacs"} {
+		body := c.Get(path).Body
+		expectNotContains(t, body, token)
+		expectContains(t, body, `<span class="tag tag-set">set</span>`)
+	}
+	edit := c.Get("/configs/kovacs/edit").Body
+	expectContains(t, edit, `name="clear_cloudflare_tunnel_token"`, "leave empty to keep the stored token")
+
+	base := url.Values{"display_name": {"Kovács"}, "status": {"active"}}
+	with := func(extra url.Values) url.Values {
+		v := url.Values{}
+		for k, vs := range base {
+			v[k] = vs
+		}
+		for k, vs := range extra {
+			v[k] = vs
+		}
+		return v
+	}
+	// An empty field keeps the token.
+	expectStatus(t, c.Post("/configs/kovacs", with(nil)), http.StatusSeeOther)
+	if stored() != token {
+		t.Error("an edit without a token lost the stored one")
+	}
+	// Replace and clear at once is refused.
+	resp = c.Post("/configs/kovacs", with(url.Values{"cloudflare_tunnel_token": {"new-token"}, "clear_cloudflare_tunnel_token": {"on"}}))
+	expectStatus(t, resp, http.StatusUnprocessableEntity)
+	expectContains(t, resp.Body, "Enter a new token or remove the stored one, not both.")
+	expectNotContains(t, resp.Body, "new-token", token)
+	// Replace.
+	expectStatus(t, c.Post("/configs/kovacs", with(url.Values{"cloudflare_tunnel_token": {"new-token"}})), http.StatusSeeOther)
+	if stored() != "new-token" {
+		t.Error("the token was not replaced")
+	}
+	// Clear.
+	expectStatus(t, c.Post("/configs/kovacs", with(url.Values{"clear_cloudflare_tunnel_token": {"on"}})), http.StatusSeeOther)
+	if stored() != "" {
+		t.Error("the token was not cleared")
+	}
+	expectContains(t, c.Get("/customers/kovacs").Body, `<span class="tag tag-unset">not set</span>`)
+	if strings.Contains(h.Logs.String(), token) || strings.Contains(h.Logs.String(), "new-token") {
+		t.Error("a token is in the log")
+	}
+}
+
+func TestConfigFormOverridesAndLegacy(t *testing.T) {
+	h := MustHarness(t, nil)
+	h.Config("kovacs", "Kovács", nil)
+	c := h.LoggedInClient()
+	edit := c.Get("/configs/kovacs/edit").Body
+	// The legacy section is collapsed and marked deprecated; the overrides
+	// hint names the keys the hub manages.
+	expectContains(t, edit, `<details class="legacy" id="legacy">`, "deprecated", `name="legacy_heartbeat_uuid"`,
+		`<textarea id="overrides_yaml" name="overrides_yaml"`, "<code>customer.id</code>", "<code>hub.api_key</code>")
+
+	tests := []struct {
+		name      string
+		overrides string
+		errField  string
+		errText   string
+	}{
+		{"invalid YAML", "backup:\n  keep_daily: [7\n", "overrides_yaml", "overrides_yaml is not valid YAML: line"},
+		{"not a mapping", "- a\n- b\n", "overrides_yaml", "must be a YAML mapping"},
+		{"hub-managed key", "hub:\n  api_key: stolen\n", "overrides_yaml", "overrides_yaml may not set hub.api_key"},
+		{"hub-managed parent", "customer: somebody\n", "overrides_yaml", "may not set customer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := c.Post("/configs/kovacs", url.Values{"display_name": {"Kovács"}, "status": {"active"},
+				"overrides_yaml": {tt.overrides}, "legacy_heartbeat_uuid": {"not-a-uuid"}})
+			expectStatus(t, resp, http.StatusUnprocessableEntity)
+			expectContains(t, resp.Body, `id="`+tt.errField+`-error"`, htmlEscape(tt.errText),
+				// The input comes back as typed.
+				`>`+htmlEscape(tt.overrides)+`</textarea>`, `value="not-a-uuid"`,
+				// The legacy section opens to show its error.
+				`<details class="legacy" id="legacy" open>`, `id="legacy_heartbeat_uuid-error"`)
+		})
+	}
+	if cfg, _ := h.DB.FindCustomerConfig(t.Context(), "kovacs"); cfg.OverridesYAML != "" || cfg.LegacyHeartbeatUUID != "" {
+		t.Error("an invalid form was saved")
+	}
+
+	// Valid input is stored with the textarea's CRLF line ends made LF.
+	const uuid = "8b2e6f40-1a3c-4e59-b7d2-6f9a0c1e2d33"
+	expectStatus(t, c.Post("/configs/kovacs", url.Values{"display_name": {"Kovács"}, "status": {"active"},
+		"overrides_yaml": {"backup:\r\n  keep_daily: 14\r\n"}, "legacy_backup_uuid": {uuid}}), http.StatusSeeOther)
+	cfg, _ := h.DB.FindCustomerConfig(t.Context(), "kovacs")
+	if cfg.OverridesYAML != "backup:\n  keep_daily: 14\n" || cfg.LegacyBackupUUID != uuid {
+		t.Errorf("stored overrides %q, legacy %q", cfg.OverridesYAML, cfg.LegacyBackupUUID)
+	}
+	page := c.Get("/customers/kovacs").Body
+	expectContains(t, page, "keep_daily: 14", "backup "+uuid, "tag-deprecated")
+	edit = c.Get("/configs/kovacs/edit").Body
+	expectContains(t, edit, ">backup:\n  keep_daily: 14\n</textarea>", `value="`+uuid+`"`)
+	// A blank textarea clears the overrides.
+	expectStatus(t, c.Post("/configs/kovacs", url.Values{"display_name": {"Kovács"}, "status": {"active"},
+		"overrides_yaml": {"  \r\n"}}), http.StatusSeeOther)
+	if cfg, _ := h.DB.FindCustomerConfig(t.Context(), "kovacs"); cfg.OverridesYAML != "" || cfg.LegacyBackupUUID != "" {
+		t.Errorf("after clearing: %q %q", cfg.OverridesYAML, cfg.LegacyBackupUUID)
+	}
 }

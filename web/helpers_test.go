@@ -17,6 +17,9 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/configgen"
+	"github.com/felhom/hub/controller"
+	"github.com/felhom/hub/fleet"
 	"github.com/felhom/hub/store"
 	"github.com/felhom/hub/web"
 	"golang.org/x/crypto/bcrypt"
@@ -56,14 +59,17 @@ var passwordHash = func() string {
 	return string(h)
 }()
 
-// Harness is a dashboard over a real SQLite database in a temp dir.
+// Harness is a dashboard over a real SQLite database in a temp dir, with
+// the fleet service cmd/hub gives it and a fake controller to call.
 type Harness struct {
-	t       testing.TB
-	DB      *store.DB
-	Clock   *Clock
-	Server  *web.Server
-	Handler http.Handler
-	Logs    *syncBuffer
+	t          testing.TB
+	DB         *store.DB
+	Clock      *Clock
+	Fleet      *fleet.Service
+	Controller *FakeController
+	Server     *web.Server
+	Handler    http.Handler
+	Logs       *syncBuffer
 }
 
 type syncBuffer struct {
@@ -83,9 +89,28 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// MustHarness opens a database and builds the dashboard with a login;
-// mutate adjusts the server before its handler is built.
+// MustHarness opens a database and builds the dashboard with a login and
+// no plugs; mutate adjusts the server before its handler is built.
 func MustHarness(tb testing.TB, mutate func(*web.Server)) *Harness {
+	tb.Helper()
+	return mustHarness(tb, func(s *web.Server, _ *Harness) {
+		if mutate != nil {
+			mutate(s)
+		}
+	})
+}
+
+// MustPluggedHarness builds the dashboard with every plug set as cmd/hub
+// sets it: the store and the fleet service.
+func MustPluggedHarness(tb testing.TB) *Harness {
+	tb.Helper()
+	return mustHarness(tb, func(s *web.Server, h *Harness) {
+		s.Plugs = web.Plugs{Events: h.DB, Hosts: h.DB, Notifications: h.DB, ConfigPreview: h.Fleet,
+			Controller: h.Fleet, Versions: h.DB, Audit: h.DB}
+	})
+}
+
+func mustHarness(tb testing.TB, mutate func(*web.Server, *Harness)) *Harness {
 	tb.Helper()
 	clock := &Clock{now: epoch}
 	db := store.NewDB(filepath.Join(tb.TempDir(), "hub.db"))
@@ -95,25 +120,99 @@ func MustHarness(tb testing.TB, mutate func(*web.Server)) *Harness {
 	}
 	tb.Cleanup(func() { db.Close() })
 	logs := &syncBuffer{}
-	srv := &web.Server{
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fake := NewFakeController(tb)
+	h := &Harness{t: tb, DB: db, Clock: clock, Controller: fake, Logs: logs}
+	h.Fleet = &fleet.Service{
+		Customers: db, Reports: db, Audit: db, Versions: db,
+		Configs: configgen.NewTemplates(db, logger),
+		// The fake controller is on loopback http.
+		Controllers: controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true},
+			Timeout: 5 * time.Second, MaxResponseBytes: 1 << 20}),
+		VolatileKeys: []string{"runtime"},
+		Logger:       logger,
+	}
+	h.Server = &web.Server{
 		Customers:    db,
 		Reports:      db,
 		Sessions:     db,
+		Actions:      h.Fleet,
 		PasswordHash: passwordHash,
 		SessionTTL:   7 * 24 * time.Hour,
 		Thresholds:   hub.DefaultThresholds,
 		Version:      "v9.8.7-test",
-		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:       logger,
 		Now:          clock.Now,
 	}
-	if mutate != nil {
-		mutate(srv)
-	}
-	h, err := srv.Handler()
+	mutate(h.Server, h)
+	handler, err := h.Server.Handler()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Harness{t: tb, DB: db, Clock: clock, Server: srv, Handler: h, Logs: logs}
+	h.Handler = handler
+	return h
+}
+
+// FakeController is a controller's API on loopback: it serves Live at
+// GET /api/config, takes pushes and updates, and answers Status (with a
+// JSON error) instead when Status is set.
+type FakeController struct {
+	URL string
+
+	mu       sync.Mutex
+	live     string
+	status   int
+	requests []string // "METHOD path body"
+}
+
+// NewFakeController starts a fake controller for the test.
+func NewFakeController(tb testing.TB) *FakeController {
+	f := &FakeController{}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	tb.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+func (f *FakeController) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.requests = append(f.requests, r.Method+" "+r.URL.Path+" "+string(body))
+	live, status := f.live, f.status
+	f.mu.Unlock()
+	switch {
+	case status != 0:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, `{"error":"apply failed: <b>disk full</b>"}`)
+	case r.Method == http.MethodGet && r.URL.Path == "/api/config":
+		io.WriteString(w, live)
+	case r.Method == http.MethodPost && r.URL.Path == "/api/update":
+		io.WriteString(w, `{"status":"update scheduled"}`)
+	default:
+		io.WriteString(w, `{"status":"applied"}`)
+	}
+}
+
+// SetLive sets the live config; SetStatus makes every call fail with it.
+func (f *FakeController) SetLive(yaml string) { f.mu.Lock(); f.live = yaml; f.mu.Unlock() }
+func (f *FakeController) SetStatus(code int)  { f.mu.Lock(); f.status = code; f.mu.Unlock() }
+
+// Requests returns what the controller received.
+func (f *FakeController) Requests() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.requests...)
+}
+
+// ClosedURL is the URL of a port nothing listens on: calls to it are
+// refused.
+func ClosedURL(tb testing.TB) string {
+	tb.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL
+	srv.Close()
+	return u
 }
 
 // Report stores a controller report received at the given time; fields

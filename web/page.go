@@ -35,17 +35,21 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, title, nav string)
 	}
 }
 
-type loggedInKey struct{}
+type actorKey struct{}
 
-// withLoggedIn marks the request's context as coming from a logged-in operator.
-func withLoggedIn(ctx context.Context) context.Context {
-	return context.WithValue(ctx, loggedInKey{}, true)
+// withActor marks the request's context as coming from a logged-in
+// operator, named actor in the audit log.
+func withActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
 }
 
-func isLoggedIn(ctx context.Context) bool {
-	v, _ := ctx.Value(loggedInKey{}).(bool)
+// actorOf returns who the request acts as; "" when nobody is logged in.
+func actorOf(ctx context.Context) string {
+	v, _ := ctx.Value(actorKey{}).(string)
 	return v
 }
+
+func isLoggedIn(ctx context.Context) bool { return actorOf(ctx) != "" }
 
 // Flash is a one-time message shown on the page after a redirect.
 type Flash struct {

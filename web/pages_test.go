@@ -91,7 +91,7 @@ func TestCustomersListShowsEveryCustomer(t *testing.T) {
 // sectionIDs are the customer page's sections, by the id of their element.
 var sectionIDs = []string{"overview", "system", "storage", "containers", "backups", "checks", "history",
 	"config", "credentials", "setup", "actions", "waiting", "manual", "create-config", "blocked-banner",
-	"events", "hosts", "notifications", "yaml", "controller"}
+	"events", "hosts", "notifications", "yaml", "controller", "audit"}
 
 // presentSections returns which of sectionIDs the page has.
 func presentSections(body string) map[string]bool {

@@ -3,19 +3,23 @@ package web
 import (
 	"context"
 	"time"
+
+	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/fleet"
 )
 
 // Plugs are the providers of features that other parts of the hub supply.
 // Each is optional: while a provider is nil its section is not rendered and
 // its routes answer 404, so the dashboard never shows a feature that is not
-// there. cmd/hub sets them as the features land.
+// there. The interfaces are the slices of the hub's services each section
+// reads, so that cmd/hub plugs the store and the fleet service in as they are.
 type Plugs struct {
 	// Events feeds the error and warning counts of the dashboard and the
 	// events timeline of the customer page.
 	Events EventSource
 	// Hosts feeds the hosts and guests section of the customer page.
 	Hosts HostSource
-	// Notifications feeds the notification log of the customer page.
+	// Notifications feeds the notification section of the customer page.
 	Notifications NotificationSource
 	// ConfigPreview feeds the YAML preview and the config download step.
 	ConfigPreview ConfigPreviewer
@@ -23,108 +27,95 @@ type Plugs struct {
 	Controller ControllerClient
 	// Versions marks controllers older than the registry's latest.
 	Versions VersionSource
+	// Audit feeds the audit section of the customer page.
+	Audit AuditSource
 }
 
-// EventCounts are a customer's warning and error events over a period.
-type EventCounts struct {
-	Errors   int
-	Warnings int
+// Actions are the operator's state-changing actions on customer configs.
+// Every dashboard change goes through them so that the audit log records
+// it; *fleet.Service implements them. actor names who acted.
+type Actions interface {
+	CreateConfig(ctx context.Context, actor string, cfg *hub.CustomerConfig) error
+	CreateConfigFromReport(ctx context.Context, actor, id string) (*hub.CustomerConfig, error)
+	UpdateConfig(ctx context.Context, actor, id string, update func(*hub.CustomerConfig) error) (*hub.CustomerConfig, error)
+	DeleteConfig(ctx context.Context, actor, id string) error
+	SetBlocked(ctx context.Context, actor, id string, blocked bool) error
+	RotateKey(ctx context.Context, actor, id string) (string, error)
 }
 
-// EventRow is one event as the timeline shows it.
-type EventRow struct {
-	OccurredAt time.Time
-	Type       string
-	Severity   string // info, warning or error
-	Source     string // controller or hub
-	Message    string
+// CustomerReader reads customers and their configs; the dashboard changes
+// them only through Actions.
+type CustomerReader interface {
+	FindCustomers(ctx context.Context) ([]*hub.Customer, error)
+	FindCustomerByID(ctx context.Context, id string) (*hub.Customer, error)
+	FindCustomerConfig(ctx context.Context, id string) (*hub.CustomerConfig, error)
 }
 
-// EventSource reads stored events.
+// ReportReader reads stored reports.
+type ReportReader interface {
+	FindLatestReport(ctx context.Context, customerID string) (*hub.StoredReport, error)
+	FindHistory(ctx context.Context, customerID string, since time.Time) ([]hub.ReportSummary, error)
+}
+
+// EventSource reads stored events (hub.EventService).
 type EventSource interface {
 	// CountRecentEvents returns the error and warning counts per customer
-	// id of the events that occurred at or after since.
-	CountRecentEvents(ctx context.Context, since time.Time) (map[string]EventCounts, error)
-	// FindRecentEvents returns up to limit of the customer's latest events,
-	// newest first; an empty severity means every severity.
-	FindRecentEvents(ctx context.Context, customerID, severity string, limit int) ([]EventRow, error)
+	// of the events received at or after since.
+	CountRecentEvents(ctx context.Context, since time.Time) (map[string]hub.EventCounts, error)
+	// FindEvents returns a customer's events, newest first.
+	FindEvents(ctx context.Context, f hub.EventFilter) ([]*hub.Event, error)
 }
 
-// HostRow is one host agent of a customer with its guests.
-type HostRow struct {
-	ID           string
-	Hostname     string
-	AgentVersion string
-	// LastReportAt is nil before the host's first report.
-	LastReportAt *time.Time
-	CPUPercent   float64
-	MemPercent   float64
-	DiskPercent  float64
-	Cloudflared  string
-	Guests       []GuestRow
-}
-
-// GuestRow is one guest (LXC) on a host.
-type GuestRow struct {
-	VMID              int
-	Name              string
-	Status            string
-	ControllerVersion string
-}
-
-// HostSource lists the hosts of a customer.
+// HostSource lists the hosts of a customer with their guests
+// (hub.HostService).
 type HostSource interface {
-	FindCustomerHosts(ctx context.Context, customerID string) ([]HostRow, error)
+	FindHosts(ctx context.Context, customerID string) ([]*hub.Host, error)
 }
 
-// NotificationRow is one notification decision.
-type NotificationRow struct {
-	At        time.Time
-	Channel   string // operator or customer
-	EventType string
-	Outcome   string // sent, skipped or failed
-	Detail    string // the skip reason or the error
-}
-
-// NotificationSource lists the notification log of a customer.
+// NotificationSource reads a customer's notification preferences and log
+// (hub.NotificationService).
 type NotificationSource interface {
-	// FindCustomerNotifications returns up to limit entries, newest first.
-	FindCustomerNotifications(ctx context.Context, customerID string, limit int) ([]NotificationRow, error)
+	// FindNotificationPrefs returns ENOTFOUND when the customer has none.
+	FindNotificationPrefs(ctx context.Context, customerID string) (*hub.NotificationPrefs, error)
+	FindNotifications(ctx context.Context, f hub.NotificationFilter) ([]*hub.Notification, error)
 }
 
-// ConfigPreviewer renders the controller.yaml the hub serves a customer.
+// ConfigPreviewer renders the controller.yaml the hub serves a customer,
+// with its secrets masked.
 type ConfigPreviewer interface {
-	GenerateControllerYAML(ctx context.Context, customerID string) ([]byte, error)
+	PreviewConfig(ctx context.Context, customerID string) ([]byte, error)
 }
 
-// ConfigDiff is one key whose value differs between the hub's generated
-// config and the controller's live one.
-type ConfigDiff struct {
-	Key string
-	// Hub and Controller are the values; Missing* say the key is absent
-	// on that side.
-	Hub               string
-	Controller        string
-	MissingHub        bool
-	MissingController bool
-}
-
-// ControllerClient makes the calls the hub sends to a controller.
+// ControllerClient makes the calls the hub sends to a controller; each is
+// audited under actor (*fleet.Service).
 type ControllerClient interface {
-	// PushConfig sends the generated config to the controller.
-	PushConfig(ctx context.Context, customerID string) error
-	// PullConfig imports the controller's live config into the hub's.
-	PullConfig(ctx context.Context, customerID string) error
-	// DiffConfig compares the generated config with the live one.
-	DiffConfig(ctx context.Context, customerID string) ([]ConfigDiff, error)
-	// TriggerUpdate asks the controller to update to the latest version
-	// and returns that version.
-	TriggerUpdate(ctx context.Context, customerID string) (string, error)
+	// Push sends the generated config to the controller.
+	Push(ctx context.Context, actor, id string) (*fleet.PushResult, error)
+	// Pull imports the controller's live config into the hub's.
+	Pull(ctx context.Context, actor, id string) (*fleet.PullResult, error)
+	// Diff compares the generated config with the live one.
+	Diff(ctx context.Context, actor, id string) (*fleet.DiffResult, error)
+	// TriggerUpdate asks the controller to update to version, or to the
+	// registry's latest when version is "".
+	TriggerUpdate(ctx context.Context, actor, id, version string) (*fleet.UpdateResult, error)
 }
 
-// VersionSource knows the latest controller version in the registry.
+// VersionSource knows the latest controller version in the registry
+// (hub.VersionService).
 type VersionSource interface {
-	// LatestControllerVersion returns the newest version; ok is false
-	// until the registry has been read.
-	LatestControllerVersion() (version string, ok bool)
+	// FindLatestControllerVersion returns ENOTFOUND until the registry has
+	// been read.
+	FindLatestControllerVersion(ctx context.Context) (*hub.ControllerVersion, error)
 }
+
+// AuditSource reads the audit log (hub.AuditService).
+type AuditSource interface {
+	FindAuditEntries(ctx context.Context, f hub.AuditFilter) ([]*hub.AuditEntry, error)
+}
+
+// Compile-time checks that the fleet service is what the dashboard needs.
+var (
+	_ Actions          = (*fleet.Service)(nil)
+	_ ControllerClient = (*fleet.Service)(nil)
+	_ ConfigPreviewer  = (*fleet.Service)(nil)
+)

@@ -3,14 +3,23 @@ package web
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	hub "github.com/felhom/hub"
 )
 
 // The customer page sections below are filled only when their plug is set.
+// A failing plug leaves its section saying so instead of taking the page
+// down.
 
-// eventsLimit is how many events the timeline shows.
-const eventsLimit = 50
+// Section sizes.
+const (
+	eventsLimit        = 50
+	notificationsLimit = 30
+	auditLimit         = 20
+)
 
 // EventsView is the events timeline with its severity filter.
 type EventsView struct {
@@ -39,28 +48,47 @@ type HostsView struct {
 	Unavailable bool
 }
 
-// HostView is a host with its report age.
+// HostView is a host agent with its latest report.
 type HostView struct {
-	HostRow
-	LastReport string
-	CPU        string
-	Mem        string
-	Disk       string
+	ID, Hostname, AgentVersion, PVEVersion string
+	Status                                 hub.Status
+	LastReport, LastReportAt               string
+	CPU, Mem, Disk                         string
+	Cloudflared                            string
+	GuestsRunning, GuestsTotal             int
+	Guests                                 []GuestView
 }
 
-// NotificationsView is the customer's notification log.
+// GuestView is one guest (LXC) on a host.
+type GuestView struct {
+	VMID              int64
+	Name, Status      string
+	ControllerVersion string
+	VersionOutdated   bool
+}
+
+// NotificationsView is the customer's notification choices and log.
 type NotificationsView struct {
+	// Prefs is nil until the controller has synced the customer's choices.
+	Prefs       *PrefsView
 	Rows        []NotificationView
 	Unavailable bool
 }
 
-// NotificationView is one notification decision.
-type NotificationView struct {
-	NotificationRow
-	When string
+// PrefsView is what the customer chose on the controller.
+type PrefsView struct {
+	Email    string
+	Events   []string
+	Cooldown string
 }
 
-// YAMLView is the generated controller.yaml.
+// NotificationView is one notification decision.
+type NotificationView struct {
+	When, Channel, EventType, Recipient, Status, Detail string
+	Attempts                                            int
+}
+
+// YAMLView is the generated controller.yaml with its secrets masked.
 type YAMLView struct {
 	Text        string
 	Unavailable bool
@@ -71,71 +99,48 @@ type ControllerView struct {
 	ID string
 	// Reachable is true when the latest report names the controller's URL,
 	// which every controller call needs.
-	Reachable     bool
-	LatestVersion string
+	Reachable      bool
+	CurrentVersion string
+	// LatestVersion is the registry's newest; empty until it has been read.
+	LatestVersion   string
+	UpdateAvailable bool
+}
+
+// AuditView is the latest operator actions on the customer.
+type AuditView struct {
+	Rows        []AuditRow
+	Unavailable bool
+}
+
+// AuditRow is one audit entry.
+type AuditRow struct {
+	When, Ago, Actor, Action, Result, Detail string
 }
 
 // severityFilters are the choices of the events filter.
-var severityFilters = []FilterLink{{Value: "", Label: "All"}, {Value: "error", Label: "Errors"},
-	{Value: "warning", Label: "Warnings"}, {Value: "info", Label: "Info"}}
+var severityFilters = []FilterLink{{Value: "", Label: "All"}, {Value: hub.SeverityError, Label: "Errors"},
+	{Value: hub.SeverityWarning, Label: "Warnings"}, {Value: hub.SeverityInfo, Label: "Info"}}
 
 // plugSections fills the sections whose providers are plugged in.
-func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerPage, c *hub.Customer) error {
+// latest is the registry's newest controller version ("" when unknown).
+func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerPage, c *hub.Customer, latest string) error {
 	now := s.Now()
-	if src := s.Plugs.Events; src != nil {
-		severity := r.URL.Query().Get("severity")
-		known := false
-		ev := &EventsView{ID: p.ID, Severity: severity}
-		for _, f := range severityFilters {
-			f.Active = f.Value == severity
-			known = known || f.Active
-			ev.Filters = append(ev.Filters, f)
-		}
-		if !known {
-			return hub.Errorf(hub.EINVALID, "The severity filter must be error, warning or info.")
-		}
-		rows, err := src.FindRecentEvents(ctx, p.ID, severity, eventsLimit)
+	if s.Plugs.Events != nil {
+		ev, err := s.eventsView(ctx, p.ID, r.URL.Query().Get("severity"), now)
 		if err != nil {
-			s.logPlugError("events", p.ID, err)
-			ev.Unavailable = true
-		}
-		for _, e := range rows {
-			ev.Rows = append(ev.Rows, EventView{At: formatTime(e.OccurredAt, s.Location), Ago: ago(now, e.OccurredAt),
-				Type: e.Type, Severity: e.Severity, Source: e.Source, Message: e.Message})
+			return err
 		}
 		p.Events = ev
 	}
-	if src := s.Plugs.Hosts; src != nil {
-		hv := &HostsView{}
-		rows, err := src.FindCustomerHosts(ctx, p.ID)
-		if err != nil {
-			s.logPlugError("hosts", p.ID, err)
-			hv.Unavailable = true
-		}
-		for _, h := range rows {
-			v := HostView{HostRow: h, CPU: formatPercent(h.CPUPercent), Mem: formatPercent(h.MemPercent), Disk: formatPercent(h.DiskPercent)}
-			if h.LastReportAt != nil {
-				v.LastReport = ago(now, *h.LastReportAt)
-			}
-			hv.Rows = append(hv.Rows, v)
-		}
-		p.Hosts = hv
+	if s.Plugs.Hosts != nil {
+		p.Hosts = s.hostsView(ctx, p.ID, now, latest)
 	}
-	if src := s.Plugs.Notifications; src != nil {
-		nv := &NotificationsView{}
-		rows, err := src.FindCustomerNotifications(ctx, p.ID, eventsLimit)
-		if err != nil {
-			s.logPlugError("notifications", p.ID, err)
-			nv.Unavailable = true
-		}
-		for _, n := range rows {
-			nv.Rows = append(nv.Rows, NotificationView{NotificationRow: n, When: formatTime(n.At, s.Location)})
-		}
-		p.Notifications = nv
+	if s.Plugs.Notifications != nil {
+		p.Notifications = s.notificationsView(ctx, p.ID)
 	}
 	if src := s.Plugs.ConfigPreview; src != nil && c.Managed {
 		yv := &YAMLView{}
-		text, err := src.GenerateControllerYAML(ctx, p.ID)
+		text, err := src.PreviewConfig(ctx, p.ID)
 		if err != nil {
 			s.logPlugError("config preview", p.ID, err)
 			yv.Unavailable = true
@@ -144,11 +149,154 @@ func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerP
 		p.YAML = yv
 	}
 	if s.Plugs.Controller != nil && c.Managed {
-		cv := &ControllerView{ID: p.ID, Reachable: c.Latest != nil && c.Latest.ControllerURL != ""}
-		if s.Plugs.Versions != nil {
-			cv.LatestVersion, _ = s.Plugs.Versions.LatestControllerVersion()
+		cv := &ControllerView{ID: p.ID, Reachable: c.Latest != nil && c.Latest.ControllerURL != "", LatestVersion: latest}
+		if c.Latest != nil {
+			cv.CurrentVersion = c.Latest.ControllerVersion
+			cv.UpdateAvailable = hub.UpdateAvailable(cv.CurrentVersion, latest)
 		}
 		p.Controller = cv
 	}
+	if s.Plugs.Audit != nil {
+		p.Audit = s.auditView(ctx, p.ID, now)
+	}
 	return nil
+}
+
+// eventsView reads the timeline; severity is "" (all) or one severity.
+func (s *Server) eventsView(ctx context.Context, id, severity string, now time.Time) (*EventsView, error) {
+	ev := &EventsView{ID: id, Severity: severity}
+	known := false
+	for _, f := range severityFilters {
+		f.Active = f.Value == severity
+		known = known || f.Active
+		ev.Filters = append(ev.Filters, f)
+	}
+	if !known {
+		return nil, hub.Errorf(hub.EINVALID, "The severity filter must be error, warning or info.")
+	}
+	filter := hub.EventFilter{CustomerID: id, Limit: eventsLimit}
+	if severity != "" {
+		filter.Severities = []string{severity}
+	}
+	events, err := s.Plugs.Events.FindEvents(ctx, filter)
+	if err != nil {
+		s.logPlugError("events", id, err)
+		ev.Unavailable = true
+	}
+	for _, e := range events {
+		ev.Rows = append(ev.Rows, EventView{At: formatTime(e.OccurredAt, s.Location), Ago: ago(now, e.OccurredAt),
+			Type: e.Type, Severity: e.Severity, Source: e.Source, Message: e.Message})
+	}
+	return ev, nil
+}
+
+// handleEventsFragment serves the events section alone, for the severity
+// filter to swap in without reloading the page.
+func (s *Server) handleEventsFragment(w http.ResponseWriter, r *http.Request) {
+	id, err := customerID(r)
+	if err == nil && s.Plugs.Events == nil {
+		err = hub.Errorf(hub.ENOTFOUND, "There is no page at this address.")
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	if _, err := s.Customers.FindCustomerByID(r.Context(), id); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	ev, err := s.eventsView(r.Context(), id, r.URL.Query().Get("severity"), s.Now())
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "customer", "events", ev)
+}
+
+func (s *Server) hostsView(ctx context.Context, id string, now time.Time, latest string) *HostsView {
+	hv := &HostsView{}
+	hosts, err := s.Plugs.Hosts.FindHosts(ctx, id)
+	if err != nil {
+		s.logPlugError("hosts", id, err)
+		hv.Unavailable = true
+	}
+	for _, h := range hosts {
+		v := HostView{ID: h.ID, Hostname: h.Hostname, AgentVersion: h.AgentVersion, PVEVersion: h.PVEVersion,
+			Status: h.Status(now, s.HostThresholds)}
+		if h.LastReportAt != nil {
+			v.LastReport, v.LastReportAt = ago(now, *h.LastReportAt), formatTime(*h.LastReportAt, s.Location)
+		}
+		if l := h.Latest; l != nil {
+			v.CPU, v.Mem, v.Disk = formatPercent(l.CPUPercent), formatPercent(l.MemPercent), formatPercent(l.DiskPercent)
+			v.Cloudflared = l.CloudflaredStatus
+			v.GuestsRunning, v.GuestsTotal = l.GuestRunning, l.GuestTotal
+		}
+		for _, g := range h.Guests {
+			v.Guests = append(v.Guests, GuestView{VMID: g.VMID, Name: g.Name, Status: g.Status,
+				ControllerVersion: g.ControllerVersion, VersionOutdated: hub.UpdateAvailable(g.ControllerVersion, latest)})
+		}
+		hv.Rows = append(hv.Rows, v)
+	}
+	return hv
+}
+
+func (s *Server) notificationsView(ctx context.Context, id string) *NotificationsView {
+	nv := &NotificationsView{}
+	prefs, err := s.Plugs.Notifications.FindNotificationPrefs(ctx, id)
+	switch {
+	case err == nil:
+		pv := &PrefsView{Email: prefs.Email, Events: prefs.EnabledEvents, Cooldown: "hub default"}
+		if prefs.CooldownHours != nil {
+			pv.Cooldown = strconv.Itoa(*prefs.CooldownHours) + " h"
+		}
+		nv.Prefs = pv
+	case hub.ErrorCode(err) != hub.ENOTFOUND:
+		s.logPlugError("notification preferences", id, err)
+		nv.Unavailable = true
+	}
+	rows, err := s.Plugs.Notifications.FindNotifications(ctx, hub.NotificationFilter{CustomerID: id, Limit: notificationsLimit})
+	if err != nil {
+		s.logPlugError("notifications", id, err)
+		nv.Unavailable = true
+	}
+	for _, n := range rows {
+		detail := n.Reason
+		if n.Error != "" {
+			detail = n.Error
+		}
+		nv.Rows = append(nv.Rows, NotificationView{When: formatTime(n.CreatedAt, s.Location), Channel: n.Channel,
+			EventType: n.EventType, Recipient: n.Recipient, Status: n.Status, Detail: strings.ReplaceAll(detail, "_", " "),
+			Attempts: n.Attempts})
+	}
+	return nv
+}
+
+func (s *Server) auditView(ctx context.Context, id string, now time.Time) *AuditView {
+	av := &AuditView{}
+	entries, err := s.Plugs.Audit.FindAuditEntries(ctx, hub.AuditFilter{CustomerID: id, Limit: auditLimit})
+	if err != nil {
+		s.logPlugError("audit", id, err)
+		av.Unavailable = true
+	}
+	for _, e := range entries {
+		av.Rows = append(av.Rows, AuditRow{When: formatTime(e.At, s.Location), Ago: ago(now, e.At),
+			Actor: e.Actor, Action: e.Action, Result: e.Result, Detail: e.Detail})
+	}
+	return av
+}
+
+// latestVersion is the registry's newest controller version, or "" when
+// unknown or when no version source is plugged in.
+func (s *Server) latestVersion(ctx context.Context) string {
+	if s.Plugs.Versions == nil {
+		return ""
+	}
+	v, err := s.Plugs.Versions.FindLatestControllerVersion(ctx)
+	if err != nil {
+		if hub.ErrorCode(err) != hub.ENOTFOUND {
+			s.logPlugError("versions", "", err)
+		}
+		return ""
+	}
+	return v.Version
 }

@@ -15,9 +15,11 @@ import (
 
 // Server holds what the dashboard needs. Set the fields, then call Handler.
 type Server struct {
-	Customers hub.CustomerService
-	Reports   hub.ReportService
+	Customers CustomerReader
+	Reports   ReportReader
 	Sessions  hub.SessionService
+	// Actions changes configs, audited; *fleet.Service.
+	Actions Actions
 
 	// PasswordHash is auth.password_hash; empty disables the login.
 	PasswordHash string
@@ -31,7 +33,10 @@ type Server struct {
 	TrustedOrigins []string
 
 	Thresholds hub.Thresholds
-	Version    string
+	// HostThresholds are the host agents' staleness thresholds; zero
+	// means the node defaults.
+	HostThresholds hub.Thresholds
+	Version        string
 	// Location is the time zone of the times on the pages; nil means UTC.
 	Location *time.Location
 	Logger   *slog.Logger
@@ -49,8 +54,11 @@ type Server struct {
 // handler. Mount it at "/": every path not taken by a more specific
 // pattern (such as /api/) is the dashboard's.
 func (s *Server) Handler() (http.Handler, error) {
-	if s.Customers == nil || s.Reports == nil || s.Sessions == nil || s.Logger == nil || s.Now == nil {
-		return nil, errors.New("web: Customers, Reports, Sessions, Logger and Now are required")
+	if s.Customers == nil || s.Reports == nil || s.Sessions == nil || s.Actions == nil || s.Logger == nil || s.Now == nil {
+		return nil, errors.New("web: Customers, Reports, Sessions, Actions, Logger and Now are required")
+	}
+	if s.HostThresholds == (hub.Thresholds{}) {
+		s.HostThresholds = s.Thresholds
 	}
 	if s.SessionTTL <= 0 {
 		return nil, errors.New("web: SessionTTL must be positive")
@@ -104,6 +112,7 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /customers/{id}", s.requireLogin(s.handleCustomerShow))
 	mux.HandleFunc("GET /customers/{id}/history", s.requireLogin(s.handleHistoryFragment))
+	mux.HandleFunc("GET /customers/{id}/events", s.requireLogin(s.handleEventsFragment))
 	mux.HandleFunc("POST /customers/{id}/create-config", s.requireLogin(s.handleCustomerCreateConfig))
 	mux.HandleFunc("POST /customers/{id}/block", s.requireLogin(s.handleCustomerBlock))
 	mux.HandleFunc("POST /customers/{id}/unblock", s.requireLogin(s.handleCustomerUnblock))

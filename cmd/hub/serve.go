@@ -216,15 +216,28 @@ func (m *Main) Run(ctx context.Context) error {
 		Customers:      m.DB,
 		Reports:        m.DB,
 		Sessions:       m.DB,
+		Actions:        m.Fleet,
 		PasswordHash:   cfg.Auth.PasswordHash,
 		SessionTTL:     cfg.Auth.SessionTTL.D(),
 		PublicURL:      cfg.Server.PublicURL,
 		TrustedOrigins: cfg.Server.TrustedOrigins,
 		Thresholds:     apiServer.Thresholds,
+		HostThresholds: apiServer.HostThresholds,
 		Version:        Version,
 		Location:       dashboardLocation(m.Logger),
 		Logger:         m.Logger.With("component", "web"),
 		Now:            m.Now,
+		// Every section of the dashboard: the store reads, the fleet
+		// service acts (and audits) and renders the masked preview.
+		Plugs: web.Plugs{
+			Events:        m.DB,
+			Hosts:         m.DB,
+			Notifications: m.DB,
+			ConfigPreview: m.Fleet,
+			Controller:    m.Fleet,
+			Versions:      m.DB,
+			Audit:         m.DB,
+		},
 	}
 	dashboard, err := webServer.Handler()
 	if err != nil {

@@ -20,6 +20,9 @@ import (
 	"github.com/chromedp/chromedp"
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/configgen"
+	"github.com/felhom/hub/controller"
+	"github.com/felhom/hub/fleet"
 	"github.com/felhom/hub/store"
 	"github.com/felhom/hub/web"
 	"golang.org/x/crypto/bcrypt"
@@ -229,9 +232,11 @@ type Hub struct {
 	URL   string
 	DB    *store.DB
 	Clock *Clock
+	Fleet *fleet.Service
 }
 
-// StartHub serves a hub over a fresh database, wired like cmd/hub wires it.
+// StartHub serves a hub over a fresh database, wired like cmd/hub wires it:
+// every dashboard plug set, actions through the fleet service.
 func StartHub(t *testing.T) *Hub {
 	t.Helper()
 	if browserCtx == nil {
@@ -245,15 +250,26 @@ func StartHub(t *testing.T) *Hub {
 	}
 	t.Cleanup(func() { db.Close() })
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	apiServer := &api.Server{Reports: db, Customers: db, DB: db, GlobalKey: hub.NewAPIKey(),
-		Thresholds: hub.DefaultThresholds, Version: "v0.8.0", Logger: logger, Now: clock.Now}
+	fleetService := &fleet.Service{
+		Customers: db, Reports: db, Audit: db, Versions: db,
+		Configs: configgen.NewTemplates(db, logger),
+		// The fake controllers are plain http on loopback.
+		Controllers: controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true},
+			Timeout: 10 * time.Second, MaxResponseBytes: 1 << 20}),
+		Logger: logger,
+	}
+	apiServer := &api.Server{Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, Configs: fleetService.Configs,
+		Fleet: fleetService, Audit: db, Versions: db, DB: db, GlobalKey: hub.NewAPIKey(),
+		Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds, Version: "v0.8.0", Logger: logger, Now: clock.Now}
 	loc, err := time.LoadLocation("Europe/Budapest")
 	if err != nil {
 		loc = time.UTC
 	}
-	webServer := &web.Server{Customers: db, Reports: db, Sessions: db, PasswordHash: passwordHash,
+	webServer := &web.Server{Customers: db, Reports: db, Sessions: db, Actions: fleetService, PasswordHash: passwordHash,
 		SessionTTL: 7 * 24 * time.Hour, Thresholds: hub.DefaultThresholds, Version: "v0.8.0",
-		Location: loc, Logger: logger, Now: clock.Now}
+		Location: loc, Logger: logger, Now: clock.Now,
+		Plugs: web.Plugs{Events: db, Hosts: db, Notifications: db, ConfigPreview: fleetService,
+			Controller: fleetService, Versions: db, Audit: db}}
 	dashboard, err := webServer.Handler()
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +279,7 @@ func StartHub(t *testing.T) *Hub {
 	mux.Handle("/", dashboard)
 	ts := httptest.NewServer(api.Middleware(logger, mux))
 	t.Cleanup(ts.Close)
-	return &Hub{t: t, URL: ts.URL, DB: db, Clock: clock}
+	return &Hub{t: t, URL: ts.URL, DB: db, Clock: clock, Fleet: fleetService}
 }
 
 // Config stores a managed config.
