@@ -55,6 +55,8 @@ type ConfigFormPage struct {
 	ManagedKeys []string
 	// LegacyOpen opens the collapsed legacy section: it has an error.
 	LegacyOpen bool
+	// LegacySet counts the legacy UUIDs filled in, for the folded section.
+	LegacySet int
 }
 
 // Threshold bounds the form accepts, as the admin API does.
@@ -198,7 +200,14 @@ func (s *Server) configFormPage(w http.ResponseWriter, r *http.Request, isNew bo
 	if isNew {
 		title, action = "New customer config", "/configs"
 	}
+	legacySet := 0
+	for _, v := range []string{form.LegacyHeartbeatUUID, form.LegacyBackupUUID} {
+		if v != "" {
+			legacySet++
+		}
+	}
 	return &ConfigFormPage{
+		LegacySet:    legacySet,
 		Page:         s.page(w, r, title, "customers"),
 		IsNew:        isNew,
 		Action:       action,

@@ -84,8 +84,8 @@ type PrefsView struct {
 
 // NotificationView is one notification decision.
 type NotificationView struct {
-	When, Channel, EventType, Recipient, Status, Detail string
-	Attempts                                            int
+	When, Ago, Channel, EventType, Recipient, Status, Detail string
+	Attempts                                                 int
 }
 
 // YAMLView is the generated controller.yaml with its secrets masked.
@@ -136,7 +136,7 @@ func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerP
 		p.Hosts = s.hostsView(ctx, p.ID, now, latest)
 	}
 	if s.Plugs.Notifications != nil {
-		p.Notifications = s.notificationsView(ctx, p.ID)
+		p.Notifications = s.notificationsView(ctx, p.ID, now)
 	}
 	if src := s.Plugs.ConfigPreview; src != nil && c.Managed {
 		yv := &YAMLView{}
@@ -240,7 +240,7 @@ func (s *Server) hostsView(ctx context.Context, id string, now time.Time, latest
 	return hv
 }
 
-func (s *Server) notificationsView(ctx context.Context, id string) *NotificationsView {
+func (s *Server) notificationsView(ctx context.Context, id string, now time.Time) *NotificationsView {
 	nv := &NotificationsView{}
 	prefs, err := s.Plugs.Notifications.FindNotificationPrefs(ctx, id)
 	switch {
@@ -264,7 +264,7 @@ func (s *Server) notificationsView(ctx context.Context, id string) *Notification
 		if n.Error != "" {
 			detail = n.Error
 		}
-		nv.Rows = append(nv.Rows, NotificationView{When: formatTime(n.CreatedAt, s.Location), Channel: n.Channel,
+		nv.Rows = append(nv.Rows, NotificationView{When: formatTime(n.CreatedAt, s.Location), Ago: ago(now, n.CreatedAt), Channel: n.Channel,
 			EventType: n.EventType, Recipient: n.Recipient, Status: n.Status, Detail: strings.ReplaceAll(detail, "_", " "),
 			Attempts: n.Attempts})
 	}

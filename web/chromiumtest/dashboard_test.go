@@ -98,6 +98,17 @@ func TestPhoneLayout(t *testing.T) {
 	}
 	tab.CheckClean()
 	tab.Screenshot("dashboard-phone")
+
+	// The customer page too, with its diff table and code blocks.
+	tab.Do(
+		chromedp.Navigate(h.URL+"/customers/kovacs-csalad"),
+		chromedp.Click(chromedp.CSS("#show-diff")),
+		chromedp.WaitVisible(chromedp.CSS("#diff-table")),
+	)
+	if w := Eval[int](tab, "document.documentElement.scrollWidth"); w > 390 {
+		t.Errorf("the customer page is %d px wide on a 390 px screen", w)
+	}
+	tab.CheckClean()
 }
 
 func TestBlockHidesCustomerFromDashboard(t *testing.T) {
@@ -110,7 +121,6 @@ func TestBlockHidesCustomerFromDashboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#history svg.chart")),
 	)
 	tab.CheckClean()
-	tab.Screenshot("customer")
 
 	// The credentials open on click, without JavaScript.
 	if Eval[bool](tab, `document.querySelector('#reveal-credentials').open`) {
@@ -189,7 +199,6 @@ func TestConfigFormInBrowser(t *testing.T) {
 		t.Error("no error next to the down threshold")
 	}
 	tab.CheckClean()
-	tab.Screenshot("config-form")
 
 	tab.Do(
 		chromedp.Clear(chromedp.CSS("#customer_id")),
@@ -203,6 +212,72 @@ func TestConfigFormInBrowser(t *testing.T) {
 	}
 	tab.CheckClean()
 	tab.Screenshot("customer-waiting")
+
+	// Edit: a tunnel token and overrides that try to set a key the hub
+	// manages. The form comes back with the overrides kept, the token not.
+	const token = "eyJhIjoiNDJmZDBhM2UiLCJ0IjoiOWM1YjEifQ"
+	const badOverrides = "backup:\n  keep_daily: 14\nhub:\n  api_key: mine\n"
+	tab.Do(
+		chromedp.Click(chromedp.CSS("#edit-config")),
+		chromedp.WaitVisible(chromedp.CSS("#overrides_yaml")),
+		chromedp.SendKeys(chromedp.CSS("#cloudflare_tunnel_token"), token),
+		chromedp.SendKeys(chromedp.CSS("#overrides_yaml"), badOverrides),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#overrides_yaml-error")),
+	)
+	if got := tab.Text("#overrides_yaml-error"); !strings.Contains(got, "may not set hub.api_key") {
+		t.Errorf("overrides error %q", got)
+	}
+	if v := Eval[string](tab, `document.querySelector('#overrides_yaml').value`); v != badOverrides {
+		t.Errorf("overrides not kept: %q", v)
+	}
+	if strings.Contains(Eval[string](tab, "document.documentElement.outerHTML"), token) {
+		t.Error("the typed token came back into the page")
+	}
+	if n := tab.Count("#tunnel-token-retype"); n != 1 {
+		t.Error("no word that the token must be typed again")
+	}
+	tab.CheckClean()
+
+	// Fixed, with the token typed again and a legacy UUID in the collapsed
+	// section, it saves; the customer page says the token is set.
+	if Eval[bool](tab, `document.querySelector('#legacy').open`) {
+		t.Error("the legacy section is open before a click")
+	}
+	tab.Do(
+		chromedp.Clear(chromedp.CSS("#overrides_yaml")),
+		chromedp.SendKeys(chromedp.CSS("#overrides_yaml"), "backup:\n  keep_daily: 14\n"),
+		chromedp.SendKeys(chromedp.CSS("#cloudflare_tunnel_token"), token),
+		chromedp.Click(chromedp.CSS("#legacy summary")),
+		chromedp.WaitVisible(chromedp.CSS("#legacy_heartbeat_uuid")),
+		chromedp.SendKeys(chromedp.CSS("#legacy_heartbeat_uuid"), "8b2e6f40-1a3c-4e59-b7d2-6f9a0c1e2d33"),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#tunnel-token .tag-set")),
+	)
+	if got := tab.Text("#yaml-preview"); !strings.Contains(got, "keep_daily: 14") || !strings.Contains(got, "8b2e6f40") ||
+		strings.Contains(got, token) {
+		t.Errorf("preview after the edit:\n%s", got)
+	}
+	tab.CheckClean()
+
+	// Edit again: the stored token is "set" and can be removed; a YAML
+	// error shows next to its field.
+	tab.Do(
+		chromedp.Click(chromedp.CSS("#edit-config")),
+		chromedp.WaitVisible(chromedp.CSS("#clear_cloudflare_tunnel_token")),
+		chromedp.Clear(chromedp.CSS("#overrides_yaml")),
+		chromedp.SendKeys(chromedp.CSS("#overrides_yaml"), "backup:\n  keep_daily: [14\nupdates:\n  channel: beta\n"),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#overrides_yaml-error")),
+	)
+	if got := tab.Text("#overrides_yaml-error"); !strings.Contains(got, "not valid YAML") {
+		t.Errorf("overrides error %q", got)
+	}
+	if got := tab.Text("#legacy-count"); got != "1 set" {
+		t.Errorf("legacy summary %q", got)
+	}
+	tab.CheckClean()
+	tab.Screenshot("config-form")
 }
 
 // Payloads a hostile controller could put in its report.

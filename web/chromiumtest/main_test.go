@@ -233,6 +233,8 @@ type Hub struct {
 	DB    *store.DB
 	Clock *Clock
 	Fleet *fleet.Service
+	// Controller is kovacs-csalad's controller once SeedFleet ran.
+	Controller *FakeController
 }
 
 // StartHub serves a hub over a fresh database, wired like cmd/hub wires it:
@@ -283,7 +285,7 @@ func StartHub(t *testing.T) *Hub {
 }
 
 // Config stores a managed config.
-func (h *Hub) Config(id, name string, blocked bool) {
+func (h *Hub) Config(id, name string, blocked bool) *hub.CustomerConfig {
 	h.t.Helper()
 	cfg := &hub.CustomerConfig{CustomerID: id, DisplayName: name, Domain: id + ".felhom.eu", Status: hub.ConfigActive}
 	if blocked {
@@ -292,6 +294,150 @@ func (h *Hub) Config(id, name string, blocked bool) {
 	cfg.MintCredentials()
 	if err := h.DB.CreateCustomerConfig(context.Background(), cfg); err != nil {
 		h.t.Fatal(err)
+	}
+	return cfg
+}
+
+// FakeController is a controller's API on loopback serving a live config
+// that a person edited by hand; Down makes it answer 503.
+type FakeController struct {
+	URL  string
+	mu   sync.Mutex
+	live string
+	down bool
+}
+
+func (f *FakeController) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	live, down := f.live, f.down
+	f.mu.Unlock()
+	switch {
+	case down:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"error":"controller is restarting"}`)
+	case r.URL.Path == "/api/config":
+		io.WriteString(w, live)
+	default:
+		io.WriteString(w, `{"status":"ok"}`)
+	}
+}
+
+// SetDown makes every call fail, or work again.
+func (f *FakeController) SetDown(down bool) { f.mu.Lock(); f.down = down; f.mu.Unlock() }
+
+// startController serves cfg's generated config with hand edits: a changed
+// retention, a key only the controller has, a removed key and a changed
+// secret.
+func (h *Hub) startController(cfg *hub.CustomerConfig) *FakeController {
+	h.t.Helper()
+	generated, err := h.Fleet.Configs.Render(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	live := strings.NewReplacer(
+		"keep_daily: 7", "keep_daily: 3",
+		"auto_update: false", "auto_update: true",
+		"  cross_drive: true\n", "",
+		cfg.APIKey, "an-old-key",
+	).Replace(string(generated)) + "debug:\n  verbose: true\n"
+	f := &FakeController{live: live}
+	srv := httptest.NewServer(f)
+	h.t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+// at runs f with the hub's clock set ago before now, so that what f
+// stores is dated then.
+func (h *Hub) at(ago time.Duration, f func()) {
+	now := h.Clock.Now()
+	h.Clock.Set(now.Add(-ago))
+	defer h.Clock.Set(now)
+	f()
+}
+
+// Event stores a controller event that occurred (and was received) ago
+// before now.
+func (h *Hub) Event(id, typ, severity, message string, ago time.Duration) {
+	h.t.Helper()
+	e := &hub.Event{CustomerID: id, Type: typ, Severity: severity, Source: hub.SourceController, Message: message,
+		OccurredAt: h.Clock.Now().Add(-ago)}
+	h.at(ago, func() {
+		if err := h.DB.CreateEvent(context.Background(), e); err != nil {
+			h.t.Fatal(err)
+		}
+	})
+}
+
+// history gives kovacs-csalad what an operator's week leaves behind: an
+// audit trail and notifications about its failed backup.
+func (h *Hub) history() {
+	h.t.Helper()
+	ctx := context.Background()
+	h.at(2*time.Hour, func() {
+		if _, err := h.Fleet.Push(ctx, "dashboard:3fa2c1d9", "kovacs-csalad"); err != nil {
+			h.t.Fatal(err)
+		}
+	})
+	h.at(31*time.Hour, func() {
+		_, err := h.DB.EnqueueNotifications(ctx, "kovacs-csalad", 0, func(*hub.NotificationState) ([]*hub.PlannedNotification, error) {
+			return []*hub.PlannedNotification{
+				{Channel: hub.ChannelOperator, EventType: "backup_failed", Recipient: "ops@felhom.eu", Status: hub.NotificationQueued,
+					Email: &hub.Email{IdempotencyKey: "seed-op", To: "ops@felhom.eu", Subject: "kovacs-csalad: backup_failed", Text: "x"}},
+				{Channel: hub.ChannelCustomer, EventType: "backup_failed", Recipient: "kovacs.anna@example.hu", Status: hub.NotificationQueued,
+					Email: &hub.Email{IdempotencyKey: "seed-cu", To: "kovacs.anna@example.hu", Subject: "Sikertelen mentés", Text: "x"}},
+			}, nil
+		})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		msgs, err := h.DB.ClaimOutbox(ctx, "seed", 10, time.Minute)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if err := h.DB.CompleteOutbox(ctx, m.ID, "seed"); err != nil {
+				h.t.Fatal(err)
+			}
+		}
+	})
+	h.at(5*time.Hour, func() {
+		_, err := h.DB.EnqueueNotifications(ctx, "kovacs-csalad", 0, func(*hub.NotificationState) ([]*hub.PlannedNotification, error) {
+			return []*hub.PlannedNotification{
+				{Channel: hub.ChannelOperator, EventType: "disk_space_warning", Status: hub.NotificationSkipped, Reason: hub.SkipCooldown},
+				{Channel: hub.ChannelCustomer, EventType: "disk_space_warning", Status: hub.NotificationSkipped, Reason: hub.SkipNotEnabled},
+			}, nil
+		})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+	})
+}
+
+// Host registers the customer's host agent with one report of two guests.
+func (h *Hub) Host(customerID string) {
+	h.t.Helper()
+	ctx := context.Background()
+	hostID := customerID + "-3fa2c1"
+	if err := h.DB.UpsertHost(ctx, &hub.Host{ID: hostID, CustomerID: customerID}, ""); err != nil {
+		h.t.Fatal(err)
+	}
+	r, err := hub.ParseHostReport([]byte(`{"host_id":"` + hostID + `","agent_version":"0.7.0",
+		"host":{"hostname":"pve-kovacs","pve_version":"8.2.4","kernel":"6.8.12-4-pve","cpu_percent":9.3,
+			"mem_total_bytes":34359738368,"mem_used_bytes":12884901888,"disk_total_bytes":512110190592,"disk_used_bytes":161061273600},
+		"guests":[{"vmid":101,"name":"felhom-controller","status":"running","controller_version":"v1.4.2"},
+			{"vmid":102,"name":"home-assistant","status":"stopped"}],
+		"cloudflared":{"status":"connected"}}`))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.DB.CreateHostReport(ctx, r); err != nil {
+		h.t.Fatal(err)
+	}
+	for _, g := range r.Guests {
+		if err := h.DB.UpsertGuestFromReport(ctx, hostID, g); err != nil {
+			h.t.Fatal(err)
+		}
 	}
 }
 
@@ -333,7 +479,25 @@ func (h *Hub) Report(id string, age time.Duration, fields map[string]any) {
 // SeedFleet creates a small realistic fleet with one customer per status.
 func (h *Hub) SeedFleet() {
 	h.t.Helper()
-	h.Config("kovacs-csalad", "Kovács család", false)
+	var kovacs *hub.CustomerConfig
+	h.at(26*time.Hour, func() {
+		kovacs = h.Config("kovacs-csalad", "Kovács család", false)
+		if err := h.DB.CreateAuditEntry(context.Background(), &hub.AuditEntry{Actor: "admin-api", Action: fleet.ActionConfigCreate,
+			CustomerID: "kovacs-csalad", Result: hub.AuditOK}); err != nil {
+			h.t.Fatal(err)
+		}
+	})
+	h.at(25*time.Hour, func() {
+		var err error
+		kovacs, err = h.Fleet.UpdateConfig(context.Background(), "dashboard:3fa2c1d9", "kovacs-csalad", func(c *hub.CustomerConfig) error {
+			c.CloudflareTunnelToken = "eyJhIjoiNDJmZDBhM2UiLCJ0IjoiOWM1YjEifQ"
+			c.OverridesYAML = "backup:\n  keep_monthly: 12\n"
+			return nil
+		})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+	})
 	for i := 96; i > 0; i-- { // a day of history, every 15 minutes
 		age := time.Duration(i)*15*time.Minute + 3*time.Minute
 		cpu := 6 + float64(i%12)*1.5
@@ -345,10 +509,38 @@ func (h *Hub) SeedFleet() {
 			"cpu_percent": cpu, "load1": 0.42, "mem_total_bytes": 8589934592,
 			"mem_used_bytes": 3221225472 + float64(i%8)*134217728}})
 	}
-	h.Report("kovacs-csalad", 3*time.Minute, nil)
+	h.Controller = h.startController(kovacs)
+	h.Report("kovacs-csalad", 3*time.Minute, map[string]any{"controller_url": h.Controller.URL})
+	for _, e := range []struct {
+		typ, severity, message string
+		ago                    time.Duration
+	}{
+		{"backup_completed", "info", "Nightly backup finished: 3 apps, 41.2 GiB", 7 * time.Hour},
+		{"dbdump_completed", "info", "Database dumps finished: nextcloud, immich", 8 * time.Hour},
+		{"disk_space_warning", "warning", "/mnt/hdd1 is 91% full", 5 * time.Hour},
+		{"container_unhealthy", "warning", "immich-ml is unhealthy", 50 * time.Minute},
+		{"container_restarted", "info", "immich-ml restarted (exit code 137)", 45 * time.Minute},
+		{"backup_failed", "error", "restic: repository is locked by another process", 31 * time.Hour},
+		{"app_updated", "info", "nextcloud 29.0.7 → 29.0.8", 26 * time.Hour},
+	} {
+		h.Event("kovacs-csalad", e.typ, e.severity, e.message, e.ago)
+	}
+	h.Host("kovacs-csalad")
+	if err := h.DB.SetLatestControllerVersion(context.Background(),
+		&hub.ControllerVersion{Image: "gitea.dooplex.hu/admin/felhom-controller", Version: "v1.5.0"}); err != nil {
+		h.t.Fatal(err)
+	}
+	cooldown := 6
+	if err := h.DB.SetNotificationPrefs(context.Background(), &hub.NotificationPrefs{CustomerID: "kovacs-csalad",
+		Email: "kovacs.anna@example.hu", EnabledEvents: []string{"backup_failed", "disk_space_critical", "disk_missing"},
+		CooldownHours: &cooldown}); err != nil {
+		h.t.Fatal(err)
+	}
+	h.history()
 	h.Config("nagy-kft", "Nagy és Társa Kft.", false)
 	h.Report("nagy-kft", 6*time.Minute, map[string]any{"health": "warn", "system": system(23.4, 0.81),
 		"storage": disks(0.34, 0.88), "controller_version": "v1.4.1"})
+	h.Event("nagy-kft", "disk_space_critical", "error", "/mnt/hdd1 is 97% full", 40*time.Minute)
 	h.Config("szabo-bt", "Szabó Bt.", false)
 	h.Report("szabo-bt", 75*time.Minute, map[string]any{"system": system(4.2, 0.52), "storage": disks(0.41, 0.63)})
 	h.Config("toth-peter", "Tóth Péter", false)
