@@ -2,11 +2,15 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"testing"
+
+	hub "github.com/felhom/hub"
 )
 
 // benchReport returns a controller report of about size bytes.
@@ -32,23 +36,39 @@ func benchReport(tb testing.TB, id string, size int) []byte {
 }
 
 // BenchmarkReportIngest20KB posts 20 KB reports over loopback HTTP from 32
-// concurrent clients (16 per core on 2 cores) into a real SQLite database.
+// concurrent clients (16 per core on 2 cores) into a real SQLite database,
+// for fleets of 100 and 10,000 customers, each posting with its own key.
 func BenchmarkReportIngest20KB(b *testing.B) {
+	for _, n := range []int{100, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchmarkIngest(b, n) })
+	}
+}
+
+func benchmarkIngest(b *testing.B, customers int) {
 	e := newEnv(b)
-	bodies := make([][]byte, 100)
+	template := benchReport(b, "bench-00000", 20<<10)
+	bodies := make([][]byte, customers)
+	keys := make([]string, customers)
 	for i := range bodies {
-		bodies[i] = benchReport(b, fmt.Sprintf("bench-%03d", i), 20<<10)
+		id := fmt.Sprintf("bench-%05d", i)
+		bodies[i] = bytes.Replace(template, []byte(`"bench-00000"`), []byte(`"`+id+`"`), 1)
+		cfg := &hub.CustomerConfig{CustomerID: id, Status: hub.ConfigActive}
+		cfg.MintCredentials()
+		if err := e.db.CreateCustomerConfig(context.Background(), cfg); err != nil {
+			b.Fatal(err)
+		}
+		keys[i] = cfg.APIKey
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	b.SetBytes(int64(len(bodies[0])))
+	b.SetBytes(int64(len(template)))
 	b.SetParallelism(16)
+	var next atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		i := 0
 		for pb.Next() {
-			i++
-			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/report", bytes.NewReader(bodies[i%len(bodies)]))
-			req.Header.Set("Authorization", "Bearer "+globalKey)
+			i := int(next.Add(1)) % customers
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/report", bytes.NewReader(bodies[i]))
+			req.Header.Set("Authorization", "Bearer "+keys[i])
 			resp, err := client.Do(req)
 			if err != nil {
 				b.Error(err)
