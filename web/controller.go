@@ -123,9 +123,11 @@ type DiffPage struct {
 	Diff DiffView
 }
 
-// handleControllerDiff compares the configs. htmx requests get the table
-// alone, swapped into the customer page; errors then show in its place.
-// Other requests get a page of their own.
+// handleControllerDiff compares the configs. It is a POST: it calls the
+// controller and writes the audit log, so another site must not be able to
+// make a browser do it. htmx requests get the table alone, swapped into the
+// customer page, with errors in its place; other requests get a page of
+// their own.
 func (s *Server) handleControllerDiff(w http.ResponseWriter, r *http.Request) {
 	id, err := s.controllerTarget(r)
 	if err != nil {

@@ -33,7 +33,7 @@ func TestPlugSectionsAbsentWithoutProviders(t *testing.T) {
 	}
 	for _, r := range []struct{ method, path string }{
 		{"POST", "/customers/ok-node/push-config"}, {"POST", "/customers/ok-node/pull-config"},
-		{"GET", "/customers/ok-node/diff"}, {"POST", "/customers/ok-node/update"}, {"GET", "/customers/ok-node/events"},
+		{"POST", "/customers/ok-node/diff"}, {"POST", "/customers/ok-node/update"}, {"GET", "/customers/ok-node/events"},
 	} {
 		resp := c.Do(r.method, r.path, url.Values{}, nil)
 		expectStatus(t, resp, http.StatusNotFound)
@@ -201,7 +201,7 @@ func TestWiredSectionsInEveryShape(t *testing.T) {
 			}
 			ctl := sectionOf(body, "controller")
 			if shape.reporting {
-				expectContains(t, ctl, `href="/customers/`+shape.id+`/diff"`, `hx-get="/customers/`+shape.id+`/diff"`,
+				expectContains(t, ctl, `action="/customers/`+shape.id+`/diff"`, `hx-post="/customers/`+shape.id+`/diff"`,
 					`action="/customers/`+shape.id+`/push-config"`, `action="/customers/`+shape.id+`/pull-config"`,
 					`action="/customers/`+shape.id+`/update"`, "Update to v1.5.0", "v1.4.2", "update available")
 			} else {
@@ -360,7 +360,7 @@ func TestControllerActionsAgainstFakeController(t *testing.T) {
 		"extra:\n  note: \"<script>alert(1)</script>\"\nruntime:\n  booted: now\n"
 	live = strings.Replace(live, cfg.APIKey, "0000", 1)
 	h.Controller.SetLive(live)
-	diff := c.Do("GET", "/customers/ok-node/diff", nil, http.Header{"Hx-Request": {"true"}})
+	diff := c.Do("POST", "/customers/ok-node/diff", url.Values{}, http.Header{"Hx-Request": {"true"}})
 	expectStatus(t, diff, http.StatusOK)
 	expectNotContains(t, diff.Body, "<html", scriptPayload, cfg.APIKey, "runtime.booted")
 	expectContains(t, diff.Body, `id="diff-table"`, "3 keys differ",
@@ -368,12 +368,12 @@ func TestControllerActionsAgainstFakeController(t *testing.T) {
 		`<tr class="diff-removed"><td class="mono">extra.note</td>`, "&lt;script&gt;",
 		`<tr class="diff-changed"><td class="mono">hub.api_key</td><td>changed <span class="muted small">(secret, masked)</span>`)
 	// Without JavaScript the same table is a page of its own.
-	page := c.Get("/customers/ok-node/diff")
+	page := c.Post("/customers/ok-node/diff", nil)
 	expectStatus(t, page, http.StatusOK)
 	expectContains(t, page.Body, "<html", `id="diff-table"`, "Back to the customer")
 	// In sync.
 	h.Controller.SetLive(string(generated))
-	expectContains(t, c.Do("GET", "/customers/ok-node/diff", nil, http.Header{"Hx-Request": {"true"}}).Body, `id="no-diff"`, "In sync")
+	expectContains(t, c.Do("POST", "/customers/ok-node/diff", url.Values{}, http.Header{"Hx-Request": {"true"}}).Body, `id="no-diff"`, "In sync")
 
 	// Pull: the live config's identity comes into the hub's.
 	h.Controller.SetLive(strings.Replace(string(generated), "Kovács család", "Kovács és fiai", 1))
@@ -423,10 +423,10 @@ func TestControllerActionFailures(t *testing.T) {
 		page := c.Get("/customers/ok-node").Body
 		expectContains(t, page, "flash-error", action.name+" failed: controller at", "answered HTTP 500: apply failed: &lt;b&gt;disk full&lt;/b&gt;")
 	}
-	diff := c.Do("GET", "/customers/ok-node/diff", nil, hx)
+	diff := c.Do("POST", "/customers/ok-node/diff", url.Values{}, hx)
 	expectStatus(t, diff, http.StatusOK)
 	expectContains(t, diff.Body, `id="diff-error"`, "Show diff failed: controller at", "HTTP 500")
-	resp := c.Get("/customers/ok-node/diff") // no JS: back to the page with a flash
+	resp := c.Post("/customers/ok-node/diff", nil) // no JS: back to the page with a flash
 	expectStatus(t, resp, http.StatusSeeOther)
 	expectContains(t, c.Get("/customers/ok-node").Body, "Show diff failed")
 
@@ -434,7 +434,7 @@ func TestControllerActionFailures(t *testing.T) {
 	h.reportAt("ok-node", ClosedURL(t))
 	expectStatus(t, c.Post("/customers/ok-node/push-config", nil), http.StatusSeeOther)
 	expectContains(t, c.Get("/customers/ok-node").Body, "Push config failed: controller at", "refused the connection")
-	expectContains(t, c.Do("GET", "/customers/ok-node/diff", nil, hx).Body, "Show diff failed", "refused the connection")
+	expectContains(t, c.Do("POST", "/customers/ok-node/diff", url.Values{}, hx).Body, "Show diff failed", "refused the connection")
 
 	// A customer that never reported has no controller URL.
 	expectStatus(t, c.Post("/customers/pending-node/push-config", nil), http.StatusSeeOther)
@@ -525,5 +525,53 @@ func TestAuditActorWithoutLogin(t *testing.T) {
 	e, _ := h.DB.FindAuditEntries(t.Context(), hub.AuditFilter{Limit: 1})
 	if len(e) != 1 || e[0].Actor != "dashboard" || e[0].Action != "customer.block" {
 		t.Errorf("audit %+v", e)
+	}
+}
+
+// The sections the plugs add keep the CSP's promise: nothing inline.
+func TestPluggedPagesHaveNoInlineCode(t *testing.T) {
+	h := MustPluggedHarness(t)
+	h.SeedPlugged()
+	h.reportAt("ok-node", h.Controller.URL)
+	h.Controller.SetLive("customer:\n  id: ok-node\nextra: \"<script>x</script>\"\n")
+	c := h.LoggedInClient()
+	hx := http.Header{"Hx-Request": {"true"}}
+	bodies := map[string]string{
+		"diff fragment":    c.Do("POST", "/customers/ok-node/diff", url.Values{}, hx).Body,
+		"diff page":        c.Post("/customers/ok-node/diff", nil).Body,
+		"events fragment":  c.Get("/customers/ok-node/events?severity=error").Body,
+		"config form edit": c.Get("/configs/ok-node/edit").Body,
+		"dashboard":        c.Get("/").Body,
+	}
+	for _, shape := range pluggedShapes {
+		bodies[shape.id] = c.Get("/customers/" + shape.id).Body
+	}
+	for name, body := range bodies {
+		for _, re := range inlineCode {
+			if m := re.FindString(body); m != "" {
+				t.Errorf("%s: inline code %q", name, m)
+			}
+		}
+		if strings.Contains(body, "<script>x") || strings.Contains(body, scriptPayload) {
+			t.Errorf("%s: unescaped controller text", name)
+		}
+	}
+}
+
+// Another site cannot make a logged-in browser call a controller.
+func TestControllerActionsRefuseCrossSitePosts(t *testing.T) {
+	h := MustPluggedHarness(t)
+	h.SeedPlugged()
+	h.reportAt("ok-node", h.Controller.URL)
+	c := h.LoggedInClient()
+	for _, action := range []string{"push-config", "pull-config", "diff", "update"} {
+		resp := c.Do("POST", "/customers/ok-node/"+action, url.Values{}, http.Header{"Sec-Fetch-Site": {"cross-site"}})
+		expectStatus(t, resp, http.StatusForbidden)
+	}
+	if got := h.Controller.Requests(); len(got) != 0 {
+		t.Errorf("the controller was called: %q", got)
+	}
+	if e, _ := h.DB.FindAuditEntries(t.Context(), hub.AuditFilter{CustomerID: "ok-node"}); len(e) != 0 {
+		t.Errorf("refused posts were audited: %+v", e)
 	}
 }

@@ -122,7 +122,7 @@ func (s *Server) routes() http.Handler {
 	// Controller calls: 404 until Plugs.Controller is set.
 	mux.HandleFunc("POST /customers/{id}/push-config", s.requireLogin(s.handleControllerPush))
 	mux.HandleFunc("POST /customers/{id}/pull-config", s.requireLogin(s.handleControllerPull))
-	mux.HandleFunc("GET /customers/{id}/diff", s.requireLogin(s.handleControllerDiff))
+	mux.HandleFunc("POST /customers/{id}/diff", s.requireLogin(s.handleControllerDiff))
 	mux.HandleFunc("POST /customers/{id}/update", s.requireLogin(s.handleControllerUpdate))
 
 	mux.HandleFunc("/", s.requireLogin(s.handleNotFound))
