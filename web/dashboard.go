@@ -58,7 +58,16 @@ type FleetTable struct {
 	// LatestVersion is the registry's newest controller version; empty
 	// when unknown.
 	LatestVersion string
+	// HiddenOK counts the OK customers left out of a large fleet's table;
+	// ShowAll is true when the operator asked for every row.
+	HiddenOK int
+	ShowAll  bool
 }
+
+// okRowLimit caps the OK rows of the fleet table: problems are always all
+// shown, but rendering ten thousand healthy rows every minute costs the
+// hub a second and tells the operator nothing. ?all=1 shows every row.
+const okRowLimit = 200
 
 // DashboardPage is the fleet overview at /.
 type DashboardPage struct {
@@ -73,7 +82,7 @@ var statusRank = map[hub.Status]int{
 }
 
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
-	fleet, err := s.fleetTable(r.Context())
+	fleet, err := s.fleetTable(r.Context(), r.URL.Query().Get("all") == "1")
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -87,7 +96,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 // handleFleetFragment serves the fleet table alone: htmx swaps it in every
 // 60 seconds.
 func (s *Server) handleFleetFragment(w http.ResponseWriter, r *http.Request) {
-	fleet, err := s.fleetTable(r.Context())
+	fleet, err := s.fleetTable(r.Context(), r.URL.Query().Get("all") == "1")
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -97,14 +106,14 @@ func (s *Server) handleFleetFragment(w http.ResponseWriter, r *http.Request) {
 
 // fleetTable builds the dashboard's table: every customer but the blocked
 // ones, problems first.
-func (s *Server) fleetTable(ctx context.Context) (FleetTable, error) {
+func (s *Server) fleetTable(ctx context.Context, all bool) (FleetTable, error) {
 	customers, err := s.Customers.FindCustomers(ctx)
 	if err != nil {
 		return FleetTable{}, err
 	}
 	now := s.Now()
 	t := FleetTable{UpdatedAt: now.In(s.Location).Format("15:04:05"), ShowEvents: s.Plugs.Events != nil,
-		LatestVersion: s.latestVersion(ctx)}
+		LatestVersion: s.latestVersion(ctx), ShowAll: all}
 	var counts map[string]hub.EventCounts
 	if t.ShowEvents {
 		if counts, err = s.Plugs.Events.CountRecentEvents(ctx, now.Add(-24*time.Hour)); err != nil {
@@ -128,6 +137,17 @@ func (s *Server) fleetTable(ctx context.Context) (FleetTable, error) {
 	slices.SortStableFunc(t.Rows, func(a, b CustomerRow) int {
 		return cmp.Or(cmp.Compare(statusRank[a.Status], statusRank[b.Status]), strings.Compare(a.ID, b.ID))
 	})
+	if ok := perStatus[hub.StatusOK]; !all && ok > okRowLimit {
+		t.HiddenOK = ok - okRowLimit
+		shownOK := 0
+		t.Rows = slices.DeleteFunc(t.Rows, func(row CustomerRow) bool {
+			if row.Status != hub.StatusOK {
+				return false
+			}
+			shownOK++
+			return shownOK > okRowLimit
+		})
+	}
 	for _, st := range []hub.Status{hub.StatusOK, hub.StatusWarn, hub.StatusDown, hub.StatusDisabled, hub.StatusPending} {
 		if n := perStatus[st]; n > 0 {
 			t.Counts = append(t.Counts, StatusCount{Status: st, Count: n})

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -289,3 +290,29 @@ func TestPagesHaveNoInlineCode(t *testing.T) {
 
 // time15 is n quarter hours.
 func time15(n int) time.Duration { return time.Duration(n) * 15 * time.Minute }
+
+func TestLargeFleetShowsProblemsAndCapsOKRows(t *testing.T) {
+	h := MustHarness(t, nil)
+	now := h.Clock.Now()
+	for i := range 230 {
+		h.Report(fmt.Sprintf("ok-%03d", i), now.Add(-time.Minute), map[string]any{"health": "ok"})
+	}
+	h.Report("sick-node", now.Add(-time.Minute), map[string]any{"health": "fail"})
+	h.Report("paused-node", now.Add(-time.Minute), map[string]any{"monitoring_enabled": false})
+	c := h.LoggedInClient()
+
+	resp := c.Get("/")
+	expectStatus(t, resp, http.StatusOK)
+	if got := strings.Count(resp.Body, `data-status="ok"`); got != 200 {
+		t.Errorf("%d OK rows, want the cap of 200", got)
+	}
+	expectContains(t, resp.Body, "row-sick-node", "row-paused-node", "30 more customers are OK", `href="/?all=1"`)
+
+	all := c.Get("/?all=1")
+	expectStatus(t, all, http.StatusOK)
+	if got := strings.Count(all.Body, `data-status="ok"`); got != 230 {
+		t.Errorf("show all: %d OK rows, want 230", got)
+	}
+	expectContains(t, all.Body, `hx-get="/fleet?all=1"`)
+	expectNotContains(t, all.Body, "more customers are OK")
+}
