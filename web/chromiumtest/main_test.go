@@ -120,7 +120,7 @@ func NewTab(t *testing.T) *Tab {
 	if _, err := chromedp.Call(tabCtx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancelTimeout := context.WithTimeout(tabCtx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(tabCtx, 3*time.Minute)
 	t.Cleanup(cancelTimeout)
 	tab.ctx = ctx
 	return tab
