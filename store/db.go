@@ -28,6 +28,8 @@ type DB struct {
 	// sets the next deadline from them.
 	Thresholds     hub.Thresholds
 	HostThresholds hub.Thresholds
+	// Tiers say how long each tier of report history is kept.
+	Tiers hub.HistoryTiers
 	// EventsStored, when set, is called after every commit that stored
 	// events, to wake the dispatcher. It must not block.
 	EventsStored func()
@@ -35,12 +37,18 @@ type DB struct {
 	write  *sql.DB
 	read   *sql.DB
 	sealer *Sealer
+	// incrementalVacuum is true when the file can shrink (tiers.go).
+	incrementalVacuum bool
 
 	// The group-commit report writer (batch.go).
 	reportQueue chan *pendingReport
 	writerDone  chan struct{}
 	queueMu     sync.RWMutex
 	queueClosed bool
+
+	// The compactor's codec (compact.go), one compaction at a time.
+	compactMu sync.Mutex
+	codec     deltaCodec
 }
 
 // NewDB returns a DB for the file at path; call Open before use.
@@ -50,6 +58,7 @@ func NewDB(path string) *DB {
 		Now:            time.Now,
 		Thresholds:     hub.DefaultThresholds,
 		HostThresholds: hub.DefaultThresholds,
+		Tiers:          hub.DefaultHistoryTiers,
 		sealer:         &Sealer{},
 	}
 }
@@ -106,6 +115,10 @@ func (db *DB) Open(ctx context.Context) error {
 		db.write.Close()
 		return err
 	}
+	if err := db.readAutoVacuum(ctx); err != nil {
+		db.write.Close()
+		return err
+	}
 	if db.read, err = sql.Open("sqlite", dsn(db.Path, true)); err != nil {
 		db.write.Close()
 		return fmt.Errorf("open readers: %w", err)
@@ -120,6 +133,9 @@ func (db *DB) Open(ctx context.Context) error {
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.stopReportWriter()
+	db.compactMu.Lock()
+	db.codec.close()
+	db.compactMu.Unlock()
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())

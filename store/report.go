@@ -135,8 +135,9 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 	out := hub.StoredReport{CustomerID: customerID}
 	dest, finish := summaryDest(&out.Summary)
 	var stored []byte
-	dest = append(dest, &stored)
-	err := db.read.QueryRowContext(ctx, `SELECT `+summaryColumns+`, r.body
+	var keyframeID sql.NullInt64
+	dest = append(dest, &stored, &keyframeID)
+	err := db.read.QueryRowContext(ctx, `SELECT `+summaryColumns+`, r.body, r.body_keyframe_id
 		FROM customers c JOIN reports r ON r.id = c.latest_report_id
 		WHERE c.id = ?`, customerID).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -145,7 +146,9 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 		return nil, fmt.Errorf("find latest report: %w", err)
 	}
 	finish()
-	if out.Body, err = decodeBody(stored); err != nil {
+	// A latest report always stands alone (the compactor leaves it so), but
+	// a delta would be read just as well.
+	if out.Body, err = db.loadBody(ctx, stored, keyframeID); err != nil {
 		return nil, err
 	}
 	return &out, nil

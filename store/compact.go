@@ -1,0 +1,210 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Compaction walks each stream in id order past a watermark
+// (history_progress 'compact:<stream>') and rewrites the bodies of the full
+// tier as deltas against their subject's keyframe of the day. It leaves a
+// report alone until it is compactHorizon old, so that the latest report of
+// every reporting subject has been superseded by then; a report that is
+// still its subject's latest when the walk passes it (a silent node's last
+// one) stays self-contained forever. Bodies of older versions stored as
+// plain JSON are compressed on the way (the conversion of an existing
+// database); those past the full tier are left to the prune, except a
+// latest one.
+//
+// The CPU work (decode, encode, verify) happens before the write
+// transaction, which only writes the results, so ingest waits for the
+// writer no longer than for a few row updates.
+const compactHorizon = time.Hour
+
+// compactRow is a report as the compactor reads it.
+type compactRow struct {
+	id         int64
+	subject    string
+	receivedAt int64
+	latest     bool
+	body       []byte // nil when the report needs no work
+}
+
+// keyframeKey names a subject's keyframe of a day.
+type keyframeKey struct {
+	subject string
+	day     int64
+}
+
+// keyframeRef is a keyframe the compaction uses: an existing one (id set)
+// or one it creates (id set once inserted).
+type keyframeRef struct {
+	id      int64
+	content []byte
+}
+
+// bodyRewrite is a body the compactor replaces.
+type bodyRewrite struct {
+	id       int64
+	body     []byte
+	keyframe *keyframeRef // nil: the body stands alone
+}
+
+// CompactHistory compacts up to limit reports of each stream and returns
+// how many it looked at.
+func (db *DB) CompactHistory(ctx context.Context, limit int) (int, error) {
+	db.compactMu.Lock()
+	defer db.compactMu.Unlock()
+	now := db.Now().UTC()
+	total := 0
+	for _, st := range historyStreams {
+		n, err := db.compact(ctx, st, limit, now)
+		if err != nil {
+			return total, fmt.Errorf("compact %s: %w", st.name, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (db *DB) compact(ctx context.Context, st historyStream, limit int, now time.Time) (int, error) {
+	step := "compact:" + st.name
+	rows, err := db.compactCandidates(ctx, st, step, limit, now)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	fullCutoff := millis(now.Add(-db.Tiers.FullFor))
+	var (
+		rewrites []bodyRewrite
+		groups   = map[keyframeKey][]compactRow{}
+		order    []keyframeKey
+	)
+	for _, r := range rows {
+		if len(r.body) == 0 {
+			continue // no work, or a body already dropped
+		}
+		if r.latest || r.receivedAt < fullCutoff {
+			if isPlainJSON(r.body) {
+				rewrites = append(rewrites, bodyRewrite{id: r.id, body: encodeBody(r.body)})
+			}
+			continue
+		}
+		k := keyframeKey{r.subject, r.receivedAt - r.receivedAt%dayMillis}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	// One keyframe at a time, so that the codec switches dictionaries as
+	// rarely as it can.
+	var created []*keyframeRef
+	createdKeys := map[*keyframeRef]keyframeKey{}
+	for _, k := range order {
+		kf, err := db.findKeyframe(ctx, st, k)
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range groups[k] {
+			raw, err := decodeBody(r.body)
+			if err != nil {
+				// An unreadable body is left exactly as it is: rewriting
+				// cannot make it better and must not make it worse.
+				continue
+			}
+			if kf == nil {
+				kf = &keyframeRef{content: raw}
+				created = append(created, kf)
+				createdKeys[kf] = k
+			}
+			if err := db.codec.use(kf.content); err != nil {
+				return 0, err
+			}
+			delta, err := db.codec.encode(raw)
+			if err != nil {
+				return 0, err
+			}
+			rewrites = append(rewrites, bodyRewrite{id: r.id, body: delta, keyframe: kf})
+		}
+	}
+	lastID := rows[len(rows)-1].id
+	err = db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
+		for _, kf := range created {
+			k := createdKeys[kf]
+			if err := tx.QueryRowContext(ctx, `INSERT INTO body_keyframes (stream, subject_id, day, body)
+				VALUES (?, ?, ?, ?) RETURNING id`, st.name, k.subject, k.day, encodeBody(kf.content)).Scan(&kf.id); err != nil {
+				return fmt.Errorf("insert keyframe: %w", err)
+			}
+		}
+		for _, w := range rewrites {
+			var keyframeID sql.NullInt64
+			if w.keyframe != nil {
+				keyframeID = sql.NullInt64{Int64: w.keyframe.id, Valid: true}
+			}
+			// The guard skips a report the prune emptied meanwhile.
+			if _, err := tx.ExecContext(ctx, st.sql(`UPDATE {table} SET body = ?, body_keyframe_id = ?
+				WHERE id = ? AND body_keyframe_id IS NULL AND length(body) > 0`), w.body, keyframeID, w.id); err != nil {
+				return fmt.Errorf("rewrite body: %w", err)
+			}
+		}
+		return setProgress(ctx, tx, step, lastID)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(rows), nil
+}
+
+// dayMillis is one UTC day in milliseconds.
+const dayMillis = int64(24 * time.Hour / time.Millisecond)
+
+// compactCandidates reads up to limit reports past the watermark that are
+// older than the horizon, in id order. Bodies are read only where there
+// may be work: self-contained bodies in the full tier, and latest reports.
+func (db *DB) compactCandidates(ctx context.Context, st historyStream, step string, limit int, now time.Time) ([]compactRow, error) {
+	from, err := progress(ctx, db.read, step)
+	if err != nil {
+		return nil, err
+	}
+	horizon := millis(now.Add(-compactHorizon))
+	fullCutoff := millis(now.Add(-db.Tiers.FullFor))
+	rows, err := db.read.QueryContext(ctx, st.sql(`SELECT r.id, r.{subject}, r.received_at, latest.id IS NOT NULL,
+			CASE WHEN r.received_at < ? AND r.body_keyframe_id IS NULL
+				AND (r.received_at >= ? OR latest.id IS NOT NULL) THEN r.body END
+		FROM {table} r LEFT JOIN {owners} latest ON latest.latest_report_id = r.id
+		WHERE r.id > ? ORDER BY r.id LIMIT ?`), horizon, fullCutoff, from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find reports to compact: %w", err)
+	}
+	defer rows.Close()
+	var out []compactRow
+	for rows.Next() {
+		var r compactRow
+		if err := rows.Scan(&r.id, &r.subject, &r.receivedAt, &r.latest, &r.body); err != nil {
+			return nil, fmt.Errorf("scan reports to compact: %w", err)
+		}
+		if r.receivedAt >= horizon {
+			break // the walk waits here until the report is old enough
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// findKeyframe returns the subject's keyframe of the day, or nil.
+func (db *DB) findKeyframe(ctx context.Context, st historyStream, k keyframeKey) (*keyframeRef, error) {
+	var kf keyframeRef
+	var stored []byte
+	err := db.read.QueryRowContext(ctx, `SELECT id, body FROM body_keyframes
+		WHERE stream = ? AND subject_id = ? AND day = ?`, st.name, k.subject, k.day).Scan(&kf.id, &stored)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("find keyframe: %w", err)
+	}
+	if kf.content, err = decodeBody(stored); err != nil {
+		return nil, err
+	}
+	return &kf, nil
+}
