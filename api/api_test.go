@@ -57,7 +57,7 @@ func newEnv(t testing.TB) *env {
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
 	s := &api.Server{
-		Reports: db, Customers: db, Events: db, Hosts: db, DB: db,
+		Reports: db, Customers: db, Events: db, Hosts: db, History: db, DB: db, Tiers: hub.DefaultHistoryTiers,
 		GlobalKey: globalKey, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
 		Version: "test", Logger: logger, Now: c.Now,
 	}
