@@ -18,9 +18,14 @@ import (
 // database); those past the full tier are left to the prune, except a
 // latest one.
 //
+// A body is replaced by deleting its row of the bodies table and inserting
+// it again: SQLite merges the pages a delete leaves mostly empty, while an
+// UPDATE that shrinks a body would leave them so until the prune. A body
+// stored inline by an older version moves to the bodies table.
+//
 // The CPU work (decode, encode, verify) happens before the write
 // transaction, which only writes the results, so ingest waits for the
-// writer no longer than for a few row updates.
+// writer no longer than for a few row writes.
 const compactHorizon = time.Hour
 
 // compactRow is a report as the compactor reads it.
@@ -30,6 +35,7 @@ type compactRow struct {
 	receivedAt int64
 	latest     bool
 	body       []byte // nil when the report needs no work
+	inBodies   bool   // the body is in the bodies table, not inline
 }
 
 // keyframeKey names a subject's keyframe of a day.
@@ -48,6 +54,7 @@ type keyframeRef struct {
 // bodyRewrite is a body the compactor replaces.
 type bodyRewrite struct {
 	id       int64
+	inBodies bool
 	body     []byte
 	keyframe *keyframeRef // nil: the body stands alone
 }
@@ -86,8 +93,12 @@ func (db *DB) compact(ctx context.Context, st historyStream, limit int, now time
 			continue // no work, or a body already dropped
 		}
 		if r.latest || r.receivedAt < fullCutoff {
-			if isPlainJSON(r.body) {
-				rewrites = append(rewrites, bodyRewrite{id: r.id, body: encodeBody(r.body)})
+			if isPlainJSON(r.body) || !r.inBodies {
+				stored := r.body
+				if isPlainJSON(stored) {
+					stored = encodeBody(stored)
+				}
+				rewrites = append(rewrites, bodyRewrite{id: r.id, inBodies: r.inBodies, body: stored})
 			}
 			continue
 		}
@@ -125,7 +136,7 @@ func (db *DB) compact(ctx context.Context, st historyStream, limit int, now time
 			if err != nil {
 				return 0, err
 			}
-			rewrites = append(rewrites, bodyRewrite{id: r.id, body: delta, keyframe: kf})
+			rewrites = append(rewrites, bodyRewrite{id: r.id, inBodies: r.inBodies, body: delta, keyframe: kf})
 		}
 	}
 	lastID := rows[len(rows)-1].id
@@ -138,14 +149,8 @@ func (db *DB) compact(ctx context.Context, st historyStream, limit int, now time
 			}
 		}
 		for _, w := range rewrites {
-			var keyframeID sql.NullInt64
-			if w.keyframe != nil {
-				keyframeID = sql.NullInt64{Int64: w.keyframe.id, Valid: true}
-			}
-			// The guard skips a report the prune emptied meanwhile.
-			if _, err := tx.ExecContext(ctx, st.sql(`UPDATE {table} SET body = ?, body_keyframe_id = ?
-				WHERE id = ? AND body_keyframe_id IS NULL AND length(body) > 0`), w.body, keyframeID, w.id); err != nil {
-				return fmt.Errorf("rewrite body: %w", err)
+			if err := rewriteBody(ctx, tx, st, w); err != nil {
+				return err
 			}
 		}
 		return setProgress(ctx, tx, step, lastID)
@@ -154,6 +159,32 @@ func (db *DB) compact(ctx context.Context, st historyStream, limit int, now time
 		return 0, err
 	}
 	return len(rows), nil
+}
+
+// rewriteBody replaces a body: it takes the old one out (from the bodies
+// table or inline) and inserts the new one, unless the old one is gone
+// meanwhile (the report or its body pruned).
+func rewriteBody(ctx context.Context, tx *sql.Tx, st historyStream, w bodyRewrite) error {
+	take := st.sql(`DELETE FROM {bodies} WHERE report_id = ? AND keyframe_id IS NULL`)
+	if !w.inBodies {
+		take = st.sql(`UPDATE {table} SET body = X'' WHERE id = ? AND length(body) > 0`)
+	}
+	res, err := tx.ExecContext(ctx, take, w.id)
+	if err != nil {
+		return fmt.Errorf("take out body: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return err
+	}
+	var keyframeID sql.NullInt64
+	if w.keyframe != nil {
+		keyframeID = sql.NullInt64{Int64: w.keyframe.id, Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, st.sql(`INSERT INTO {bodies} (report_id, keyframe_id, body) VALUES (?, ?, ?)`),
+		w.id, keyframeID, w.body); err != nil {
+		return fmt.Errorf("insert body: %w", err)
+	}
+	return nil
 }
 
 // dayMillis is one UTC day in milliseconds.
@@ -170,9 +201,12 @@ func (db *DB) compactCandidates(ctx context.Context, st historyStream, step stri
 	horizon := millis(now.Add(-compactHorizon))
 	fullCutoff := millis(now.Add(-db.Tiers.FullFor))
 	rows, err := db.read.QueryContext(ctx, st.sql(`SELECT r.id, r.{subject}, r.received_at, latest.id IS NOT NULL,
-			CASE WHEN r.received_at < ? AND r.body_keyframe_id IS NULL
-				AND (r.received_at >= ? OR latest.id IS NOT NULL) THEN r.body END
-		FROM {table} r LEFT JOIN {owners} latest ON latest.latest_report_id = r.id
+			CASE WHEN r.received_at < ? AND b.keyframe_id IS NULL
+				AND (r.received_at >= ? OR latest.id IS NOT NULL) THEN COALESCE(b.body, r.body) END,
+			b.report_id IS NOT NULL
+		FROM {table} r
+			LEFT JOIN {bodies} b ON b.report_id = r.id
+			LEFT JOIN {owners} latest ON latest.latest_report_id = r.id
 		WHERE r.id > ? ORDER BY r.id LIMIT ?`), horizon, fullCutoff, from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("find reports to compact: %w", err)
@@ -181,7 +215,7 @@ func (db *DB) compactCandidates(ctx context.Context, st historyStream, step stri
 	var out []compactRow
 	for rows.Next() {
 		var r compactRow
-		if err := rows.Scan(&r.id, &r.subject, &r.receivedAt, &r.latest, &r.body); err != nil {
+		if err := rows.Scan(&r.id, &r.subject, &r.receivedAt, &r.latest, &r.body, &r.inBodies); err != nil {
 			return nil, fmt.Errorf("scan reports to compact: %w", err)
 		}
 		if r.receivedAt >= horizon {

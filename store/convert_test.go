@@ -67,17 +67,18 @@ func TestConvertDatabaseOfPreviousSchema(t *testing.T) {
 		t.Logf("%s: %d reports read back", stage, found)
 	}
 	checkBodies("after conversion", true)
-	// Plain JSON is left only where the prune will delete it: past the
-	// full tier and not a latest report.
+	// Bodies stay inline (plain JSON or zstd as the older version wrote
+	// them) only where the prune will delete them: past the full tier and
+	// not a latest report. Everywhere else they moved to the bodies table.
 	fullCutoff := millis(now.Add(-7 * 24 * time.Hour))
 	for _, st := range historyStreams {
-		var plain int
+		var inline int
 		err := db.read.QueryRowContext(ctx, st.sql(`SELECT COUNT(*) FROM {table} r
-			WHERE substr(r.body, 1, 1) = '{'
+			WHERE length(r.body) > 0
 				AND (r.received_at >= ? OR EXISTS (SELECT 1 FROM {owners} o WHERE o.latest_report_id = r.id))`),
-			fullCutoff).Scan(&plain)
-		if err != nil || plain != 0 {
-			t.Errorf("%s: %d plain bodies left to keep (%v)", st.table, plain, err)
+			fullCutoff).Scan(&inline)
+		if err != nil || inline != 0 {
+			t.Errorf("%s: %d bodies left inline to keep (%v)", st.table, inline, err)
 		}
 	}
 	// The existing history is rolled up: ten days of four reports.

@@ -17,19 +17,22 @@ var (
 )
 
 // historyStream is one report stream whose history is tiered: its table,
-// the column naming its subject, and the table whose latest_report_id
-// marks the subject's latest report (kept forever).
+// the table of its bodies, the column naming its subject, and the table
+// whose latest_report_id marks the subject's latest report (kept forever).
 type historyStream struct {
 	name    string
 	table   string
+	bodies  string
 	subject string
 	owners  string
 }
 
 var (
-	reportStream     = historyStream{name: hub.StreamReports, table: "reports", subject: "customer_id", owners: "customers"}
-	hostReportStream = historyStream{name: hub.StreamHostReports, table: "host_reports", subject: "host_id", owners: "hosts"}
-	historyStreams   = []historyStream{reportStream, hostReportStream}
+	reportStream = historyStream{name: hub.StreamReports, table: "reports", bodies: "report_bodies",
+		subject: "customer_id", owners: "customers"}
+	hostReportStream = historyStream{name: hub.StreamHostReports, table: "host_reports", bodies: "host_report_bodies",
+		subject: "host_id", owners: "hosts"}
+	historyStreams = []historyStream{reportStream, hostReportStream}
 )
 
 // streamByName returns the stream of a hub.Stream* name.
@@ -42,10 +45,20 @@ func streamByName(name string) (historyStream, error) {
 	return historyStream{}, hub.Errorf(hub.EINVALID, "unknown history stream %q", name)
 }
 
-// sql fills a query template's {stream}, {table}, {subject} and {owners}:
-// the same hand-written SQL serves both streams.
+// sql fills a query template's {stream}, {table}, {bodies}, {subject} and
+// {owners}: the same hand-written SQL serves both streams.
 func (st historyStream) sql(query string) string {
-	return strings.NewReplacer("{stream}", st.name, "{table}", st.table, "{subject}", st.subject, "{owners}", st.owners).Replace(query)
+	return strings.NewReplacer("{stream}", st.name, "{table}", st.table, "{bodies}", st.bodies,
+		"{subject}", st.subject, "{owners}", st.owners).Replace(query)
+}
+
+// insertBody stores a new report's body, compressed on its own.
+func insertBody(ctx context.Context, tx *sql.Tx, st historyStream, reportID int64, raw []byte) error {
+	if _, err := tx.ExecContext(ctx, st.sql(`INSERT INTO {bodies} (report_id, body) VALUES (?, ?)`),
+		reportID, encodeBody(raw)); err != nil {
+		return fmt.Errorf("insert report body: %w", err)
+	}
+	return nil
 }
 
 // FindMetrics returns a subject's points at one resolution since f.Since.
@@ -106,8 +119,9 @@ func (db *DB) FindArchivedReport(ctx context.Context, stream, subjectID string, 
 		stored     []byte
 		keyframeID sql.NullInt64
 	)
-	err = db.read.QueryRowContext(ctx, st.sql(`SELECT received_at, body, body_keyframe_id
-		FROM {table} WHERE id = ? AND {subject} = ?`), reportID, subjectID).Scan(&received, &stored, &keyframeID)
+	err = db.read.QueryRowContext(ctx, st.sql(`SELECT r.received_at, COALESCE(b.body, r.body), b.keyframe_id
+		FROM {table} r LEFT JOIN {bodies} b ON b.report_id = r.id
+		WHERE r.id = ? AND r.{subject} = ?`), reportID, subjectID).Scan(&received, &stored, &keyframeID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "%s has no report %d", subjectID, reportID)
 	} else if err != nil {

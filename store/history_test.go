@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,7 +194,8 @@ func storedBodies(t *testing.T, db *store.DB, table string) map[int64]struct {
 	keyframe bool
 } {
 	t.Helper()
-	rows, err := rawConn(t, db).Query(`SELECT id, length(body), body_keyframe_id IS NOT NULL FROM ` + table)
+	rows, err := rawConn(t, db).Query(`SELECT r.id, length(COALESCE(b.body, r.body)), b.keyframe_id IS NOT NULL
+		FROM ` + table + ` r LEFT JOIN ` + strings.TrimSuffix(table, "s") + `_bodies b ON b.report_id = r.id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,8 +383,8 @@ func TestPruneHistoryKeepsEachTier(t *testing.T) {
 	}
 	var unreferenced, old int
 	conn := rawConn(t, db)
-	if err := conn.QueryRow(`SELECT COUNT(*) FROM body_keyframes k WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.body_keyframe_id = k.id)
-		AND NOT EXISTS (SELECT 1 FROM host_reports r WHERE r.body_keyframe_id = k.id)`).Scan(&unreferenced); err != nil {
+	if err := conn.QueryRow(`SELECT COUNT(*) FROM body_keyframes k WHERE NOT EXISTS (SELECT 1 FROM report_bodies b WHERE b.keyframe_id = k.id)
+		AND NOT EXISTS (SELECT 1 FROM host_report_bodies b WHERE b.keyframe_id = k.id)`).Scan(&unreferenced); err != nil {
 		t.Fatal(err)
 	}
 	if err := conn.QueryRow(`SELECT COUNT(*) FROM body_keyframes WHERE day < ?`, now.Add(-8*24*time.Hour).UnixMilli()).Scan(&old); err != nil {
@@ -414,7 +416,7 @@ func TestPruneHistoryDropsBodiesPastFullDays(t *testing.T) {
 	rollUpAll(t, db, 100)
 	got := pruneHistory(t, db)
 	// Days 0..9, now is day 10: rows before day 3 go, bodies before day 7.
-	if got["reports"] != 3 || got["reports_bodies"] != 4 {
+	if got["reports"] != 3 || got["report_bodies"] != 4 {
 		t.Errorf("pruned %v, want 3 reports and 4 bodies", got)
 	}
 	for i, id := range ids {

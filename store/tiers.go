@@ -20,9 +20,10 @@ type tierStep struct {
 	skip func(t hub.HistoryTiers) bool
 }
 
-// tierSteps trims each tier. Report rows go once rolled up (the watermark)
-// and never when they are a latest report; bodies are emptied past the
-// full tier when rows outlive it; keyframes go when no report needs them.
+// tierSteps trims each tier. Report rows (and with them their bodies) go
+// once rolled up (the watermark) and never when they are a latest report;
+// bodies go past the full tier when rows outlive them; keyframes go when no
+// body needs them.
 var tierSteps = func() []tierStep {
 	rawCutoff := func(now time.Time, t hub.HistoryTiers) time.Time { return now.Add(-t.RawFor()) }
 	fullCutoff := func(now time.Time, t hub.HistoryTiers) time.Time { return now.Add(-t.FullFor) }
@@ -41,12 +42,16 @@ var tierSteps = func() []tierStep {
 				cutoff: rawCutoff,
 			},
 			tierStep{
-				name: st.table + "_bodies",
-				query: st.sql(`UPDATE {table} SET body = x'', body_keyframe_id = NULL WHERE id IN (
-					SELECT r.id FROM {table} r
-					WHERE r.received_at < ? AND length(r.body) > 0
-						AND NOT EXISTS (SELECT 1 FROM {owners} o WHERE o.latest_report_id = r.id)
-					LIMIT ?)`),
+				// The id bound makes this a range scan of the bodies; ids
+				// grow with received_at. Bodies an older version stored
+				// inline stay until their report goes, at most RawFor.
+				name: st.bodies,
+				query: st.sql(`DELETE FROM {bodies} WHERE report_id IN (
+					SELECT b.report_id FROM {bodies} b JOIN {table} r ON r.id = b.report_id
+					WHERE b.report_id <= (SELECT MAX(id) FROM {table} WHERE received_at < ?1)
+						AND r.received_at < ?1
+						AND NOT EXISTS (SELECT 1 FROM {owners} o WHERE o.latest_report_id = b.report_id)
+					LIMIT ?2)`),
 				cutoff: fullCutoff,
 				skip:   bodiesOutliveRows,
 			})
@@ -71,8 +76,8 @@ var tierSteps = func() []tierStep {
 		query: `DELETE FROM body_keyframes WHERE id IN (
 			SELECT k.id FROM body_keyframes k
 			WHERE k.day < ?
-				AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.body_keyframe_id = k.id)
-				AND NOT EXISTS (SELECT 1 FROM host_reports h WHERE h.body_keyframe_id = k.id)
+				AND NOT EXISTS (SELECT 1 FROM report_bodies b WHERE b.keyframe_id = k.id)
+				AND NOT EXISTS (SELECT 1 FROM host_report_bodies b WHERE b.keyframe_id = k.id)
 			LIMIT ?)`,
 		cutoff: fullCutoff,
 	})

@@ -15,14 +15,29 @@ CREATE TABLE body_keyframes (
 	UNIQUE (stream, subject_id, day)
 );
 
--- NULL: the body stands alone (zstd, or plain JSON from older versions).
--- Otherwise the body is a delta against this keyframe; the foreign key
--- keeps a keyframe for as long as a report needs it. An empty body was
--- dropped past retention.full_days; the row stays for its metrics.
-ALTER TABLE reports ADD COLUMN body_keyframe_id INTEGER REFERENCES body_keyframes (id);
-ALTER TABLE host_reports ADD COLUMN body_keyframe_id INTEGER REFERENCES body_keyframes (id);
-CREATE INDEX reports_body_keyframe ON reports (body_keyframe_id) WHERE body_keyframe_id IS NOT NULL;
-CREATE INDEX host_reports_body_keyframe ON host_reports (body_keyframe_id) WHERE body_keyframe_id IS NOT NULL;
+-- Report bodies, one row per report, apart from the report's row of
+-- metrics: the metrics stay dense and quick to scan, and the compactor can
+-- replace a body by deleting and inserting it again, which lets SQLite
+-- merge the pages a shrinking body leaves half empty (an in-place UPDATE
+-- never does). keyframe_id NULL: the body stands alone (zstd); otherwise
+-- it is a delta against that keyframe, which the foreign key keeps for as
+-- long as a body needs it. Reports stored before this migration keep their
+-- body in reports.body (plain JSON or zstd) until the compactor moves it or
+-- the prune deletes the report; new reports leave reports.body empty. A report with neither had its body
+-- dropped past retention.full_days; its row stays for its metrics.
+CREATE TABLE report_bodies (
+	report_id   INTEGER PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+	keyframe_id INTEGER REFERENCES body_keyframes (id),
+	body        BLOB NOT NULL
+);
+CREATE INDEX report_bodies_keyframe ON report_bodies (keyframe_id) WHERE keyframe_id IS NOT NULL;
+
+CREATE TABLE host_report_bodies (
+	report_id   INTEGER PRIMARY KEY REFERENCES host_reports (id) ON DELETE CASCADE,
+	keyframe_id INTEGER REFERENCES body_keyframes (id),
+	body        BLOB NOT NULL
+);
+CREATE INDEX host_report_bodies_keyframe ON host_report_bodies (keyframe_id) WHERE keyframe_id IS NOT NULL;
 
 -- Hourly and daily rollups of the denormalized metrics. Averages are
 -- stored as sums so that folding more reports in is an upsert.
