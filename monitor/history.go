@@ -10,8 +10,11 @@ import (
 
 // HistoryWorker keeps the history tiers current: every Interval it rolls up
 // the new reports and compacts the bodies of the full tier, batch by batch
-// until both are caught up. Each batch is its own short transaction and a
-// pause follows it, so the report writer gets the database between any two.
+// until both are caught up. Each batch is its own short transaction, and a
+// rest at least as long as the batch follows it: a backlog (a restart after
+// downtime, the conversion of an older database) is worked off at no more
+// than half of one core, and the report writer gets the database between
+// any two batches.
 // On a database from an older version, the same passes convert the existing
 // history (rollups, compressed bodies) and resume where they stopped.
 type HistoryWorker struct {
@@ -20,7 +23,7 @@ type HistoryWorker struct {
 	Interval time.Duration
 	// Batch is how many reports of each stream one batch takes.
 	Batch int
-	// Pause is the rest after each batch.
+	// Pause is the shortest rest after each batch.
 	Pause  time.Duration
 	Logger *slog.Logger
 
@@ -31,7 +34,7 @@ type HistoryWorker struct {
 // minute behind and each pass small (500 nodes post ~70 reports a minute).
 const (
 	DefaultHistoryInterval = time.Minute
-	DefaultHistoryBatch    = 500
+	DefaultHistoryBatch    = 100
 	DefaultHistoryPause    = 20 * time.Millisecond
 )
 
@@ -59,6 +62,7 @@ func (w *HistoryWorker) RunOnce(ctx context.Context) (rolled, compacted int, err
 		batch = DefaultHistoryBatch
 	}
 	for ctx.Err() == nil {
+		began := time.Now()
 		r, err := w.Store.RollUpHistory(ctx, batch)
 		if err != nil {
 			return rolled, compacted, err
@@ -72,7 +76,7 @@ func (w *HistoryWorker) RunOnce(ctx context.Context) (rolled, compacted int, err
 		if r < batch && c < batch {
 			break
 		}
-		if err := rest(ctx, w.Pause); err != nil {
+		if err := rest(ctx, max(w.Pause, time.Since(began))); err != nil {
 			return rolled, compacted, err
 		}
 	}

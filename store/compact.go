@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -47,6 +48,7 @@ type keyframeKey struct {
 // keyframeRef is a keyframe the compaction uses: an existing one (id set)
 // or one it creates (id set once inserted).
 type keyframeRef struct {
+	key     keyframeKey
 	id      int64
 	content []byte
 }
@@ -57,6 +59,13 @@ type bodyRewrite struct {
 	inBodies bool
 	body     []byte
 	keyframe *keyframeRef // nil: the body stands alone
+}
+
+// compaction is what one batch writes: the keyframes it creates and the
+// bodies it replaces.
+type compaction struct {
+	keyframes []*keyframeRef
+	rewrites  []bodyRewrite
 }
 
 // CompactHistory compacts up to limit reports of each stream and returns
@@ -82,73 +91,19 @@ func (db *DB) compact(ctx context.Context, st historyStream, limit int, now time
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	fullCutoff := millis(now.Add(-db.Tiers.FullFor))
-	var (
-		rewrites []bodyRewrite
-		groups   = map[keyframeKey][]compactRow{}
-		order    []keyframeKey
-	)
-	for _, r := range rows {
-		if len(r.body) == 0 {
-			continue // no work, or a body already dropped
-		}
-		if r.latest || r.receivedAt < fullCutoff {
-			if isPlainJSON(r.body) || !r.inBodies {
-				stored := r.body
-				if isPlainJSON(stored) {
-					stored = encodeBody(stored)
-				}
-				rewrites = append(rewrites, bodyRewrite{id: r.id, inBodies: r.inBodies, body: stored})
-			}
-			continue
-		}
-		k := keyframeKey{r.subject, r.receivedAt - r.receivedAt%dayMillis}
-		if groups[k] == nil {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], r)
-	}
-	// One keyframe at a time, so that the codec switches dictionaries as
-	// rarely as it can.
-	var created []*keyframeRef
-	createdKeys := map[*keyframeRef]keyframeKey{}
-	for _, k := range order {
-		kf, err := db.findKeyframe(ctx, st, k)
-		if err != nil {
-			return 0, err
-		}
-		for _, r := range groups[k] {
-			raw, err := decodeBody(r.body)
-			if err != nil {
-				// An unreadable body is left exactly as it is: rewriting
-				// cannot make it better and must not make it worse.
-				continue
-			}
-			if kf == nil {
-				kf = &keyframeRef{content: raw}
-				created = append(created, kf)
-				createdKeys[kf] = k
-			}
-			if err := db.codec.use(kf.content); err != nil {
-				return 0, err
-			}
-			delta, err := db.codec.encode(raw)
-			if err != nil {
-				return 0, err
-			}
-			rewrites = append(rewrites, bodyRewrite{id: r.id, inBodies: r.inBodies, body: delta, keyframe: kf})
-		}
+	c, err := db.planCompaction(ctx, st, rows, millis(now.Add(-db.Tiers.FullFor)))
+	if err != nil {
+		return 0, err
 	}
 	lastID := rows[len(rows)-1].id
 	err = db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
-		for _, kf := range created {
-			k := createdKeys[kf]
+		for _, kf := range c.keyframes {
 			if err := tx.QueryRowContext(ctx, `INSERT INTO body_keyframes (stream, subject_id, day, body)
-				VALUES (?, ?, ?, ?) RETURNING id`, st.name, k.subject, k.day, encodeBody(kf.content)).Scan(&kf.id); err != nil {
+				VALUES (?, ?, ?, ?) RETURNING id`, st.name, kf.key.subject, kf.key.day, encodeBody(kf.content)).Scan(&kf.id); err != nil {
 				return fmt.Errorf("insert keyframe: %w", err)
 			}
 		}
-		for _, w := range rewrites {
+		for _, w := range c.rewrites {
 			if err := rewriteBody(ctx, tx, st, w); err != nil {
 				return err
 			}
@@ -159,6 +114,66 @@ func (db *DB) compact(ctx context.Context, st historyStream, limit int, now time
 		return 0, err
 	}
 	return len(rows), nil
+}
+
+// planCompaction does the CPU work of a batch outside any transaction:
+// bodies of the full tier become deltas, grouped by keyframe so that the
+// codec switches dictionaries as rarely as it can; latest reports and
+// reports past the full tier only move out of line or get compressed.
+// A body that cannot be read, or whose delta does not decode back, is left
+// exactly as it is: rewriting cannot make it better and must not make it
+// worse, nor stop the walk.
+func (db *DB) planCompaction(ctx context.Context, st historyStream, rows []compactRow, fullCutoff int64) (compaction, error) {
+	var (
+		c      compaction
+		groups = map[keyframeKey][]compactRow{}
+		order  []keyframeKey
+	)
+	for _, r := range rows {
+		switch {
+		case len(r.body) == 0:
+			// No work, or a body already dropped.
+		case r.latest || r.receivedAt < fullCutoff:
+			if isPlainJSON(r.body) {
+				c.rewrites = append(c.rewrites, bodyRewrite{id: r.id, inBodies: r.inBodies, body: encodeBody(r.body)})
+			} else if !r.inBodies {
+				c.rewrites = append(c.rewrites, bodyRewrite{id: r.id, body: r.body})
+			}
+		default:
+			k := keyframeKey{r.subject, r.receivedAt - r.receivedAt%dayMillis}
+			if groups[k] == nil {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], r)
+		}
+	}
+	for _, k := range order {
+		kf, err := db.findKeyframe(ctx, st, k)
+		if errors.Is(err, errUnreadableKeyframe) {
+			continue // the day's reports stay as they are
+		} else if err != nil {
+			return c, err
+		}
+		for _, r := range groups[k] {
+			raw, err := decodeBody(r.body)
+			if err != nil {
+				continue
+			}
+			if kf == nil {
+				kf = &keyframeRef{key: k, content: raw}
+				c.keyframes = append(c.keyframes, kf)
+			}
+			if err := db.codec.use(kf.content); err != nil {
+				return c, err
+			}
+			delta, err := db.codec.encode(raw)
+			if err != nil {
+				continue
+			}
+			c.rewrites = append(c.rewrites, bodyRewrite{id: r.id, inBodies: r.inBodies, body: delta, keyframe: kf})
+		}
+	}
+	return c, nil
 }
 
 // rewriteBody replaces a body: it takes the old one out (from the bodies
@@ -226,9 +241,12 @@ func (db *DB) compactCandidates(ctx context.Context, st historyStream, step stri
 	return out, rows.Err()
 }
 
+// errUnreadableKeyframe is a keyframe whose stored body does not decode.
+var errUnreadableKeyframe = errors.New("unreadable keyframe")
+
 // findKeyframe returns the subject's keyframe of the day, or nil.
 func (db *DB) findKeyframe(ctx context.Context, st historyStream, k keyframeKey) (*keyframeRef, error) {
-	var kf keyframeRef
+	kf := keyframeRef{key: k}
 	var stored []byte
 	err := db.read.QueryRowContext(ctx, `SELECT id, body FROM body_keyframes
 		WHERE stream = ? AND subject_id = ? AND day = ?`, st.name, k.subject, k.day).Scan(&kf.id, &stored)
@@ -238,7 +256,7 @@ func (db *DB) findKeyframe(ctx context.Context, st historyStream, k keyframeKey)
 		return nil, fmt.Errorf("find keyframe: %w", err)
 	}
 	if kf.content, err = decodeBody(stored); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w %d: %v", errUnreadableKeyframe, kf.id, err)
 	}
 	return &kf, nil
 }

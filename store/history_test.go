@@ -432,3 +432,38 @@ func TestPruneHistoryDropsBodiesPastFullDays(t *testing.T) {
 		t.Errorf("%d raw points, want 7: a row outlives its body", len(points))
 	}
 }
+
+func TestCompactionLeavesAnUnreadableBodyAndGoesOn(t *testing.T) {
+	ctx := context.Background()
+	clock := NewClock(time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC))
+	db := MustOpenDB(t, clock)
+	reports, _ := simulated(t, db, clock, 1, 3*time.Hour)
+	var broken int64
+	for id := range reports {
+		if broken == 0 || id < broken {
+			broken = id
+		}
+	}
+	broken++ // not the day's first report: that one becomes the keyframe
+	garbage := []byte{0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3}
+	mustExec(t, rawConn(t, db), `UPDATE report_bodies SET body = ? WHERE report_id = ?`, garbage, broken)
+
+	compactAll(t, db, 3)
+	after := storedBodies(t, db, "reports")
+	if after[broken].keyframe || after[broken].size != len(garbage) {
+		t.Errorf("the unreadable body was rewritten: %+v", after[broken])
+	}
+	compacted := 0
+	for id, b := range after {
+		if b.keyframe {
+			compacted++
+			if _, err := db.FindArchivedReport(ctx, hub.StreamReports, "sim-00", id); err != nil {
+				t.Errorf("report %d: %v", id, err)
+			}
+		}
+	}
+	// 12 reports: the broken one and the four of the last hour stay.
+	if compacted != 7 {
+		t.Errorf("%d reports compacted, want 7", compacted)
+	}
+}

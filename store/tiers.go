@@ -83,7 +83,12 @@ var tierSteps = func() []tierStep {
 	})
 }()
 
-// PruneHistory runs every tier step in batches of pruneBatchSize rows, each
+// tierBatchSize is the most rows one tier step deletes in a transaction.
+// A report row takes its body with it (ON DELETE CASCADE), so batches are
+// smaller than the prune's: the report writer waits for at most one.
+const tierBatchSize = 250
+
+// PruneHistory runs every tier step in batches of tierBatchSize rows, each
 // batch its own transaction. The clock is read once: every step cuts at
 // the same moment.
 func (db *DB) PruneHistory(ctx context.Context) ([]hub.PruneResult, error) {
@@ -101,7 +106,7 @@ func (db *DB) PruneHistory(ctx context.Context) ([]hub.PruneResult, error) {
 			}
 			var n int64
 			err := db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
-				r, err := tx.ExecContext(ctx, step.query, cutoff, pruneBatchSize)
+				r, err := tx.ExecContext(ctx, step.query, cutoff, tierBatchSize)
 				if err != nil {
 					return fmt.Errorf("prune %s: %w", step.name, err)
 				}
@@ -112,7 +117,7 @@ func (db *DB) PruneHistory(ctx context.Context) ([]hub.PruneResult, error) {
 				return out, err
 			}
 			res.Deleted += n
-			if n < pruneBatchSize {
+			if n < tierBatchSize {
 				break
 			}
 		}
