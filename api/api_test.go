@@ -81,7 +81,8 @@ func newServer(db *store.DB, key string, now func() time.Time, logger *slog.Logg
 		panic(err)
 	}
 	return &api.Server{
-		Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, Audit: db, Versions: db, DB: db,
+		Reports: db, Customers: db, Events: db, Hosts: db, History: db, InfraBackups: db, Audit: db, Versions: db, DB: db,
+		Tiers:         hub.DefaultHistoryTiers,
 		Notifications: db, Relayer: relayer,
 		Configs:   configgen.NewTemplates(db, logger),
 		GlobalKey: key, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,

@@ -33,6 +33,7 @@ func TestAuthMatrix(t *testing.T) {
 		{"GET", "/api/v1/customers", "", cell{global: 200, own: 403, other: 403}},
 		{"GET", "/api/v1/customers/kovacs-csalad", "", cell{global: 200, own: 200, other: 403}},
 		{"GET", "/api/v1/customers/kovacs-csalad/history", "", cell{global: 200, own: 200, other: 403}},
+		{"GET", "/api/v1/customers/kovacs-csalad/reports/1", "", cell{global: 200, own: 200, other: 403}},
 		{"POST", "/api/v1/event", `{"customer_id":"kovacs-csalad","event_type":"backup_completed","severity":"info","message":"ok"}`, cell{global: 201, own: 201, other: 403}},
 		{"GET", "/api/v1/customers/kovacs-csalad/events", "", cell{global: 200, own: 200, other: 403}},
 		{"POST", "/api/v1/preferences", `{"customer_id":"kovacs-csalad","email":"anna@example.hu","enabled_events":["backup_failed"]}`, cell{global: 200, own: 200, other: 403}},

@@ -106,39 +106,3 @@ func (s *Server) handleCustomerGet(w http.ResponseWriter, r *http.Request) {
 		Report:     latest.Body,
 	})
 }
-
-// historyResponse holds the report points of a period.
-type historyResponse struct {
-	CustomerID string `json:"customer_id"`
-	Period     string `json:"period"`
-	// Resolution says how the points were sampled: "raw" is one per report.
-	Resolution string              `json:"resolution"`
-	Points     []hub.ReportSummary `json:"points"`
-}
-
-func (s *Server) handleHistoryGet(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	periodText := r.URL.Query().Get("period")
-	period, err := hub.ParsePeriod(periodText)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if periodText == "" {
-		periodText = "24h"
-	}
-	if _, err := s.Customers.FindCustomerByID(r.Context(), id); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	points, err := s.Reports.FindHistory(r.Context(), id, s.Now().Add(-period))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, historyResponse{CustomerID: id, Period: periodText, Resolution: "raw", Points: points})
-}

@@ -125,7 +125,7 @@ func TestCustomerGetAndHistory(t *testing.T) {
 	}
 	h = e.do("GET", "/api/v1/customers/kovacs-csalad/history?period=7d", globalKey, nil).mustStatus(t, http.StatusOK)
 	points := h.json["points"].([]any)
-	if len(points) != 3 || points[0].(map[string]any)["cpu_percent"] != 1.0 {
+	if len(points) != 3 || points[0].(map[string]any)["cpu_avg"] != 1.0 {
 		t.Errorf("7d points = %v", points)
 	}
 	for _, bad := range []string{"0h", "91d", "1w", "abc", "-1d"} {

@@ -27,6 +27,7 @@ type Server struct {
 	Customers hub.CustomerService
 	Events    hub.EventService
 	Hosts     hub.HostService
+	History   hub.HistoryService
 	DB        Pinger
 	// Notifications holds preferences and the notification history;
 	// Relayer queues legacy /notify messages.
@@ -53,9 +54,11 @@ type Server struct {
 	GlobalKey      string
 	Thresholds     hub.Thresholds
 	HostThresholds hub.Thresholds
-	Version        string
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// Tiers pick the resolution of a history answer.
+	Tiers   hub.HistoryTiers
+	Version string
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Register adds the API's routes to mux. This is the route table.
@@ -72,6 +75,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/customers", s.handleCustomerList)
 	mux.HandleFunc("GET /api/v1/customers/{id}", s.handleCustomerGet)
 	mux.HandleFunc("GET /api/v1/customers/{id}/history", s.handleHistoryGet)
+	mux.HandleFunc("GET /api/v1/customers/{id}/reports/{report_id}", s.handleReportGet)
+	mux.HandleFunc("GET /api/v1/customers/{id}/hosts/{host_id}/history", s.handleHostHistoryGet)
 	mux.HandleFunc("GET /api/v1/customers/{id}/events", s.handleEventList)
 	mux.HandleFunc("GET /api/v1/customers/{id}/hosts", s.handleCustomerHostList)
 

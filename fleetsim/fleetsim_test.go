@@ -1,6 +1,7 @@
 package fleetsim_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +28,7 @@ func newHub(t *testing.T) (*httptest.Server, *store.DB) {
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s := &api.Server{Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, DB: db,
+	s := &api.Server{Reports: db, Customers: db, Events: db, Hosts: db, History: db, InfraBackups: db, DB: db,
 		Configs: configgen.NewTemplates(db, slog.New(slog.DiscardHandler)), GlobalKey: globalKey,
 		Thresholds: hub.DefaultThresholds, Version: "test",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
@@ -47,6 +49,61 @@ func TestReportSizes(t *testing.T) {
 		if _, err := hub.ParseReport(body); err != nil {
 			t.Errorf("the hub rejects a simulated report: %v", err)
 		}
+	}
+}
+
+// TestReportsAreRealistic checks that a report's size comes from varied
+// containers, not from padding, so that compression measurements mean
+// something.
+func TestReportsAreRealistic(t *testing.T) {
+	now := time.Date(2026, 11, 22, 9, 45, 0, 0, time.UTC)
+	n := fleetsim.NewNode("realism", 11, 20<<10)
+	body := n.Report(now, true)
+	var raw struct {
+		Containers []struct {
+			ID          string            `json:"id"`
+			Image       string            `json:"image"`
+			ImageDigest string            `json:"image_digest"`
+			Labels      map[string]string `json:"labels"`
+			Mounts      []any             `json:"mounts"`
+		} `json:"containers"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if c := len(raw.Containers); c < 10 || c > 40 {
+		t.Errorf("a 20 KB report has %d containers, want 10 to 40", c)
+	}
+	var whole struct {
+		Containers json.RawMessage `json:"containers"`
+	}
+	if err := json.Unmarshal(body, &whole); err != nil {
+		t.Fatal(err)
+	}
+	if share := float64(len(whole.Containers)) / float64(len(body)); share < 0.6 {
+		t.Errorf("containers are %.0f%% of the report, want most of it", share*100)
+	}
+	images, ids := map[string]bool{}, map[string]bool{}
+	for _, c := range raw.Containers {
+		if len(c.ImageDigest) != len("sha256:")+64 || len(c.Labels) < 5 || c.Mounts == nil || !strings.Contains(c.Image, ":") {
+			t.Errorf("container %+v lacks realistic detail", c)
+		}
+		images[c.Image], ids[c.ID] = true, true
+	}
+	if len(images) < len(raw.Containers)/2 || len(ids) != len(raw.Containers) {
+		t.Errorf("%d images and %d ids over %d containers: not varied", len(images), len(ids), len(raw.Containers))
+	}
+	if bytes.Contains(body, []byte("probe_")) {
+		t.Error("the report is padded with probe checks")
+	}
+	// Time moves the metrics: two reports of one node differ.
+	n.Tick(15 * time.Minute)
+	if next := n.Report(now.Add(15*time.Minute), true); bytes.Equal(next, body) {
+		t.Error("a node's next report is identical")
+	}
+	host := n.HostReport("realism-abc123", now)
+	if _, err := hub.ParseHostReport(host); err != nil {
+		t.Errorf("the hub rejects a simulated host report: %v", err)
 	}
 }
 

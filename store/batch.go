@@ -120,7 +120,10 @@ func (db *DB) writeReportBatch(batch []*pendingReport) {
 			if p.err != nil {
 				p.err = classify(p.err)
 				if _, err := tx.ExecContext(ctx, `ROLLBACK TO report`); err != nil {
-					return fmt.Errorf("rollback to savepoint: %w", err)
+					// Some failures (a full disk, an I/O error) make SQLite
+					// roll back the whole transaction: the batch failed
+					// for that report's reason.
+					return p.err
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `RELEASE report`); err != nil {

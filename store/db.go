@@ -40,16 +40,24 @@ type DB struct {
 	// NotificationsQueued, when set, is called after every commit that
 	// queued mails in the outbox, to wake the sender. It must not block.
 	NotificationsQueued func()
+	// Tiers say how long each tier of report history is kept.
+	Tiers hub.HistoryTiers
 
 	write  *sql.DB
 	read   *sql.DB
 	sealer *Sealer
+	// incrementalVacuum is true when the file can shrink (tiers.go).
+	incrementalVacuum bool
 
 	// The group-commit report writer (batch.go).
 	reportQueue chan *pendingReport
 	writerDone  chan struct{}
 	queueMu     sync.RWMutex
 	queueClosed bool
+
+	// The compactor's codec (compact.go), one compaction at a time.
+	compactMu sync.Mutex
+	codec     deltaCodec
 }
 
 // NewDB returns a DB for the file at path; call Open before use.
@@ -60,6 +68,7 @@ func NewDB(path string) *DB {
 		BusyTimeout:    5 * time.Second,
 		Thresholds:     hub.DefaultThresholds,
 		HostThresholds: hub.DefaultThresholds,
+		Tiers:          hub.DefaultHistoryTiers,
 		sealer:         &Sealer{},
 	}
 }
@@ -116,6 +125,10 @@ func (db *DB) Open(ctx context.Context) error {
 		db.write.Close()
 		return err
 	}
+	if err := db.readAutoVacuum(ctx); err != nil {
+		db.write.Close()
+		return err
+	}
 	if db.read, err = sql.Open("sqlite", dsn(db.Path, true, db.BusyTimeout)); err != nil {
 		db.write.Close()
 		return fmt.Errorf("open readers: %w", err)
@@ -130,6 +143,9 @@ func (db *DB) Open(ctx context.Context) error {
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.stopReportWriter()
+	db.compactMu.Lock()
+	db.codec.close()
+	db.compactMu.Unlock()
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())

@@ -204,12 +204,15 @@ func createHostReport(ctx context.Context, tx *sql.Tx, r *hub.HostReport, now ti
 	err = tx.QueryRowContext(ctx, `INSERT INTO host_reports (
 			host_id, received_at, reported_at, agent_version, hostname, cpu_percent, mem_percent,
 			disk_percent, guest_total, guest_running, cloudflared_status, body
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, X'') RETURNING id`,
 		r.HostID, millis(now), nullMillis(s.ReportedAt), s.AgentVersion, s.Hostname, s.CPUPercent,
-		s.MemPercent, s.DiskPercent, s.GuestTotal, s.GuestRunning, s.CloudflaredStatus, encodeBody(r.Raw),
+		s.MemPercent, s.DiskPercent, s.GuestTotal, s.GuestRunning, s.CloudflaredStatus,
 	).Scan(&res.ReportID)
 	if err != nil {
 		return res, nil, fmt.Errorf("insert host report: %w", err)
+	}
+	if err := insertBody(ctx, tx, hostReportStream, res.ReportID, r.Raw); err != nil {
+		return res, nil, err
 	}
 	var pve, kernel string
 	if h := r.Host; h != nil {

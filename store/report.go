@@ -42,13 +42,16 @@ func createReport(ctx context.Context, tx *sql.Tx, r *hub.Report, now time.Time,
 			customer_id, received_at, reported_at, controller_version, controller_url,
 			health, monitoring_enabled, hostname, cpu_percent, mem_percent, disk_percent,
 			containers_total, containers_running, last_backup_at, last_backup_status, body
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, X'') RETURNING id`,
 		r.CustomerID, millis(now), nullMillis(s.ReportedAt), s.ControllerVersion, s.ControllerURL,
 		s.Health, s.MonitoringEnabled, s.Hostname, s.CPUPercent, s.MemPercent, s.DiskPercent,
-		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus, encodeBody(r.Raw),
+		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus,
 	).Scan(&res.ReportID)
 	if err != nil {
 		return res, nil, fmt.Errorf("insert report: %w", err)
+	}
+	if err := insertBody(ctx, tx, reportStream, res.ReportID, r.Raw); err != nil {
+		return res, nil, err
 	}
 	if _, err := tx.ExecContext(ctx,
 		`UPDATE customers SET latest_report_id = ?, latest_received_at = ?,
@@ -135,9 +138,11 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 	out := hub.StoredReport{CustomerID: customerID}
 	dest, finish := summaryDest(&out.Summary)
 	var stored []byte
-	dest = append(dest, &stored)
-	err := db.read.QueryRowContext(ctx, `SELECT `+summaryColumns+`, r.body
+	var keyframeID sql.NullInt64
+	dest = append(dest, &stored, &keyframeID)
+	err := db.read.QueryRowContext(ctx, `SELECT `+summaryColumns+`, COALESCE(b.body, r.body), b.keyframe_id
 		FROM customers c JOIN reports r ON r.id = c.latest_report_id
+			LEFT JOIN report_bodies b ON b.report_id = r.id
 		WHERE c.id = ?`, customerID).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "customer %s has no report", customerID)
@@ -145,7 +150,9 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 		return nil, fmt.Errorf("find latest report: %w", err)
 	}
 	finish()
-	if out.Body, err = decodeBody(stored); err != nil {
+	// A latest report always stands alone (the compactor leaves it so), but
+	// a delta would be read just as well.
+	if out.Body, err = db.loadBody(ctx, stored, keyframeID); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -103,6 +103,7 @@ type Main struct {
 	Templates      *configgen.Templates
 	Registry       *registry.Watcher
 	Fleet          *fleet.Service
+	history        *monitor.HistoryWorker
 
 	listener net.Listener
 	server   *http.Server
@@ -130,6 +131,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.DB.Now = m.Now
 	m.DB.Thresholds = nodeThresholds(cfg)
 	m.DB.HostThresholds = hostThresholds(cfg)
+	m.DB.Tiers = historyTiers(cfg)
 	key, err := cfg.SecretsKey()
 	if err != nil {
 		return err
@@ -143,6 +145,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if err := m.DB.Open(ctx); err != nil {
 		return err
+	}
+	if !m.DB.IncrementalVacuum() {
+		m.Logger.Warn("the database was not created with auto_vacuum=INCREMENTAL: pruned space is reused but the file never shrinks; stop the hub and run `sqlite3 hub.db 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'` once (needs free disk space the size of the file)")
 	}
 
 	m.GlobalKey, err = globalKey(cfg, m.Logger)
@@ -200,10 +205,12 @@ func (m *Main) Run(ctx context.Context) error {
 		Fleet:          m.Fleet,
 		Audit:          m.DB,
 		Versions:       m.DB,
+		History:        m.DB,
 		DB:             m.DB,
 		GlobalKey:      m.GlobalKey,
 		Thresholds:     nodeThresholds(cfg),
 		HostThresholds: hostThresholds(cfg),
+		Tiers:          historyTiers(cfg),
 		Version:        Version,
 		Logger:         m.Logger.With("component", "api"),
 		Now:            m.Now,
@@ -301,14 +308,19 @@ func nodeThresholds(cfg *config.Config) hub.Thresholds {
 	return hub.Thresholds{Stale: cfg.Alerting.StaleThreshold.D(), Down: cfg.Alerting.DownThreshold.D()}
 }
 
+// historyTiers are how long each tier of report history is kept.
+func historyTiers(cfg *config.Config) hub.HistoryTiers {
+	return hub.NewHistoryTiers(cfg.Retention.FullDays, cfg.Retention.MaxDays)
+}
+
 // hostThresholds are the staleness thresholds of hosts.
 func hostThresholds(cfg *config.Config) hub.Thresholds {
 	return hub.Thresholds{Stale: cfg.Alerting.HostStaleThreshold.D(), Down: cfg.Alerting.HostDownThreshold.D()}
 }
 
 // openBackground starts the mail sender, the event dispatcher, the
-// staleness checker and the daily jobs, in that order: each must be there
-// to be woken by the first thing the next one stores.
+// staleness checker, the daily jobs and the history worker, in that order:
+// each must be there to be woken by the first thing the next one stores.
 func (m *Main) openBackground() error {
 	cfg := m.Config
 	if err := m.mailSender.Open(); err != nil {
@@ -348,7 +360,7 @@ func (m *Main) openBackground() error {
 	}
 	dailyLogger := m.Logger.With("component", "daily")
 	backups := &monitor.BackupChecker{Nodes: m.DB, Events: m.DB, Location: zone, Now: m.Now, Logger: dailyLogger}
-	pruner := &monitor.Pruner{Store: m.DB, MaxAge: time.Duration(cfg.Retention.MaxDays) * 24 * time.Hour, Now: m.Now, Logger: dailyLogger}
+	pruner := &monitor.Pruner{Store: m.DB, History: m.DB, ReclaimPause: 20 * time.Millisecond, MaxAge: time.Duration(cfg.Retention.MaxDays) * 24 * time.Hour, Now: m.Now, Logger: dailyLogger}
 	m.scheduler = &monitor.Scheduler{
 		Jobs: []monitor.DailyJob{
 			{Name: monitor.JobPrune, At: pruneAt, Run: pruner.Run},
@@ -360,7 +372,11 @@ func (m *Main) openBackground() error {
 		Now:      m.Now,
 		Logger:   dailyLogger,
 	}
-	return m.scheduler.Open()
+	if err := m.scheduler.Open(); err != nil {
+		return err
+	}
+	m.history = &monitor.HistoryWorker{Store: m.DB, Pause: monitor.DefaultHistoryPause, Logger: m.Logger.With("component", "history")}
+	return m.history.Open()
 }
 
 // dashboardLocation is the zone the dashboard shows times in: the fleet
@@ -399,6 +415,7 @@ func (m *Main) Close(ctx context.Context) error {
 		c    closer
 		open bool
 	}{
+		{"history worker", m.history, m.history != nil},
 		{"daily jobs", m.scheduler, m.scheduler != nil},
 		{"staleness checker", m.checker, m.checker != nil},
 		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	hub "github.com/felhom/hub"
+)
+
+var (
+	_ hub.HistoryService     = (*DB)(nil)
+	_ hub.HistoryMaintenance = (*DB)(nil)
+)
+
+// historyStream is one report stream whose history is tiered: its table,
+// the table of its bodies, the column naming its subject, and the table
+// whose latest_report_id marks the subject's latest report (kept forever).
+type historyStream struct {
+	name    string
+	table   string
+	bodies  string
+	subject string
+	owners  string
+}
+
+var (
+	reportStream = historyStream{name: hub.StreamReports, table: "reports", bodies: "report_bodies",
+		subject: "customer_id", owners: "customers"}
+	hostReportStream = historyStream{name: hub.StreamHostReports, table: "host_reports", bodies: "host_report_bodies",
+		subject: "host_id", owners: "hosts"}
+	historyStreams = []historyStream{reportStream, hostReportStream}
+)
+
+// streamByName returns the stream of a hub.Stream* name.
+func streamByName(name string) (historyStream, error) {
+	for _, st := range historyStreams {
+		if st.name == name {
+			return st, nil
+		}
+	}
+	return historyStream{}, hub.Errorf(hub.EINVALID, "unknown history stream %q", name)
+}
+
+// sql fills a query template's {stream}, {table}, {bodies}, {subject} and
+// {owners}: the same hand-written SQL serves both streams.
+func (st historyStream) sql(query string) string {
+	return strings.NewReplacer("{stream}", st.name, "{table}", st.table, "{bodies}", st.bodies,
+		"{subject}", st.subject, "{owners}", st.owners).Replace(query)
+}
+
+// insertBody stores a new report's body, compressed on its own.
+func insertBody(ctx context.Context, tx *sql.Tx, st historyStream, reportID int64, raw []byte) error {
+	if _, err := tx.ExecContext(ctx, st.sql(`INSERT INTO {bodies} (report_id, body) VALUES (?, ?)`),
+		reportID, encodeBody(raw)); err != nil {
+		return fmt.Errorf("insert report body: %w", err)
+	}
+	return nil
+}
+
+// FindMetrics returns a subject's points at one resolution since f.Since.
+func (db *DB) FindMetrics(ctx context.Context, f hub.MetricFilter) ([]hub.MetricPoint, error) {
+	st, err := streamByName(f.Stream)
+	if err != nil {
+		return nil, err
+	}
+	var rows *sql.Rows
+	switch f.Resolution {
+	case hub.ResolutionRaw:
+		rows, err = db.read.QueryContext(ctx, st.sql(`SELECT received_at, id, 1,
+				cpu_percent, cpu_percent, mem_percent, mem_percent, disk_percent, disk_percent
+			FROM {table} WHERE {subject} = ? AND received_at >= ?
+			ORDER BY received_at, id`), f.SubjectID, millis(f.Since))
+	case hub.ResolutionHourly, hub.ResolutionDaily:
+		since := f.Since.Truncate(hub.BucketSize(f.Resolution))
+		rows, err = db.read.QueryContext(ctx, `SELECT bucket_start, 0, samples,
+				cpu_sum, cpu_max, mem_sum, mem_max, disk_sum, disk_max
+			FROM metric_rollups
+			WHERE stream = ? AND subject_id = ? AND resolution = ? AND bucket_start >= ?
+			ORDER BY bucket_start`, st.name, f.SubjectID, f.Resolution, millis(since))
+	default:
+		return nil, hub.Errorf(hub.EINVALID, "resolution must be raw, hourly or daily")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find metrics: %w", err)
+	}
+	defer rows.Close()
+	out := []hub.MetricPoint{}
+	for rows.Next() {
+		var p hub.MetricPoint
+		var at int64
+		if err := rows.Scan(&at, &p.ReportID, &p.Samples, &p.CPUAvg, &p.CPUMax, &p.MemAvg, &p.MemMax, &p.DiskAvg, &p.DiskMax); err != nil {
+			return nil, fmt.Errorf("scan metrics: %w", err)
+		}
+		p.Time = fromMillis(at)
+		if f.Resolution != hub.ResolutionRaw && p.Samples > 0 {
+			// Rollups hold sums; rounding hides float noise such as 33.333333333.
+			n := float64(p.Samples)
+			p.CPUAvg, p.MemAvg, p.DiskAvg = round2(p.CPUAvg/n), round2(p.MemAvg/n), round2(p.DiskAvg/n)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// FindArchivedReport returns a report of the subject with its body.
+func (db *DB) FindArchivedReport(ctx context.Context, stream, subjectID string, reportID int64) (*hub.ArchivedReport, error) {
+	st, err := streamByName(stream)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		received   int64
+		stored     []byte
+		keyframeID sql.NullInt64
+	)
+	err = db.read.QueryRowContext(ctx, st.sql(`SELECT r.received_at, COALESCE(b.body, r.body), b.keyframe_id
+		FROM {table} r LEFT JOIN {bodies} b ON b.report_id = r.id
+		WHERE r.id = ? AND r.{subject} = ?`), reportID, subjectID).Scan(&received, &stored, &keyframeID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hub.Errorf(hub.ENOTFOUND, "%s has no report %d", subjectID, reportID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find report: %w", err)
+	}
+	if len(stored) == 0 {
+		return nil, hub.Errorf(hub.ENOTFOUND, "the body of report %d is past retention.full_days; its metrics are kept", reportID)
+	}
+	body, err := db.loadBody(ctx, stored, keyframeID)
+	if err != nil {
+		return nil, err
+	}
+	return &hub.ArchivedReport{ID: reportID, SubjectID: subjectID, ReceivedAt: fromMillis(received), Body: body}, nil
+}
+
+// loadBody returns a stored body as the JSON received, reading its keyframe
+// when it is a delta.
+func (db *DB) loadBody(ctx context.Context, stored []byte, keyframeID sql.NullInt64) ([]byte, error) {
+	if !keyframeID.Valid {
+		return decodeBody(stored)
+	}
+	keyframe, err := db.keyframe(ctx, db.read, keyframeID.Int64)
+	if err != nil {
+		return nil, err
+	}
+	return decodeDelta(stored, keyframe)
+}
+
+// keyframe returns a keyframe's content.
+func (db *DB) keyframe(ctx context.Context, q queryer, id int64) ([]byte, error) {
+	var stored []byte
+	if err := q.QueryRowContext(ctx, `SELECT body FROM body_keyframes WHERE id = ?`, id).Scan(&stored); err != nil {
+		return nil, fmt.Errorf("read keyframe %d: %w", id, err)
+	}
+	return decodeBody(stored)
+}

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	hub "github.com/felhom/hub"
+)
+
+// Rollups are kept by folding reports in id order past a watermark
+// (history_progress 'rollup:<stream>'): each report is added to its hour's
+// and its day's sums exactly once, because the watermark moves in the
+// transaction that adds it. Report ids only grow: one writer inserts them,
+// and the highest id is always a latest report, which is never deleted.
+
+// rollupResolutions are the rolled-up resolutions and their bucket sizes.
+var rollupResolutions = []struct {
+	name   string
+	bucket int64 // milliseconds
+}{
+	{hub.ResolutionHourly, int64(time.Hour / time.Millisecond)},
+	{hub.ResolutionDaily, int64(24 * time.Hour / time.Millisecond)},
+}
+
+// RollUpHistory folds up to limit reports of each stream into the rollups,
+// one transaction per stream, and returns how many it folded.
+func (db *DB) RollUpHistory(ctx context.Context, limit int) (int, error) {
+	total := 0
+	for _, st := range historyStreams {
+		var n int
+		err := db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
+			var err error
+			n, err = rollUp(ctx, tx, st, limit)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("roll up %s: %w", st.name, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func rollUp(ctx context.Context, tx *sql.Tx, st historyStream, limit int) (int, error) {
+	step := "rollup:" + st.name
+	from, err := progress(ctx, tx, step)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var to sql.NullInt64
+	if err := tx.QueryRowContext(ctx, st.sql(`SELECT COUNT(*), MAX(id) FROM (
+			SELECT id FROM {table} WHERE id > ? ORDER BY id LIMIT ?)`), from, limit).Scan(&n, &to); err != nil {
+		return 0, fmt.Errorf("find reports to roll up: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	for _, res := range rollupResolutions {
+		// MAX(a, b) is SQLite's two-argument max; PostgreSQL spells it
+		// GREATEST.
+		_, err := tx.ExecContext(ctx, st.sql(`INSERT INTO metric_rollups (
+				stream, subject_id, resolution, bucket_start, samples,
+				cpu_sum, cpu_max, mem_sum, mem_max, disk_sum, disk_max)
+			SELECT ?, {subject}, ?, received_at - received_at % ?, COUNT(*),
+				SUM(cpu_percent), MAX(cpu_percent), SUM(mem_percent), MAX(mem_percent),
+				SUM(disk_percent), MAX(disk_percent)
+			FROM {table} WHERE id > ? AND id <= ?
+			GROUP BY {subject}, received_at - received_at % ?
+			ON CONFLICT (stream, subject_id, resolution, bucket_start) DO UPDATE SET
+				samples = samples + excluded.samples,
+				cpu_sum = cpu_sum + excluded.cpu_sum, cpu_max = MAX(cpu_max, excluded.cpu_max),
+				mem_sum = mem_sum + excluded.mem_sum, mem_max = MAX(mem_max, excluded.mem_max),
+				disk_sum = disk_sum + excluded.disk_sum, disk_max = MAX(disk_max, excluded.disk_max)`),
+			st.name, res.name, res.bucket, from, to.Int64, res.bucket)
+		if err != nil {
+			return 0, fmt.Errorf("upsert %s rollups: %w", res.name, err)
+		}
+	}
+	return n, setProgress(ctx, tx, step, to.Int64)
+}
+
+// progress reads how far a background step has got.
+func progress(ctx context.Context, q queryer, step string) (int64, error) {
+	var last int64
+	if err := q.QueryRowContext(ctx, `SELECT last_id FROM history_progress WHERE step = ?`, step).Scan(&last); err != nil {
+		return 0, fmt.Errorf("read progress of %s: %w", step, err)
+	}
+	return last, nil
+}
+
+func setProgress(ctx context.Context, tx *sql.Tx, step string, last int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE history_progress SET last_id = ? WHERE step = ?`, last, step); err != nil {
+		return fmt.Errorf("record progress of %s: %w", step, err)
+	}
+	return nil
+}
