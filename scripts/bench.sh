@@ -2,11 +2,16 @@
 # bench.sh — the ingest benchmark, hub and reference sink side by side in
 # one run on one machine: fleetsim --load with 20 KB reports at 32
 # connections against each, then peak RSS of the hub. Prints markdown rows
-# for BENCHMARKS.md. Usage: scripts/bench.sh [seconds] [customers]
+# for BENCHMARKS.md, and the bytes on disk per stored report.
+# Usage: scripts/bench.sh [seconds] [customers] [reports]
+# With reports > 0 each target takes exactly that many reports instead of
+# running for the given seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-20}"
 customers="${2:-1000}"
+reports="${3:-0}"
+if [ "$reports" -gt 0 ]; then amount="--requests $reports --duration 0"; else amount="--duration ${secs}s"; fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -24,7 +29,7 @@ mkdir -p "$work/ref"
 "$work/refsink" -listen 127.0.0.1:18090 -db "$work/ref/ref.db" 2>/dev/null &
 ref=$!
 wait_up http://127.0.0.1:18090/
-out=$(FLEETSIM_KEY=x "$work/fleetsim" --hub http://127.0.0.1:18090 --load --customers "$customers" --concurrency 32 --duration "${secs}s" | tail -1)
+out=$(FLEETSIM_KEY=x "$work/fleetsim" --hub http://127.0.0.1:18090 --load --customers "$customers" --concurrency 32 $amount | tail -1)
 echo "| reference sink | $out | | | | $(( $(peak_rss_kib $ref) / 1024 )) MiB |"
 kill $ref; wait $ref 2>/dev/null || true
 
@@ -33,7 +38,10 @@ HUB_SERVER_LISTEN=127.0.0.1:18080 HUB_SERVER_DATA_DIR="$work/hub-data" HUB_LOG_L
   "$work/hub" serve 2>"$work/hub.log" &
 hubpid=$!
 wait_up http://127.0.0.1:18080/healthz
-out=$(FLEETSIM_KEY=$(cat "$work/hub-data/global-api-key") "$work/fleetsim" --hub http://127.0.0.1:18080 --load --customers "$customers" --concurrency 32 --duration "${secs}s" | tail -1)
+out=$(FLEETSIM_KEY=$(cat "$work/hub-data/global-api-key") "$work/fleetsim" --hub http://127.0.0.1:18080 --load --customers "$customers" --concurrency 32 $amount | tail -1)
 echo "| hub | $out | | | | $(( $(peak_rss_kib $hubpid) / 1024 )) MiB |"
-ls -l "$work/hub-data" >&2
+stored=$(echo "$out" | awk '{print $1}')
+bytes=$(cat "$work/hub-data/hub.db" "$work/hub-data/hub.db-wal" 2>/dev/null | wc -c)
+echo
+echo "bytes on disk per stored report: $(( bytes / stored )) ($bytes bytes for $stored reports, $customers customers; bodies zstd per body, before the background delta compaction)"
 kill $hubpid; wait $hubpid 2>/dev/null || true
