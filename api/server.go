@@ -5,8 +5,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -39,6 +37,9 @@ type Server struct {
 	Configs ConfigRenderer
 	// Retrieval limits failed retrieval passwords; Register sets defaults.
 	Retrieval *RetrievalLimits
+	// Bodies bounds the request bodies in flight; Register sets defaults
+	// (DefaultBodyBudget, DefaultBodyWait).
+	Bodies *BodyBudget
 	// TrustedProxies may set X-Forwarded-For (server.trusted_proxies).
 	TrustedProxies []netip.Prefix
 	// Fleet performs (and audits) operator actions; Register makes one
@@ -149,8 +150,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 	if s.Fleet == nil {
 		s.Fleet = &fleet.Service{Customers: s.Customers, Reports: s.Reports, Logger: s.Logger}
 	}
+	if s.Bodies == nil {
+		s.Bodies = NewBodyBudget(DefaultBodyBudget, DefaultBodyWait)
+	}
 	for _, rt := range s.Routes() {
-		mux.HandleFunc(rt.Pattern(), rt.handler)
+		mux.HandleFunc(rt.Pattern(), s.withTicket(rt.handler))
 	}
 }
 
@@ -212,20 +216,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
-}
-
-// readBody reads the whole request body up to hub.MaxBodyBytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, hub.MaxBodyBytes)
-	body, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, hub.Errorf(hub.ETOOLARGE, "request body is larger than %d MiB", hub.MaxBodyBytes>>20)
-	case err != nil:
-		return nil, hub.Errorf(hub.EINVALID, "could not read request body")
-	}
-	return body, nil
 }
 
 // decodeStrict decodes a JSON object body into v, rejecting unknown fields:

@@ -237,16 +237,17 @@ func (m *Main) Run(ctx context.Context) error {
 	apiServer.Register(mux)
 	m.Metrics = m.newMetrics()
 	mux.Handle("GET /metrics", m.Metrics.Handler())
-	mux.Handle("/", dashboard)
+	// API bodies are budgeted after authentication (api.BodyBudget); the
+	// dashboard's forms get a small budget of their own.
+	mux.Handle("/", api.LimitBodies(dashboardBodyBudget, api.DefaultBodyWait, m.Logger, dashboard))
 
 	m.listener, err = net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
 	}
 	m.server = &http.Server{
-		Handler: api.Middleware(m.Logger.With("component", "http"),
-			api.LimitBodies(api.DefaultBodyBudget, api.DefaultBodyWait, m.Logger, m.Metrics.Middleware(mux))),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           api.Middleware(m.Logger.With("component", "http"), m.Metrics.Middleware(mux)),
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
 		ReadTimeout:       cfg.Server.ReadTimeout.D(),
 		WriteTimeout:      cfg.Server.WriteTimeout.D(),
 		IdleTimeout:       cfg.Server.IdleTimeout.D(),
@@ -272,6 +273,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// dashboardBodyBudget bounds the dashboard's request bodies in flight.
+const dashboardBodyBudget = 8 << 20
 
 // hasEnv reports whether environ sets name.
 func hasEnv(environ []string, name string) bool {
