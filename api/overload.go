@@ -184,18 +184,19 @@ func tooLarge() error {
 }
 
 // LimitBodies admits a request with a body only while the bodies in flight
-// fit in budget bytes, weighing each by its declared length (4 MiB when
-// unknown). A request that finds no room within wait gets 503 with
-// Retry-After; requests without a body pass freely. The API budgets its
-// own bodies after authentication (BodyBudget); this guards the others.
-func LimitBodies(budget int64, wait time.Duration, logger *slog.Logger, next http.Handler) http.Handler {
+// fit in budget bytes, weighing each by its declared length, at most
+// maxBody (the most the handler behind reads of one body; maxBody when the
+// length is unknown). A request that finds no room within wait gets 503
+// with Retry-After; requests without a body pass freely. The API budgets
+// its own bodies after authentication (BodyBudget); this guards the others.
+func LimitBodies(budget, maxBody int64, wait time.Duration, logger *slog.Logger, next http.Handler) http.Handler {
 	sem := semaphore.NewWeighted(budget)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 			next.ServeHTTP(w, r)
 			return
 		}
-		weight := int64(hub.MaxBodyBytes)
+		weight := maxBody
 		if r.ContentLength > 0 && r.ContentLength < weight {
 			weight = r.ContentLength
 		}

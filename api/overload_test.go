@@ -16,7 +16,7 @@ import (
 func TestLimitBodies(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 10)
-	handler := api.LimitBodies(8<<20, 50*time.Millisecond, slog.New(slog.DiscardHandler),
+	handler := api.LimitBodies(8<<20, 4<<20, 50*time.Millisecond, slog.New(slog.DiscardHandler),
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			entered <- struct{}{}
 			<-release

@@ -239,7 +239,7 @@ func (m *Main) Run(ctx context.Context) error {
 	mux.Handle("GET /metrics", m.Metrics.Handler())
 	// API bodies are budgeted after authentication (api.BodyBudget); the
 	// dashboard's forms get a small budget of their own.
-	mux.Handle("/", api.LimitBodies(dashboardBodyBudget, api.DefaultBodyWait, m.Logger, dashboard))
+	mux.Handle("/", api.LimitBodies(dashboardBodyBudget, dashboardMaxBody, api.DefaultBodyWait, m.Logger, dashboard))
 
 	m.listener, err = net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -274,8 +274,12 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// dashboardBodyBudget bounds the dashboard's request bodies in flight.
-const dashboardBodyBudget = 8 << 20
+// The dashboard's bodies in flight are bounded to dashboardBodyBudget, each
+// weighing at most dashboardMaxBody (web reads no more of a form).
+const (
+	dashboardBodyBudget = 8 << 20
+	dashboardMaxBody    = 64 << 10
+)
 
 // hasEnv reports whether environ sets name.
 func hasEnv(environ []string, name string) bool {
