@@ -116,7 +116,8 @@ type Server struct {
 
 	// TrustedProxies are the addresses or CIDRs of reverse proxies (an
 	// ingress) whose X-Forwarded-For the hub believes when it limits
-	// failed retrieval attempts per client. Empty trusts no header.
+	// failed retrieval attempts and dashboard logins per client. Empty
+	// trusts no header.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 

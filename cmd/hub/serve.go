@@ -220,6 +220,7 @@ func (m *Main) Run(ctx context.Context) error {
 		SessionTTL:     cfg.Auth.SessionTTL.D(),
 		PublicURL:      cfg.Server.PublicURL,
 		TrustedOrigins: cfg.Server.TrustedOrigins,
+		TrustedProxies: trustedProxies,
 		Thresholds:     apiServer.Thresholds,
 		Version:        Version,
 		Location:       dashboardLocation(m.Logger),
