@@ -57,6 +57,7 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 	if err != nil {
 		return principal{}, err
 	}
+	setHolder(r, "customer:"+id)
 	return principal{customerID: id}, nil
 }
 
@@ -91,5 +92,6 @@ func (s *Server) authenticateHost(r *http.Request) (hostPrincipal, error) {
 	if err != nil {
 		return hostPrincipal{}, err
 	}
+	setHolder(r, "host:"+h.ID)
 	return hostPrincipal{host: h}, nil
 }

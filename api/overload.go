@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -12,25 +15,189 @@ import (
 
 // DefaultBodyBudget bounds the request bodies being read and processed at
 // once: 64 clients each sending 4 MiB must not take the hub past its
-// 256 MiB memory limit.
-const DefaultBodyBudget = 48 << 20
+// 256 MiB memory limit. A 4 MiB report costs about 12 MiB of live heap
+// while it is parsed and stored; 48 MiB let the heap peak at 359 MiB.
+const DefaultBodyBudget = 24 << 20
 
 // DefaultBodyWait is how long a request waits for room in the body budget
 // before it is told to come back later.
 const DefaultBodyWait = 10 * time.Second
 
+// DefaultBodiesPerKey bounds the bodies one customer or host key has in
+// flight at once, so that a single slow or hostile node cannot hold the
+// whole budget (the global key, which manual nodes share, is not bounded).
+const DefaultBodiesPerKey = 3
+
+// BodyBudget bounds the API request bodies in flight. A body is admitted
+// only after its request has authenticated, so that clients without a key
+// cannot hold the budget by sending slowly; each is weighed by its
+// declared length (hub.MaxBodyBytes when unknown).
+type BodyBudget struct {
+	total *semaphore.Weighted
+	wait  time.Duration
+	// perKey bounds each customer or host key to this many bodies.
+	perKey int64
+
+	mu   sync.Mutex
+	keys map[string]*semaphore.Weighted
+}
+
+// NewBodyBudget admits bodies while they fit in budget bytes, waiting at
+// most wait for room.
+func NewBodyBudget(budget int64, wait time.Duration) *BodyBudget {
+	return &BodyBudget{
+		total:  semaphore.NewWeighted(budget),
+		wait:   wait,
+		perKey: DefaultBodiesPerKey,
+		keys:   map[string]*semaphore.Weighted{},
+	}
+}
+
+// keyLimit returns the per-key semaphore of holder.
+func (b *BodyBudget) keyLimit(holder string) *semaphore.Weighted {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sem, ok := b.keys[holder]
+	if !ok {
+		sem = semaphore.NewWeighted(b.perKey)
+		b.keys[holder] = sem
+	}
+	return sem
+}
+
+// errBusy is the answer when the budget has no room.
+var errBusy = hub.Errorf(hub.EUNAVAILABLE, "the hub is busy; retry later")
+
+// ticket is a request's claim on the body budget; the route wrapper
+// releases it when the handler returns.
+type ticket struct {
+	budget *BodyBudget
+	// holder names the key that authenticated the request ("" for the
+	// global key); authenticate sets it.
+	holder  string
+	weight  int64
+	perKey  *semaphore.Weighted
+	claimed bool
+}
+
+type ticketKey struct{}
+
+// withTicket wraps a route's handler: the request carries a ticket, and
+// whatever it claims is given back when the handler returns.
+func (s *Server) withTicket(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := &ticket{budget: s.Bodies}
+		defer t.release()
+		next(w, r.WithContext(context.WithValue(r.Context(), ticketKey{}, t)))
+	}
+}
+
+func ticketOf(r *http.Request) *ticket {
+	t, _ := r.Context().Value(ticketKey{}).(*ticket)
+	return t
+}
+
+// setHolder records which key authenticated the request.
+func setHolder(r *http.Request, holder string) {
+	if t := ticketOf(r); t != nil {
+		t.holder = holder
+	}
+}
+
+// claim takes room for a body of weight bytes.
+func (t *ticket) claim(ctx context.Context, weight int64) error {
+	if t.claimed {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.budget.wait)
+	defer cancel()
+	if t.holder != "" {
+		perKey := t.budget.keyLimit(t.holder)
+		if err := perKey.Acquire(ctx, 1); err != nil {
+			return errBusy
+		}
+		t.perKey = perKey
+	}
+	if err := t.budget.total.Acquire(ctx, weight); err != nil {
+		if t.perKey != nil {
+			t.perKey.Release(1)
+			t.perKey = nil
+		}
+		return errBusy
+	}
+	t.weight, t.claimed = weight, true
+	return nil
+}
+
+func (t *ticket) release() {
+	if !t.claimed {
+		return
+	}
+	t.budget.total.Release(t.weight)
+	if t.perKey != nil {
+		t.perKey.Release(1)
+	}
+	t.claimed = false
+}
+
+// readBody reads the whole request body, at most hub.MaxBodyBytes, once
+// the body budget has room for it. Handlers call it after authenticating.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > hub.MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return []byte{}, nil
+	}
+	weight := int64(hub.MaxBodyBytes)
+	if r.ContentLength > 0 {
+		weight = r.ContentLength
+	}
+	if t := ticketOf(r); t != nil {
+		if err := t.claim(r.Context(), weight); err != nil {
+			s.Logger.Warn("request body budget exhausted", "method", r.Method, "path", r.URL.Path)
+			return nil, err
+		}
+	}
+	if r.ContentLength > 0 {
+		// The length is known: one allocation of exactly that size, where
+		// io.ReadAll would double its way up to twice as much.
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, hub.Errorf(hub.EINVALID, "could not read request body")
+		}
+		return body, nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, hub.MaxBodyBytes)
+	body, err := io.ReadAll(r.Body)
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return nil, tooLarge()
+	case err != nil:
+		return nil, hub.Errorf(hub.EINVALID, "could not read request body")
+	}
+	return body, nil
+}
+
+func tooLarge() error {
+	return hub.Errorf(hub.ETOOLARGE, "request body is larger than %d MiB", hub.MaxBodyBytes>>20)
+}
+
 // LimitBodies admits a request with a body only while the bodies in flight
-// fit in budget bytes, weighing each by its declared length (4 MiB when
-// unknown). A request that finds no room within wait gets 503 with
-// Retry-After; requests without a body pass freely.
-func LimitBodies(budget int64, wait time.Duration, logger *slog.Logger, next http.Handler) http.Handler {
+// fit in budget bytes, weighing each by its declared length, at most
+// maxBody (the most the handler behind reads of one body; maxBody when the
+// length is unknown). A request that finds no room within wait gets 503
+// with Retry-After; requests without a body pass freely. The API budgets
+// its own bodies after authentication (BodyBudget); this guards the others.
+func LimitBodies(budget, maxBody int64, wait time.Duration, logger *slog.Logger, next http.Handler) http.Handler {
 	sem := semaphore.NewWeighted(budget)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 			next.ServeHTTP(w, r)
 			return
 		}
-		weight := int64(hub.MaxBodyBytes)
+		weight := maxBody
 		if r.ContentLength > 0 && r.ContentLength < weight {
 			weight = r.ContentLength
 		}

@@ -2,13 +2,12 @@ package api
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
+	hub "github.com/felhom/hub"
 	"golang.org/x/time/rate"
 )
 
@@ -104,44 +103,7 @@ func (rl *RetrievalLimits) fail(now time.Time, addr, customerID string) {
 	rl.PerCustomer.Fail(now, customerID)
 }
 
-// clientAddress is the key of a request's client: its IP, or its /64 for
-// IPv6, where one host holds a whole prefix. X-Forwarded-For is believed
-// only from a trusted proxy: the client is the right-most address in it
-// that is not itself a trusted proxy.
+// clientAddress is the key of a request's client (hub.ClientKey).
 func clientAddress(r *http.Request, trusted []netip.Prefix) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	addr = addr.Unmap().WithZone("")
-	if isTrusted(addr, trusted) {
-		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-		for i := len(hops) - 1; i >= 0; i-- {
-			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-			if err != nil {
-				break // a garbled header: keep the last address we trust
-			}
-			addr = hop.Unmap().WithZone("")
-			if !isTrusted(addr, trusted) {
-				break
-			}
-		}
-	}
-	if addr.Is4() {
-		return addr.String()
-	}
-	return netip.PrefixFrom(addr, 64).Masked().String()
-}
-
-func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {
-	for _, p := range trusted {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return hub.ClientKey(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted)
 }

@@ -5,8 +5,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -40,6 +38,9 @@ type Server struct {
 	Configs ConfigRenderer
 	// Retrieval limits failed retrieval passwords; Register sets defaults.
 	Retrieval *RetrievalLimits
+	// Bodies bounds the request bodies in flight; Register sets defaults
+	// (DefaultBodyBudget, DefaultBodyWait).
+	Bodies *BodyBudget
 	// TrustedProxies may set X-Forwarded-For (server.trusted_proxies).
 	TrustedProxies []netip.Prefix
 	// Fleet performs (and audits) operator actions; Register makes one
@@ -61,7 +62,92 @@ type Server struct {
 	Now     func() time.Time
 }
 
-// Register adds the API's routes to mux. This is the route table.
+// Auth says which credentials a route accepts (SPEC §2.1).
+type Auth string
+
+// The credential classes of the route table.
+const (
+	// AuthPublic needs no credentials (/healthz).
+	AuthPublic Auth = "public"
+	// AuthCustomer takes the global key, or the key of the customer the
+	// path or body names (another customer's key is 403).
+	AuthCustomer Auth = "customer"
+	// AuthGlobal takes the global key only (a customer's key is 403).
+	AuthGlobal Auth = "global"
+	// AuthHost takes the global key, or the key of the host the body
+	// names (another host's is 403); customer keys are not valid here.
+	AuthHost Auth = "host"
+	// AuthRetrieval takes the path customer's X-Retrieval-Password and no
+	// Bearer key; failures are rate-limited.
+	AuthRetrieval Auth = "retrieval"
+)
+
+// Route is one entry of the route table.
+type Route struct {
+	Method string // "" matches every method
+	Path   string // a ServeMux path pattern
+	Auth   Auth
+	// Body is true when the route reads a request body.
+	Body    bool
+	handler http.HandlerFunc
+}
+
+// Pattern is the route's ServeMux pattern, such as "GET /api/v1/customers".
+func (rt Route) Pattern() string {
+	if rt.Method == "" {
+		return rt.Path
+	}
+	return rt.Method + " " + rt.Path
+}
+
+// Routes returns the route table: Register serves exactly these routes, and
+// the auth matrix test checks every one of them.
+func (s *Server) Routes() []Route {
+	return []Route{
+		{"GET", "/healthz", AuthPublic, false, s.handleHealth},
+
+		{"POST", "/api/v1/report", AuthCustomer, true, s.handleReportCreate},
+		{"GET", "/api/v1/customers", AuthGlobal, false, s.handleCustomerList},
+		{"GET", "/api/v1/customers/{id}", AuthCustomer, false, s.handleCustomerGet},
+		{"GET", "/api/v1/customers/{id}/history", AuthCustomer, false, s.handleHistoryGet},
+		{"GET", "/api/v1/customers/{id}/reports/{report_id}", AuthCustomer, false, s.handleReportGet},
+		{"GET", "/api/v1/customers/{id}/hosts/{host_id}/history", AuthCustomer, false, s.handleHostHistoryGet},
+		{"GET", "/api/v1/customers/{id}/events", AuthCustomer, false, s.handleEventList},
+		{"GET", "/api/v1/customers/{id}/hosts", AuthCustomer, false, s.handleCustomerHostList},
+		{"GET", "/api/v1/customers/{id}/notifications", AuthGlobal, false, s.handleNotificationList},
+
+		{"POST", "/api/v1/event", AuthCustomer, true, s.handleEventCreate},
+		{"POST", "/api/v1/preferences", AuthCustomer, true, s.handlePreferencesSet},
+		{"POST", "/api/v1/notify", AuthCustomer, true, s.handleNotifyCreate},
+
+		{"POST", "/api/v1/host-report", AuthHost, true, s.handleHostReportCreate},
+
+		{"POST", "/api/v1/admin/customers", AuthGlobal, true, s.handleAdminCustomerCreate},
+		{"GET", "/api/v1/admin/customers/{id}", AuthGlobal, false, s.handleAdminCustomerGet},
+		{"PATCH", "/api/v1/admin/customers/{id}", AuthGlobal, true, s.handleAdminCustomerUpdate},
+		{"DELETE", "/api/v1/admin/customers/{id}", AuthGlobal, false, s.handleAdminCustomerDelete},
+		{"POST", "/api/v1/admin/customers/{id}/block", AuthGlobal, false, s.handleAdminCustomerBlock},
+		{"POST", "/api/v1/admin/customers/{id}/unblock", AuthGlobal, false, s.handleAdminCustomerUnblock},
+		{"POST", "/api/v1/admin/customers/{id}/rotate-key", AuthGlobal, false, s.handleAdminCustomerRotateKey},
+		{"POST", "/api/v1/admin/customers/{id}/create-config", AuthGlobal, false, s.handleAdminConfigFromReport},
+		{"POST", "/api/v1/admin/customers/{id}/push", AuthGlobal, false, s.handleAdminConfigPush},
+		{"POST", "/api/v1/admin/customers/{id}/pull", AuthGlobal, false, s.handleAdminConfigPull},
+		{"GET", "/api/v1/admin/customers/{id}/diff", AuthGlobal, false, s.handleAdminConfigDiff},
+		{"POST", "/api/v1/admin/customers/{id}/update", AuthGlobal, true, s.handleAdminControllerUpdate},
+		{"GET", "/api/v1/admin/audit", AuthGlobal, false, s.handleAdminAuditList},
+		{"POST", "/api/v1/admin/hosts", AuthGlobal, true, s.handleAdminHostCreate},
+
+		{"POST", "/api/v1/infra-backup", AuthCustomer, true, s.handleInfraBackupCreate},
+		{"GET", "/api/v1/infra-backup/{id}", AuthCustomer, false, s.handleInfraBackupGet},
+		{"GET", "/api/v1/config/{id}", AuthRetrieval, false, s.handleConfigGet},
+		{"GET", "/api/v1/recovery/{id}", AuthRetrieval, false, s.handleRecoveryGet},
+
+		// Every other /api/ path is a JSON 404, not the dashboard's page.
+		{"", "/api/", AuthPublic, false, s.handleNotFound},
+	}
+}
+
+// Register adds the routes of Routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	if s.Retrieval == nil {
 		s.Retrieval = NewRetrievalLimits()
@@ -69,46 +155,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 	if s.Fleet == nil {
 		s.Fleet = &fleet.Service{Customers: s.Customers, Reports: s.Reports, Logger: s.Logger}
 	}
-	mux.HandleFunc("GET /healthz", s.handleHealth)
-
-	mux.HandleFunc("POST /api/v1/report", s.handleReportCreate)
-	mux.HandleFunc("GET /api/v1/customers", s.handleCustomerList)
-	mux.HandleFunc("GET /api/v1/customers/{id}", s.handleCustomerGet)
-	mux.HandleFunc("GET /api/v1/customers/{id}/history", s.handleHistoryGet)
-	mux.HandleFunc("GET /api/v1/customers/{id}/reports/{report_id}", s.handleReportGet)
-	mux.HandleFunc("GET /api/v1/customers/{id}/hosts/{host_id}/history", s.handleHostHistoryGet)
-	mux.HandleFunc("GET /api/v1/customers/{id}/events", s.handleEventList)
-	mux.HandleFunc("GET /api/v1/customers/{id}/hosts", s.handleCustomerHostList)
-
-	mux.HandleFunc("GET /api/v1/customers/{id}/notifications", s.handleNotificationList)
-
-	mux.HandleFunc("POST /api/v1/event", s.handleEventCreate)
-	mux.HandleFunc("POST /api/v1/preferences", s.handlePreferencesSet)
-	mux.HandleFunc("POST /api/v1/notify", s.handleNotifyCreate)
-
-	mux.HandleFunc("POST /api/v1/host-report", s.handleHostReportCreate)
-
-	mux.HandleFunc("POST /api/v1/admin/customers", s.handleAdminCustomerCreate)
-	mux.HandleFunc("GET /api/v1/admin/customers/{id}", s.handleAdminCustomerGet)
-	mux.HandleFunc("POST /api/v1/admin/customers/{id}/block", s.handleAdminCustomerBlock)
-	mux.HandleFunc("POST /api/v1/admin/customers/{id}/unblock", s.handleAdminCustomerUnblock)
-	mux.HandleFunc("POST /api/v1/admin/customers/{id}/rotate-key", s.handleAdminCustomerRotateKey)
-	mux.HandleFunc("DELETE /api/v1/admin/customers/{id}", s.handleAdminCustomerDelete)
-	mux.HandleFunc("POST /api/v1/admin/hosts", s.handleAdminHostCreate)
-
-	mux.HandleFunc("POST /api/v1/infra-backup", s.handleInfraBackupCreate)
-	mux.HandleFunc("GET /api/v1/infra-backup/{id}", s.handleInfraBackupGet)
-	mux.HandleFunc("GET /api/v1/config/{id}", s.handleConfigGet)
-	mux.HandleFunc("GET /api/v1/recovery/{id}", s.handleRecoveryGet)
-	mux.HandleFunc("PATCH /api/v1/admin/customers/{id}", s.handleAdminCustomerUpdate)
-	mux.HandleFunc("POST /api/v1/admin/customers/{id}/create-config", s.handleAdminConfigFromReport)
-	mux.HandleFunc("POST /api/v1/admin/customers/{id}/push", s.handleAdminConfigPush)
-	mux.HandleFunc("POST /api/v1/admin/customers/{id}/pull", s.handleAdminConfigPull)
-	mux.HandleFunc("GET /api/v1/admin/customers/{id}/diff", s.handleAdminConfigDiff)
-	mux.HandleFunc("POST /api/v1/admin/customers/{id}/update", s.handleAdminControllerUpdate)
-	mux.HandleFunc("GET /api/v1/admin/audit", s.handleAdminAuditList)
-
-	mux.HandleFunc("/api/", s.handleNotFound)
+	if s.Bodies == nil {
+		s.Bodies = NewBodyBudget(DefaultBodyBudget, DefaultBodyWait)
+	}
+	for _, rt := range s.Routes() {
+		mux.HandleFunc(rt.Pattern(), s.withTicket(rt.handler))
+	}
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
@@ -169,20 +221,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
-}
-
-// readBody reads the whole request body up to hub.MaxBodyBytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, hub.MaxBodyBytes)
-	body, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, hub.Errorf(hub.ETOOLARGE, "request body is larger than %d MiB", hub.MaxBodyBytes>>20)
-	case err != nil:
-		return nil, hub.Errorf(hub.EINVALID, "could not read request body")
-	}
-	return body, nil
 }
 
 // decodeStrict decodes a JSON object body into v, rejecting unknown fields:

@@ -102,18 +102,22 @@ type Registry struct {
 
 // Server configures the HTTP server and the data directory.
 type Server struct {
-	Listen          string   `yaml:"listen"`
-	DataDir         string   `yaml:"data_dir"`
-	PublicURL       string   `yaml:"public_url"`
-	TrustedOrigins  []string `yaml:"trusted_origins"`
-	ReadTimeout     Duration `yaml:"read_timeout"`
-	WriteTimeout    Duration `yaml:"write_timeout"`
-	IdleTimeout     Duration `yaml:"idle_timeout"`
-	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	Listen         string   `yaml:"listen"`
+	DataDir        string   `yaml:"data_dir"`
+	PublicURL      string   `yaml:"public_url"`
+	TrustedOrigins []string `yaml:"trusted_origins"`
+	// ReadHeaderTimeout cuts off a client that is slow to send its
+	// request headers (slowloris); ReadTimeout bounds the whole request.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	ReadTimeout       Duration `yaml:"read_timeout"`
+	WriteTimeout      Duration `yaml:"write_timeout"`
+	IdleTimeout       Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
 
 	// TrustedProxies are the addresses or CIDRs of reverse proxies (an
 	// ingress) whose X-Forwarded-For the hub believes when it limits
-	// failed retrieval attempts per client. Empty trusts no header.
+	// failed retrieval attempts and dashboard logins per client. Empty
+	// trusts no header.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
@@ -175,12 +179,13 @@ func Default() *Config {
 			TemplateInterval: Duration(time.Hour),
 		},
 		Server: Server{
-			Listen:          ":8080",
-			DataDir:         "./data",
-			ReadTimeout:     Duration(30 * time.Second),
-			WriteTimeout:    Duration(60 * time.Second),
-			IdleTimeout:     Duration(120 * time.Second),
-			ShutdownTimeout: Duration(20 * time.Second),
+			Listen:            ":8080",
+			DataDir:           "./data",
+			ReadHeaderTimeout: Duration(10 * time.Second),
+			ReadTimeout:       Duration(30 * time.Second),
+			WriteTimeout:      Duration(60 * time.Second),
+			IdleTimeout:       Duration(120 * time.Second),
+			ShutdownTimeout:   Duration(20 * time.Second),
 		},
 		Controllers: Controllers{
 			Timeout:          Duration(15 * time.Second),

@@ -179,6 +179,7 @@ func (c *Config) validateServer() error {
 		key string
 		v   Duration
 	}{
+		{"server.read_header_timeout", s.ReadHeaderTimeout},
 		{"server.read_timeout", s.ReadTimeout}, {"server.write_timeout", s.WriteTimeout},
 		{"server.idle_timeout", s.IdleTimeout}, {"server.shutdown_timeout", s.ShutdownTimeout},
 	} {

@@ -183,7 +183,10 @@ func (c *Client) call(ctx context.Context, method, baseURL, path, apiKey, conten
 		return nil, &Error{Kind: KindTooLarge, Message: fmt.Sprintf("controller at %s answered more than %d bytes", u.Host, c.maxBytes)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		msg := message(data)
+		// A controller may echo the request: its key must not reach the
+		// hub's logs, audit log or error bodies. Redacted before the
+		// message is cut short, so that no part of the key is left.
+		msg := message([]byte(Redact(string(data), apiKey)))
 		text := fmt.Sprintf("controller at %s answered HTTP %d", u.Host, resp.StatusCode)
 		if msg != "" {
 			text += ": " + msg
@@ -222,6 +225,16 @@ func (c *Client) classify(u *url.URL, err error) error {
 		return &Error{Kind: KindUnreachable, Message: fmt.Sprintf("controller at %s is unreachable: its TLS certificate is not valid", host)}
 	}
 	return &Error{Kind: KindUnreachable, Message: fmt.Sprintf("controller at %s is unreachable: %s", host, cause(err))}
+}
+
+// Redact replaces every secret (of 8 characters or more) in s.
+func Redact(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		if len(secret) >= 8 {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	return s
 }
 
 func policyError(err error) *Error {

@@ -264,3 +264,21 @@ func TestClientRedirects(t *testing.T) {
 		t.Fatalf("allowed first hop: %v", err)
 	}
 }
+
+func TestErrorAnswerNeverHoldsTheKey(t *testing.T) {
+	const key = "customer-key-SENTINEL-0123456789abcdef"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		// Enough text before it that the message limit would cut the key.
+		io.WriteString(w, strings.Repeat("y", 290)+" "+r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	c := controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true}})
+	_, err := c.Push(context.Background(), srv.URL, key, []byte("a: 1\n"))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.Contains(err.Error(), key[:8]) {
+		t.Errorf("the error holds the key: %q", err)
+	}
+}

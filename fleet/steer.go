@@ -37,7 +37,7 @@ func (s *Service) push(ctx context.Context, id string) (*PushResult, error) {
 	}
 	msg, err := s.Controllers.Push(ctx, baseURL, cfg.APIKey, body)
 	if err != nil {
-		return nil, controllerError(err)
+		return nil, redactConfig(controllerError(err), cfg)
 	}
 	return &PushResult{CustomerID: id, Bytes: len(body), ControllerMessage: msg}, nil
 }
@@ -70,11 +70,11 @@ func (s *Service) diff(ctx context.Context, id string) (*DiffResult, error) {
 	}
 	live, err := s.Controllers.Pull(ctx, baseURL, cfg.APIKey)
 	if err != nil {
-		return nil, controllerError(err)
+		return nil, redactConfig(controllerError(err), cfg)
 	}
 	changes, err := configgen.Diff(generated, live, s.VolatileKeys)
 	if err != nil {
-		return nil, upstreamYAML(err)
+		return nil, redactConfig(upstreamYAML(err), cfg)
 	}
 	return &DiffResult{CustomerID: id, InSync: len(changes) == 0, Changes: changes}, nil
 }
@@ -121,11 +121,11 @@ func (s *Service) pull(ctx context.Context, id string) (*PullResult, error) {
 	}
 	live, err := s.Controllers.Pull(ctx, baseURL, cfg.APIKey)
 	if err != nil {
-		return nil, controllerError(err)
+		return nil, redactConfig(controllerError(err), cfg)
 	}
 	ex, err := configgen.Extract(s.Configs.Current().Body, live, s.VolatileKeys)
 	if err != nil {
-		return nil, upstreamYAML(err)
+		return nil, redactConfig(upstreamYAML(err), cfg)
 	}
 	if ex.CustomerID != nil && *ex.CustomerID != "" && *ex.CustomerID != id {
 		return nil, hub.Errorf(hub.ECONFLICT, "the live config belongs to customer %q, not %s: nothing imported", *ex.CustomerID, id)
@@ -207,7 +207,7 @@ func (s *Service) triggerUpdate(ctx context.Context, id, version string) (*Updat
 	}
 	msg, err := s.Controllers.Update(ctx, baseURL, cfg.APIKey, version)
 	if err != nil {
-		return nil, controllerError(err)
+		return nil, redactConfig(controllerError(err), cfg)
 	}
 	return &UpdateResult{CustomerID: id, Version: version, ControllerMessage: msg}, nil
 }

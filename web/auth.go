@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -136,7 +135,7 @@ func (s *Server) handleLoginCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := r.PostForm.Get("next")
-	address := clientAddress(r)
+	address := hub.ClientKey(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.TrustedProxies)
 	now := s.Now()
 	if !s.throttle.allow(address, operatorAccount, now) {
 		s.Logger.Warn("login throttled", "remote", address)
@@ -226,16 +225,6 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return next
-}
-
-// clientAddress is the address the request came from. X-Forwarded-For is
-// not trusted: nothing in the configuration says which proxy may set it.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // maxFormBytes bounds the body of every dashboard form: room for the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ type Server struct {
 	// TrustedOrigins are extra origins allowed to post forms
 	// (server.trusted_origins), for a proxy that rewrites Host.
 	TrustedOrigins []string
+	// TrustedProxies may set X-Forwarded-For (server.trusted_proxies): the
+	// login throttle counts the client behind them, not the proxy.
+	TrustedProxies []netip.Prefix
 
 	Thresholds hub.Thresholds
 	// HostThresholds are the host agents' staleness thresholds; zero

@@ -228,6 +228,7 @@ func (m *Main) Run(ctx context.Context) error {
 		SessionTTL:     cfg.Auth.SessionTTL.D(),
 		PublicURL:      cfg.Server.PublicURL,
 		TrustedOrigins: cfg.Server.TrustedOrigins,
+		TrustedProxies: trustedProxies,
 		Thresholds:     apiServer.Thresholds,
 		HostThresholds: apiServer.HostThresholds,
 		Version:        Version,
@@ -257,16 +258,17 @@ func (m *Main) Run(ctx context.Context) error {
 	apiServer.Register(mux)
 	m.Metrics = m.newMetrics()
 	mux.Handle("GET /metrics", m.Metrics.Handler())
-	mux.Handle("/", dashboard)
+	// API bodies are budgeted after authentication (api.BodyBudget); the
+	// dashboard's forms get a small budget of their own.
+	mux.Handle("/", api.LimitBodies(dashboardBodyBudget, dashboardMaxBody, api.DefaultBodyWait, m.Logger, dashboard))
 
 	m.listener, err = net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
 	}
 	m.server = &http.Server{
-		Handler: api.Middleware(m.Logger.With("component", "http"),
-			api.LimitBodies(api.DefaultBodyBudget, api.DefaultBodyWait, m.Logger, m.Metrics.Middleware(mux))),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           api.Middleware(m.Logger.With("component", "http"), m.Metrics.Middleware(mux)),
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
 		ReadTimeout:       cfg.Server.ReadTimeout.D(),
 		WriteTimeout:      cfg.Server.WriteTimeout.D(),
 		IdleTimeout:       cfg.Server.IdleTimeout.D(),
@@ -292,6 +294,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// The dashboard's bodies in flight are bounded to dashboardBodyBudget, each
+// weighing at most dashboardMaxBody (web reads no more of a form).
+const (
+	dashboardBodyBudget = 8 << 20
+	dashboardMaxBody    = 64 << 10
+)
 
 // hasEnv reports whether environ sets name.
 func hasEnv(environ []string, name string) bool {
