@@ -139,9 +139,13 @@ type Secrets struct {
 
 // Database selects the store.
 type Database struct {
-	// Driver is sqlite (the default).
+	// Driver is sqlite (the default, a file in server.data_dir) or
+	// postgres (for several replicas). Left empty, a DSN selects postgres.
 	Driver string `yaml:"driver"`
-	DSN    string `yaml:"dsn"`
+	// DSN is PostgreSQL's connection string (postgres://… or libpq
+	// key=value); it may hold a password, so set it from a Secret through
+	// HUB_DATABASE_DSN rather than in the file.
+	DSN string `yaml:"dsn"`
 }
 
 // Log configures logging.
@@ -192,8 +196,7 @@ func Default() *Config {
 			MaxResponseBytes: 1 << 20,
 			VolatileKeys:     []string{},
 		},
-		Database: Database{Driver: "sqlite"},
-		Log:      Log{Level: "info", Format: "text"},
+		Log: Log{Level: "info", Format: "text"},
 	}
 }
 

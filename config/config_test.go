@@ -131,6 +131,8 @@ func TestInvalid(t *testing.T) {
 		{"secrets key", "secrets:\n  key: \"c2hvcnQ=\"\n", nil, "secrets.key"},
 		{"secrets key not base64", "secrets:\n  key: \"!!!\"\n", nil, "secrets.key"},
 		{"driver", "database:\n  driver: oracle\n", nil, "database.driver"},
+		{"postgres without dsn", "database:\n  driver: postgres\n", nil, "database.dsn"},
+		{"sqlite with dsn", "database:\n  driver: sqlite\n  dsn: \"postgres://h/db\"\n", nil, "database.dsn"},
 		{"log level", "log:\n  level: loud\n", nil, "log.level"},
 		{"controller timeout", "controllers:\n  timeout: 0s\n", nil, "controllers.timeout"},
 		{"env bad bool", "", []string{"HUB_CONTROLLERS_ALLOW_INSECURE=maybe"}, "HUB_CONTROLLERS_ALLOW_INSECURE"},
@@ -146,6 +148,30 @@ func TestInvalid(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.wantKey) {
 				t.Errorf("error %q does not name %q", err, tt.wantKey)
+			}
+		})
+	}
+}
+
+// The driver follows the DSN unless it is named: HUB_DATABASE_DSN alone
+// moves a hub to PostgreSQL.
+func TestDatabaseDriverSelection(t *testing.T) {
+	for _, tt := range []struct {
+		name, file string
+		env        []string
+		want       string
+	}{
+		{"default", "", nil, "sqlite"},
+		{"dsn from env", "", []string{"HUB_DATABASE_DSN=postgres://hub:pw@db:5432/hub"}, "postgres"},
+		{"named", "database:\n  driver: postgres\n  dsn: \"host=db user=hub\"\n", nil, "postgres"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Load(writeFile(t, tt.file), tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Database.Driver != tt.want {
+				t.Errorf("driver = %q, want %q", cfg.Database.Driver, tt.want)
 			}
 		})
 	}

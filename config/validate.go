@@ -251,10 +251,23 @@ func (c *Config) SecretsKey() ([]byte, error) {
 }
 
 func (c *Config) validateDatabase() error {
+	if c.Database.Driver == "" {
+		c.Database.Driver = "sqlite"
+		if c.Database.DSN != "" {
+			c.Database.Driver = "postgres"
+		}
+	}
 	switch c.Database.Driver {
 	case "sqlite":
+		if c.Database.DSN != "" {
+			return bad("database.dsn", "is for driver postgres; SQLite keeps its file in server.data_dir")
+		}
+	case "postgres":
+		if c.Database.DSN == "" {
+			return bad("database.dsn", "is required for driver postgres (set HUB_DATABASE_DSN)")
+		}
 	default:
-		return bad("database.driver", "must be sqlite")
+		return bad("database.driver", "must be sqlite or postgres")
 	}
 	return nil
 }

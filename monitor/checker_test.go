@@ -100,7 +100,7 @@ func TestCheckerSkips(t *testing.T) {
 // until it has reported once.
 func TestCheckerFirstSeenOld(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
-	init, err := os.ReadFile("../store/migrations/001_init.sql")
+	init, err := os.ReadFile("../store/migrations/sqlite/001_init.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

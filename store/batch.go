@@ -104,6 +104,9 @@ func (db *DB) writeReportBatch(batch []*pendingReport) {
 	defer cancel()
 	eventsStored := false
 	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		if err := db.dialect.lockReportIDs(ctx, tx); err != nil {
+			return err
+		}
 		for _, p := range batch {
 			if err := p.ctx.Err(); err != nil {
 				p.err = err // the caller gave up before the write began
@@ -118,7 +121,7 @@ func (db *DB) writeReportBatch(batch []*pendingReport) {
 				eventsStored = true
 			}
 			if p.err != nil {
-				p.err = classify(p.err)
+				p.err = db.classify(p.err)
 				if _, err := tx.ExecContext(ctx, `ROLLBACK TO report`); err != nil {
 					// Some failures (a full disk, an I/O error) make SQLite
 					// roll back the whole transaction: the batch failed

@@ -2,12 +2,12 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/store"
 )
 
 func TestConcurrentReportsAllStored(t *testing.T) {
@@ -89,13 +89,9 @@ func TestBodiesCompressedAndLegacyReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", db.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := store.OpenRaw(t, db)
 	var stored []byte
-	if err := raw.QueryRow(`SELECT body FROM reports WHERE id = ?`, res.ReportID).Scan(&stored); err != nil {
+	if err := raw.QueryRow(`SELECT body FROM report_bodies WHERE report_id = ?`, res.ReportID).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if len(stored)*5 > len(body) {
@@ -105,7 +101,10 @@ func TestBodiesCompressedAndLegacyReadable(t *testing.T) {
 	if err != nil || string(got.Body) != string(body) {
 		t.Fatalf("body does not round-trip: %v", err)
 	}
-	// A body stored before compression (plain JSON) still reads back.
+	// A body stored before compression (plain JSON, inline) still reads back.
+	if _, err := raw.Exec(`DELETE FROM report_bodies WHERE report_id = ?`, res.ReportID); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := raw.Exec(`UPDATE reports SET body = ? WHERE id = ?`, body, res.ReportID); err != nil {
 		t.Fatal(err)
 	}

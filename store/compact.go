@@ -182,9 +182,13 @@ func (db *DB) planCompaction(ctx context.Context, st historyStream, rows []compa
 func rewriteBody(ctx context.Context, tx *sql.Tx, st historyStream, w bodyRewrite) error {
 	take := st.sql(`DELETE FROM {bodies} WHERE report_id = ? AND keyframe_id IS NULL`)
 	if !w.inBodies {
-		take = st.sql(`UPDATE {table} SET body = X'' WHERE id = ? AND length(body) > 0`)
+		take = st.sql(`UPDATE {table} SET body = ? WHERE id = ? AND length(body) > 0`)
 	}
-	res, err := tx.ExecContext(ctx, take, w.id)
+	args := []any{w.id}
+	if !w.inBodies {
+		args = []any{emptyBody, w.id}
+	}
+	res, err := tx.ExecContext(ctx, take, args...)
 	if err != nil {
 		return fmt.Errorf("take out body: %w", err)
 	}

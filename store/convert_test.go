@@ -19,6 +19,7 @@ import (
 // version: nothing may be lost, the bodies get compressed and the history
 // rolled up in the background steps, and the prune then trims the tiers.
 func TestConvertDatabaseOfPreviousSchema(t *testing.T) {
+	SkipOnPostgres(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 9, 45, 0, 0, time.UTC)
 	path := filepath.Join(t.TempDir(), "hub.db")
@@ -30,7 +31,7 @@ func TestConvertDatabaseOfPreviousSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	all, err := migrations()
+	all, err := migrations(sqliteDialect{}.migrations())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func makePreviousSchemaDB(t *testing.T, path string, now time.Time) map[bodyKey]
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	all, err := migrations()
+	all, err := migrations(sqliteDialect{}.migrations())
 	if err != nil {
 		t.Fatal(err)
 	}

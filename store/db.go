@@ -1,4 +1,6 @@
-// Package store is the SQLite implementation of the hub's services.
+// Package store implements the hub's services on SQLite (the embedded
+// default) and on PostgreSQL (for several replicas); dialect.go says what
+// differs between the two.
 package store
 
 import (
@@ -9,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,9 +20,10 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// DB is the hub's database: one writer connection and a pool of readers
-// over the same SQLite file in WAL mode.
+// DB is the hub's database: one writer connection and a pool of readers,
+// over one SQLite file in WAL mode or one PostgreSQL database.
 type DB struct {
+	// Path is the SQLite file; empty for PostgreSQL.
 	Path string
 	// Now is the clock; every transaction reads it once.
 	Now func() time.Time
@@ -43,9 +45,10 @@ type DB struct {
 	// Tiers say how long each tier of report history is kept.
 	Tiers hub.HistoryTiers
 
-	write  *sql.DB
-	read   *sql.DB
-	sealer *Sealer
+	dialect dialect
+	write   *sql.DB
+	read    *sql.DB
+	sealer  *Sealer
 	// incrementalVacuum is true when the file can shrink (tiers.go).
 	incrementalVacuum bool
 
@@ -60,10 +63,22 @@ type DB struct {
 	codec     deltaCodec
 }
 
-// NewDB returns a DB for the file at path; call Open before use.
+// NewDB returns a DB for the SQLite file at path; call Open before use.
 func NewDB(path string) *DB {
+	db := newDB(sqliteDialect{})
+	db.Path = path
+	return db
+}
+
+// NewPostgresDB returns a DB for the PostgreSQL database dsn names (a
+// libpq keyword string or a postgres:// URL); call Open before use.
+func NewPostgresDB(dsn string) *DB {
+	return newDB(postgresDialect{dsn: dsn})
+}
+
+func newDB(d dialect) *DB {
 	return &DB{
-		Path:           path,
+		dialect:        d,
 		Now:            time.Now,
 		BusyTimeout:    5 * time.Second,
 		Thresholds:     hub.DefaultThresholds,
@@ -102,43 +117,38 @@ func dsn(path string, readOnly bool, busy time.Duration) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Open creates the file if needed, connects and migrates the schema.
+// Open connects (creating the SQLite file if needed) and migrates the
+// schema.
 func (db *DB) Open(ctx context.Context) error {
-	if db.Path == "" {
-		return errors.New("store: database path required")
+	if db.Path != "" {
+		if err := os.MkdirAll(filepath.Dir(db.Path), 0o700); err != nil {
+			return fmt.Errorf("create data dir: %w", err)
+		}
 	}
-	if err := os.MkdirAll(filepath.Dir(db.Path), 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+	write, read, err := db.dialect.open(ctx, db)
+	if err != nil {
+		return err
 	}
-	var err error
-	if db.write, err = sql.Open("sqlite", dsn(db.Path, false, db.BusyTimeout)); err != nil {
-		return fmt.Errorf("open writer: %w", err)
-	}
-	db.write.SetMaxOpenConns(1)
-	db.write.SetMaxIdleConns(1)
-	db.write.SetConnMaxLifetime(0)
-	if err := db.write.PingContext(ctx); err != nil {
-		db.write.Close()
-		return fmt.Errorf("open %s: %w", db.Path, err)
-	}
-	if err := migrate(ctx, db.write); err != nil {
+	db.write, db.read = write, read
+	fail := func(err error) error {
+		db.read.Close()
 		db.write.Close()
 		return err
 	}
-	if err := db.readAutoVacuum(ctx); err != nil {
-		db.write.Close()
-		return err
+	if err := migrate(ctx, db.write, db.dialect); err != nil {
+		return fail(err)
 	}
-	if db.read, err = sql.Open("sqlite", dsn(db.Path, true, db.BusyTimeout)); err != nil {
-		db.write.Close()
-		return fmt.Errorf("open readers: %w", err)
+	if _, ok := db.dialect.(sqliteDialect); ok {
+		if err := db.readAutoVacuum(ctx); err != nil {
+			return fail(err)
+		}
 	}
-	readers := max(4, runtime.GOMAXPROCS(0))
-	db.read.SetMaxOpenConns(readers)
-	db.read.SetMaxIdleConns(readers)
 	db.startReportWriter()
 	return nil
 }
+
+// Driver names the engine: "sqlite" or "postgres".
+func (db *DB) Driver() string { return db.dialect.name() }
 
 // Close closes both pools.
 func (db *DB) Close() error {
@@ -190,35 +200,46 @@ func Backup(ctx context.Context, dbPath, dest string) error {
 func (db *DB) inWriteTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return classify(fmt.Errorf("begin: %w", err))
+		return db.classify(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback()
 	if err := fn(tx, db.Now().UTC()); err != nil {
-		return classify(err)
+		return db.classify(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return classify(fmt.Errorf("commit: %w", err))
+		return db.classify(fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }
 
-// classify turns the SQLite failures that pass by themselves — a full disk,
-// a database locked past busy_timeout, an I/O error — into EUNAVAILABLE, so
-// that clients get 503 with Retry-After rather than 500.
-func classify(err error) error {
+// classify turns the failures that pass by themselves — a full disk, a
+// lock held past the timeout, an I/O error, a lost connection — into
+// EUNAVAILABLE, so that clients get 503 with Retry-After rather than 500.
+func (db *DB) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if msg, ok := db.dialect.unavailable(err); ok {
+		return hub.Unavailable(err, "%s", msg)
+	}
+	return err
+}
+
+// sqliteUnavailable recognizes SQLite's passing failures.
+func sqliteUnavailable(err error) (string, bool) {
 	var se *sqlite.Error
-	if err == nil || !errors.As(err, &se) {
-		return err
+	if !errors.As(err, &se) {
+		return "", false
 	}
 	switch se.Code() & 0xff {
 	case sqlite3.SQLITE_FULL:
-		return hub.Unavailable(err, "the hub's disk is full; retry later")
+		return "the hub's disk is full; retry later", true
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-		return hub.Unavailable(err, "the database is busy; retry later")
+		return "the database is busy; retry later", true
 	case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY:
-		return hub.Unavailable(err, "the database cannot be written now; retry later")
+		return "the database cannot be written now; retry later", true
 	}
-	return err
+	return "", false
 }
 
 // millis converts a time to the unix milliseconds stored in the database.

@@ -13,6 +13,7 @@ import (
 )
 
 func TestMigrateEmptyAndUpToDate(t *testing.T) {
+	store.SkipOnPostgres(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "hub.db")
 	for i := range 2 { // the second open finds the schema current
@@ -50,6 +51,7 @@ func TestMigrateEmptyAndUpToDate(t *testing.T) {
 }
 
 func TestRefuseNewerSchema(t *testing.T) {
+	store.SkipOnPostgres(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "hub.db")
 	db := store.NewDB(path)
@@ -72,6 +74,7 @@ func TestRefuseNewerSchema(t *testing.T) {
 }
 
 func TestSecretsSealedAtRest(t *testing.T) {
+	store.SkipOnPostgres(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hub.db")
@@ -132,6 +135,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 }
 
 func TestBackup(t *testing.T) {
+	store.SkipOnPostgres(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := store.NewDB(filepath.Join(dir, "hub.db"))

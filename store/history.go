@@ -52,6 +52,11 @@ func (st historyStream) sql(query string) string {
 		"{subject}", st.subject, "{owners}", st.owners).Replace(query)
 }
 
+// emptyBody is what reports.body and host_reports.body hold once the body
+// lives in its own table: an empty blob (a non-nil empty slice, which both
+// drivers bind as a zero-length blob rather than NULL).
+var emptyBody = []byte{}
+
 // insertBody stores a new report's body, compressed on its own.
 func insertBody(ctx context.Context, tx *sql.Tx, st historyStream, reportID int64, raw []byte) error {
 	if _, err := tx.ExecContext(ctx, st.sql(`INSERT INTO {bodies} (report_id, body) VALUES (?, ?)`),

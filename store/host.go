@@ -162,6 +162,9 @@ func (db *DB) CreateHostReport(ctx context.Context, r *hub.HostReport) (*hub.Hos
 	var res hub.HostReportResult
 	var recovered *hub.Event
 	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		if err := db.dialect.lockReportIDs(ctx, tx); err != nil {
+			return err
+		}
 		var err error
 		res, recovered, err = createHostReport(ctx, tx, r, now, db.HostThresholds)
 		return err
@@ -204,9 +207,9 @@ func createHostReport(ctx context.Context, tx *sql.Tx, r *hub.HostReport, now ti
 	err = tx.QueryRowContext(ctx, `INSERT INTO host_reports (
 			host_id, received_at, reported_at, agent_version, hostname, cpu_percent, mem_percent,
 			disk_percent, guest_total, guest_running, cloudflared_status, body
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, X'') RETURNING id`,
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.HostID, millis(now), nullMillis(s.ReportedAt), s.AgentVersion, s.Hostname, s.CPUPercent,
-		s.MemPercent, s.DiskPercent, s.GuestTotal, s.GuestRunning, s.CloudflaredStatus,
+		s.MemPercent, s.DiskPercent, s.GuestTotal, s.GuestRunning, s.CloudflaredStatus, emptyBody,
 	).Scan(&res.ReportID)
 	if err != nil {
 		return res, nil, fmt.Errorf("insert host report: %w", err)

@@ -16,12 +16,7 @@ import (
 // columns no store method writes.
 func rawConn(t *testing.T, db *store.DB) *sql.DB {
 	t.Helper()
-	conn, err := sql.Open("sqlite", "file:"+db.Path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
+	return store.OpenRaw(t, db)
 }
 
 func mustExec(t *testing.T, conn *sql.DB, query string, args ...any) {

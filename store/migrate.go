@@ -9,9 +9,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // migration is one numbered schema change.
@@ -21,10 +22,12 @@ type migration struct {
 	sql     string
 }
 
-// migrations returns the embedded migrations in order. Files are named
-// NNN_description.sql; numbers must be unique and start at 1.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+// migrations returns the embedded migrations of a directory in order.
+// Files are named NNN_description.sql; numbers must be unique and start at
+// 1. Each engine has its own sequence: PostgreSQL's starts from the schema
+// SQLite reached in eight steps.
+func migrations(dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +38,7 @@ func migrations() ([]migration, error) {
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("migration file %q: name must start with a number and '_'", e.Name())
 		}
-		body, err := fs.ReadFile(migrationFS, "migrations/"+e.Name())
+		body, err := fs.ReadFile(migrationFS, dir+"/"+e.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -51,22 +54,41 @@ func migrations() ([]migration, error) {
 }
 
 // migrate applies every migration the database lacks, each in its own
-// transaction, and refuses a database whose schema is newer than this binary.
-func migrate(ctx context.Context, db *sql.DB) error {
-	all, err := migrations()
+// transaction, and refuses a database whose schema is newer than this
+// binary. Replicas starting together take turns: the first migrates, the
+// others find nothing left to do.
+func migrate(ctx context.Context, db *sql.DB, d dialect) error {
+	all, err := migrations(d.migrations())
 	if err != nil {
 		return err
 	}
-	return migrateThrough(ctx, db, all)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	unlock, err := d.migrationLock(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return migrateThrough(ctx, conn, all)
+}
+
+// migrationConn is a *sql.DB or one of its connections.
+type migrationConn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }
 
 // migrateThrough applies the migrations of all that the database lacks;
 // tests pass a prefix to make a database of an older schema.
-func migrateThrough(ctx context.Context, db *sql.DB, all []migration) error {
+func migrateThrough(ctx context.Context, db migrationConn, all []migration) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
-		applied_at INTEGER NOT NULL
+		applied_at BIGINT NOT NULL
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -85,7 +107,7 @@ func migrateThrough(ctx context.Context, db *sql.DB, all []migration) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
+func applyMigration(ctx context.Context, db migrationConn, m migration) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
@@ -95,8 +117,8 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%s','now') * 1000)`,
-		m.version, m.name); err != nil {
+		`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.version, m.name, time.Now().UnixMilli()); err != nil {
 		return fmt.Errorf("migration %s: record: %w", m.name, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -119,6 +119,9 @@ func (db *DB) EnqueueNotifications(ctx context.Context, customerID string, event
 				return nil // dispatched already, or pruned
 			}
 		}
+		if err := db.dialect.lockCustomer(ctx, tx, customerID); err != nil {
+			return err
+		}
 		state, err := notificationState(ctx, tx, customerID, now)
 		if err != nil {
 			return err

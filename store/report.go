@@ -42,10 +42,10 @@ func createReport(ctx context.Context, tx *sql.Tx, r *hub.Report, now time.Time,
 			customer_id, received_at, reported_at, controller_version, controller_url,
 			health, monitoring_enabled, hostname, cpu_percent, mem_percent, disk_percent,
 			containers_total, containers_running, last_backup_at, last_backup_status, body
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, X'') RETURNING id`,
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.CustomerID, millis(now), nullMillis(s.ReportedAt), s.ControllerVersion, s.ControllerURL,
 		s.Health, s.MonitoringEnabled, s.Hostname, s.CPUPercent, s.MemPercent, s.DiskPercent,
-		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus,
+		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus, emptyBody,
 	).Scan(&res.ReportID)
 	if err != nil {
 		return res, nil, fmt.Errorf("insert report: %w", err)

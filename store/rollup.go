@@ -12,8 +12,11 @@ import (
 // Rollups are kept by folding reports in id order past a watermark
 // (history_progress 'rollup:<stream>'): each report is added to its hour's
 // and its day's sums exactly once, because the watermark moves in the
-// transaction that adds it. Report ids only grow: one writer inserts them,
-// and the highest id is always a latest report, which is never deleted.
+// transaction that adds it. The walk must never pass an id that commits
+// later: with SQLite one writer inserts ids in order; with several
+// PostgreSQL replicas the rollup first waits, under the exclusive report-id
+// lock, for every transaction inserting reports to end. The highest id is
+// always a latest report, which is never deleted.
 
 // rollupResolutions are the rolled-up resolutions and their bucket sizes.
 var rollupResolutions = []struct {
@@ -31,6 +34,9 @@ func (db *DB) RollUpHistory(ctx context.Context, limit int) (int, error) {
 	for _, st := range historyStreams {
 		var n int
 		err := db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
+			if err := db.dialect.lockReportIDsExclusive(ctx, tx); err != nil {
+				return err
+			}
 			var err error
 			n, err = rollUp(ctx, tx, st, limit)
 			return err
@@ -52,15 +58,15 @@ func rollUp(ctx context.Context, tx *sql.Tx, st historyStream, limit int) (int, 
 	var n int
 	var to sql.NullInt64
 	if err := tx.QueryRowContext(ctx, st.sql(`SELECT COUNT(*), MAX(id) FROM (
-			SELECT id FROM {table} WHERE id > ? ORDER BY id LIMIT ?)`), from, limit).Scan(&n, &to); err != nil {
+			SELECT id FROM {table} WHERE id > ? ORDER BY id LIMIT ?) AS batch`), from, limit).Scan(&n, &to); err != nil {
 		return 0, fmt.Errorf("find reports to roll up: %w", err)
 	}
 	if n == 0 {
 		return 0, nil
 	}
 	for _, res := range rollupResolutions {
-		// MAX(a, b) is SQLite's two-argument max; PostgreSQL spells it
-		// GREATEST.
+		// The larger of two values is spelled with CASE: SQLite's MAX(a, b)
+		// is GREATEST(a, b) in PostgreSQL.
 		_, err := tx.ExecContext(ctx, st.sql(`INSERT INTO metric_rollups (
 				stream, subject_id, resolution, bucket_start, samples,
 				cpu_sum, cpu_max, mem_sum, mem_max, disk_sum, disk_max)
@@ -68,13 +74,16 @@ func rollUp(ctx context.Context, tx *sql.Tx, st historyStream, limit int) (int, 
 				SUM(cpu_percent), MAX(cpu_percent), SUM(mem_percent), MAX(mem_percent),
 				SUM(disk_percent), MAX(disk_percent)
 			FROM {table} WHERE id > ? AND id <= ?
-			GROUP BY {subject}, received_at - received_at % ?
+			GROUP BY 2, 4
 			ON CONFLICT (stream, subject_id, resolution, bucket_start) DO UPDATE SET
-				samples = samples + excluded.samples,
-				cpu_sum = cpu_sum + excluded.cpu_sum, cpu_max = MAX(cpu_max, excluded.cpu_max),
-				mem_sum = mem_sum + excluded.mem_sum, mem_max = MAX(mem_max, excluded.mem_max),
-				disk_sum = disk_sum + excluded.disk_sum, disk_max = MAX(disk_max, excluded.disk_max)`),
-			st.name, res.name, res.bucket, from, to.Int64, res.bucket)
+				samples = metric_rollups.samples + excluded.samples,
+				cpu_sum = metric_rollups.cpu_sum + excluded.cpu_sum,
+				cpu_max = CASE WHEN metric_rollups.cpu_max > excluded.cpu_max THEN metric_rollups.cpu_max ELSE excluded.cpu_max END,
+				mem_sum = metric_rollups.mem_sum + excluded.mem_sum,
+				mem_max = CASE WHEN metric_rollups.mem_max > excluded.mem_max THEN metric_rollups.mem_max ELSE excluded.mem_max END,
+				disk_sum = metric_rollups.disk_sum + excluded.disk_sum,
+				disk_max = CASE WHEN metric_rollups.disk_max > excluded.disk_max THEN metric_rollups.disk_max ELSE excluded.disk_max END`),
+			st.name, res.name, res.bucket, from, to.Int64)
 		if err != nil {
 			return 0, fmt.Errorf("upsert %s rollups: %w", res.name, err)
 		}

@@ -2,11 +2,11 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/store"
 )
 
 func TestSessionLifecycle(t *testing.T) {
@@ -51,11 +51,7 @@ func TestSessionStoresOnlyTheHash(t *testing.T) {
 	if err := db.CreateSession(ctx, &hub.Session{TokenHash: hub.HashSecret(token), CreatedAt: epoch, ExpiresAt: epoch.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", db.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := store.OpenRaw(t, db)
 	var n int
 	if err := raw.QueryRow(`SELECT COUNT(*) FROM sessions WHERE token_hash = ? OR token_hash LIKE ?`, token, "%"+token+"%").Scan(&n); err != nil {
 		t.Fatal(err)

@@ -11,11 +11,12 @@ import (
 
 // tierStep is one step of PruneHistory: a statement that deletes (or
 // empties) up to a batch of rows older than a cutoff. Its arguments are
-// the cutoff (unix ms) and the batch size.
+// the cutoff (unix ms), cutoffs times, and the batch size.
 type tierStep struct {
-	name   string
-	query  string
-	cutoff func(now time.Time, t hub.HistoryTiers) time.Time
+	name    string
+	query   string
+	cutoffs int // 0 means 1
+	cutoff  func(now time.Time, t hub.HistoryTiers) time.Time
 	// skip, when set, says that the step has nothing to do with these tiers.
 	skip func(t hub.HistoryTiers) bool
 }
@@ -48,12 +49,13 @@ var tierSteps = func() []tierStep {
 				name: st.bodies,
 				query: st.sql(`DELETE FROM {bodies} WHERE report_id IN (
 					SELECT b.report_id FROM {bodies} b JOIN {table} r ON r.id = b.report_id
-					WHERE b.report_id <= (SELECT MAX(id) FROM {table} WHERE received_at < ?1)
-						AND r.received_at < ?1
+					WHERE b.report_id <= (SELECT MAX(id) FROM {table} WHERE received_at < ?)
+						AND r.received_at < ?
 						AND NOT EXISTS (SELECT 1 FROM {owners} o WHERE o.latest_report_id = b.report_id)
-					LIMIT ?2)`),
-				cutoff: fullCutoff,
-				skip:   bodiesOutliveRows,
+					LIMIT ?)`),
+				cutoffs: 2,
+				cutoff:  fullCutoff,
+				skip:    bodiesOutliveRows,
 			})
 	}
 	for _, res := range []struct {
@@ -100,13 +102,18 @@ func (db *DB) PruneHistory(ctx context.Context) ([]hub.PruneResult, error) {
 		}
 		res := hub.PruneResult{Step: step.name}
 		cutoff := millis(step.cutoff(now, db.Tiers))
+		args := []any{cutoff}
+		for range step.cutoffs - 1 {
+			args = append(args, cutoff)
+		}
+		args = append(args, tierBatchSize)
 		for {
 			if err := ctx.Err(); err != nil {
 				return out, err
 			}
 			var n int64
 			err := db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
-				r, err := tx.ExecContext(ctx, step.query, cutoff, tierBatchSize)
+				r, err := tx.ExecContext(ctx, step.query, args...)
 				if err != nil {
 					return fmt.Errorf("prune %s: %w", step.name, err)
 				}

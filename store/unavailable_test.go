@@ -34,6 +34,7 @@ func report(t *testing.T, id string) *hub.Report {
 }
 
 func TestLockedDatabaseIsUnavailableThenRecovers(t *testing.T) {
+	SkipOnPostgres(t)
 	ctx := context.Background()
 	db := openInternal(t)
 	other, err := sql.Open("sqlite", "file:"+db.Path+"?_pragma=busy_timeout(50)")
@@ -62,6 +63,7 @@ func TestLockedDatabaseIsUnavailableThenRecovers(t *testing.T) {
 }
 
 func TestFullDiskIsUnavailableThenRecovers(t *testing.T) {
+	SkipOnPostgres(t)
 	ctx := context.Background()
 	db := openInternal(t)
 	var pages int64

@@ -62,6 +62,9 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer, environ []s
 	if err != nil {
 		return err
 	}
+	if cfg.Database.Driver == "postgres" {
+		return errors.New("hub backup copies the SQLite file; back up PostgreSQL with pg_dump (or your provider's snapshots)")
+	}
 	dest := fs.Arg(0)
 	if err := store.Backup(ctx, databasePath(cfg), dest); err != nil {
 		return err
@@ -73,4 +76,12 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer, environ []s
 // databasePath is where the SQLite database lives.
 func databasePath(cfg *config.Config) string {
 	return filepath.Join(cfg.Server.DataDir, "hub.db")
+}
+
+// newStore returns the store cfg selects, not yet open.
+func newStore(cfg *config.Config) *store.DB {
+	if cfg.Database.Driver == "postgres" {
+		return store.NewPostgresDB(cfg.Database.DSN)
+	}
+	return store.NewDB(databasePath(cfg))
 }

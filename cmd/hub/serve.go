@@ -127,7 +127,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Now = clock.Now
 		cfg.Controllers.AllowInsecure = true // the simulated controllers are on loopback http
 	}
-	m.DB = store.NewDB(databasePath(cfg))
+	m.DB = newStore(cfg)
 	m.DB.Now = m.Now
 	m.DB.Thresholds = nodeThresholds(cfg)
 	m.DB.HostThresholds = hostThresholds(cfg)
@@ -146,7 +146,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.DB.Open(ctx); err != nil {
 		return err
 	}
-	if !m.DB.IncrementalVacuum() {
+	m.Logger.Info("database open", "driver", m.DB.Driver())
+	if m.DB.Driver() == "sqlite" && !m.DB.IncrementalVacuum() {
 		m.Logger.Warn("the database was not created with auto_vacuum=INCREMENTAL: pruned space is reused but the file never shrinks; stop the hub and run `sqlite3 hub.db 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'` once (needs free disk space the size of the file)")
 	}
 
