@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -98,7 +100,13 @@ func (db *DB) reportWriter() {
 }
 
 // writeReportBatch stores a batch in one transaction, one savepoint each.
+// Reports are written in customer order (a customer's own in the order
+// they came): replicas' batches then lock customer rows in one order and
+// cannot deadlock on each other.
 func (db *DB) writeReportBatch(batch []*pendingReport) {
+	slices.SortStableFunc(batch, func(a, b *pendingReport) int {
+		return strings.Compare(a.report.CustomerID, b.report.CustomerID)
+	})
 	// The batch must not die with one caller's context.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -65,8 +65,10 @@ const (
 // now and then answers 503, as an outage would. Like Resend, it delivers a
 // key once, however often it is posted.
 type fakeResend struct {
-	mu        sync.Mutex
-	rng       *rand.Rand
+	mu  sync.Mutex
+	rng *rand.Rand
+	// healthy turns the fake outage off.
+	healthy   bool
 	delivered map[string]int // idempotency key → posts accepted
 	refused   int
 }
@@ -77,7 +79,7 @@ func (f *fakeResend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	time.Sleep(2 * time.Millisecond)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.rng.IntN(10) == 0 {
+	if !f.healthy && f.rng.IntN(10) == 0 {
 		f.refused++
 		http.Error(w, `{"name":"internal_server_error","message":"try later"}`, http.StatusServiceUnavailable)
 		return
@@ -380,7 +382,7 @@ func waitDrained(t *testing.T, db *sql.DB, silent []*crashNode, limit time.Durat
 		notDown = 0
 		for _, n := range silent {
 			var state string
-			if err := db.QueryRow(`SELECT monitor_state FROM customers WHERE id = ?`, n.CustomerID).Scan(&state); err != nil {
+			if err := db.QueryRow(`SELECT monitor_state FROM customers WHERE id = $1`, n.CustomerID).Scan(&state); err != nil {
 				t.Fatal(err)
 			}
 			if state != "down" {
@@ -519,7 +521,7 @@ func checkMails(t *testing.T, db *sql.DB, resend *fakeResend) string {
 	t.Helper()
 	var twice int
 	if err := db.QueryRow(`SELECT count(*) FROM (SELECT event_id, channel FROM notification_log
-		WHERE event_id IS NOT NULL GROUP BY event_id, channel HAVING count(*) > 1)`).Scan(&twice); err != nil {
+		WHERE event_id IS NOT NULL GROUP BY event_id, channel HAVING count(*) > 1) AS twice`).Scan(&twice); err != nil {
 		t.Fatal(err)
 	}
 	if twice > 0 {
