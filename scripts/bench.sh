@@ -5,7 +5,9 @@
 # for BENCHMARKS.md, and the bytes on disk per stored report.
 # Usage: scripts/bench.sh [seconds] [customers] [reports]
 # With reports > 0 each target takes exactly that many reports instead of
-# running for the given seconds.
+# running for the given seconds. With BENCH_POSTGRES_DSN set (a postgres://
+# URL; the role needs CREATE) the hub runs a third time on PostgreSQL, in a
+# schema of its own that is dropped afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-20}"
@@ -45,3 +47,21 @@ bytes=$(cat "$work/hub-data/hub.db" "$work/hub-data/hub.db-wal" 2>/dev/null | wc
 echo
 echo "bytes on disk per stored report: $(( bytes / stored )) ($bytes bytes for $stored reports, $customers customers; bodies zstd per body, before the background delta compaction)"
 kill $hubpid; wait $hubpid 2>/dev/null || true
+
+if [ -n "${BENCH_POSTGRES_DSN:-}" ]; then
+  schema="bench_$$"
+  psql -q "$BENCH_POSTGRES_DSN" -c "CREATE SCHEMA $schema"
+  trap 'kill $(jobs -p) 2>/dev/null || true; psql -q "$BENCH_POSTGRES_DSN" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $schema CASCADE"; rm -rf "$work"' EXIT
+  case "$BENCH_POSTGRES_DSN" in *\?*) dsn="$BENCH_POSTGRES_DSN&search_path=$schema" ;; *) dsn="$BENCH_POSTGRES_DSN?search_path=$schema" ;; esac
+  mkdir -p "$work/hub-pg"
+  HUB_SERVER_LISTEN=127.0.0.1:18081 HUB_SERVER_DATA_DIR="$work/hub-pg" HUB_LOG_LEVEL=warn HUB_DATABASE_DSN="$dsn" \
+    "$work/hub" serve 2>"$work/hub-pg.log" &
+  pgpid=$!
+  wait_up http://127.0.0.1:18081/healthz
+  out=$(FLEETSIM_KEY=$(cat "$work/hub-pg/global-api-key") "$work/fleetsim" --hub http://127.0.0.1:18081 --load --customers "$customers" --concurrency 32 $amount | tail -1)
+  echo "| hub on PostgreSQL | $out | | | | $(( $(peak_rss_kib $pgpid) / 1024 )) MiB (hub only) |"
+  bytes=$(psql -qAt "$BENCH_POSTGRES_DSN" -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$schema' AND c.relkind IN ('r', 'm')")
+  stored=$(echo "$out" | awk '{print $1}')
+  echo "PostgreSQL bytes per stored report: $(( bytes / stored )) ($bytes bytes, tables with their indexes and TOAST)"
+  kill $pgpid; wait $pgpid 2>/dev/null || true
+fi

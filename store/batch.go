@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -30,11 +31,23 @@ type pendingReport struct {
 // errClosed is returned for writes after Close.
 var errClosed = hub.Errorf(hub.EUNAVAILABLE, "the hub is shutting down")
 
-// startReportWriter starts the group-commit goroutine.
+// startReportWriter starts the group-commit goroutines: one for SQLite,
+// a few for PostgreSQL.
 func (db *DB) startReportWriter() {
 	db.reportQueue = make(chan *pendingReport, maxReportBatch*4)
 	db.writerDone = make(chan struct{})
-	go db.reportWriter()
+	var wg sync.WaitGroup
+	for range db.dialect.reportWriters() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db.reportWriter()
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(db.writerDone)
+	}()
 }
 
 // stopReportWriter drains the queue and stops the writer.
@@ -76,7 +89,6 @@ func (db *DB) enqueueReport(ctx context.Context, r *hub.Report) (*hub.ReportResu
 }
 
 func (db *DB) reportWriter() {
-	defer close(db.writerDone)
 	batch := make([]*pendingReport, 0, maxReportBatch)
 	for first := range db.reportQueue {
 		batch = append(batch[:0], first)
@@ -124,7 +136,7 @@ func (db *DB) writeReportBatch(batch []*pendingReport) {
 				return fmt.Errorf("savepoint: %w", err)
 			}
 			var recovered *hub.Event
-			p.res, recovered, p.err = createReport(ctx, tx, p.report, now, db.Thresholds)
+			p.res, recovered, p.err = createReport(ctx, tx, db.dialect, p.report, now, db.Thresholds)
 			if recovered != nil {
 				eventsStored = true
 			}

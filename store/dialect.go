@@ -21,6 +21,8 @@ type dialect interface {
 	name() string
 	// open connects the writer and reader pools.
 	open(ctx context.Context, db *DB) (write, read *sql.DB, err error)
+	// reportWriters is how many group-commit writers run at once.
+	reportWriters() int
 	// migrations is the directory of the engine's numbered migrations.
 	migrations() string
 	// migrationLock serializes migrations between processes that start
@@ -37,6 +39,9 @@ type dialect interface {
 	// transactions that read and then write a customer's notification
 	// state (cooldowns): two replicas must not both decide a mail is due.
 	lockCustomer(ctx context.Context, tx *sql.Tx, customerID string) error
+	// forUpdate ends a SELECT that reads rows of the table aliased alias
+	// before writing them: it locks them until the transaction ends.
+	forUpdate(alias string) string
 	// unavailable reports whether err is a failure that passes by itself
 	// (a full disk, a lock, a lost connection) and the message to give.
 	unavailable(err error) (string, bool)
@@ -48,6 +53,9 @@ type sqliteDialect struct{}
 
 func (sqliteDialect) name() string       { return "sqlite" }
 func (sqliteDialect) migrations() string { return "migrations/sqlite" }
+
+// SQLite has one writer: more would only queue for its lock.
+func (sqliteDialect) reportWriters() int { return 1 }
 
 func (sqliteDialect) open(ctx context.Context, db *DB) (*sql.DB, *sql.DB, error) {
 	if db.Path == "" {
@@ -80,6 +88,8 @@ func (sqliteDialect) migrationLock(context.Context, *sql.Conn) (func(), error) {
 func (sqliteDialect) lockReportIDs(context.Context, *sql.Tx) error             { return nil }
 func (sqliteDialect) lockReportIDsExclusive(context.Context, *sql.Tx) error    { return nil }
 func (sqliteDialect) lockCustomer(context.Context, *sql.Tx, string) error      { return nil }
+
+func (sqliteDialect) forUpdate(string) string { return "" }
 
 func (sqliteDialect) unavailable(err error) (string, bool) { return sqliteUnavailable(err) }
 

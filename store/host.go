@@ -166,7 +166,7 @@ func (db *DB) CreateHostReport(ctx context.Context, r *hub.HostReport) (*hub.Hos
 			return err
 		}
 		var err error
-		res, recovered, err = createHostReport(ctx, tx, r, now, db.HostThresholds)
+		res, recovered, err = createHostReport(ctx, tx, db.dialect, r, now, db.HostThresholds)
 		return err
 	})
 	if err != nil {
@@ -178,7 +178,7 @@ func (db *DB) CreateHostReport(ctx context.Context, r *hub.HostReport) (*hub.Hos
 	return &res, nil
 }
 
-func createHostReport(ctx context.Context, tx *sql.Tx, r *hub.HostReport, now time.Time, thresholds hub.Thresholds) (hub.HostReportResult, *hub.Event, error) {
+func createHostReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.HostReport, now time.Time, thresholds hub.Thresholds) (hub.HostReportResult, *hub.Event, error) {
 	res := hub.HostReportResult{}
 	w := hub.Watch{Kind: hub.WatchHost, ID: r.HostID, Thresholds: thresholds}
 	var (
@@ -190,7 +190,7 @@ func createHostReport(ctx context.Context, tx *sql.Tx, r *hub.HostReport, now ti
 			COALESCE(h.latest_report_id, 0), h.last_report_at,
 			COALESCE(cc.status, ''), COALESCE(cc.monitoring_paused, 0)
 		FROM hosts h LEFT JOIN customer_configs cc ON cc.customer_id = h.customer_id
-		WHERE h.id = ?`, r.HostID).Scan(&w.CustomerID, &hostname, &w.State, &w.LastReportID, &lastSeen, &status, &paused)
+		WHERE h.id = ?`+d.forUpdate("h"), r.HostID).Scan(&w.CustomerID, &hostname, &w.State, &w.LastReportID, &lastSeen, &status, &paused)
 	if errors.Is(err, sql.ErrNoRows) {
 		return res, nil, hub.Errorf(hub.EINVALID, "host %s is unknown: register it with POST /api/v1/admin/hosts", r.HostID)
 	} else if err != nil {

@@ -17,10 +17,11 @@ import (
 )
 
 // postgresDialect runs the store on PostgreSQL, for a hub of several
-// replicas. Each replica keeps the SQLite shape — one writer connection
-// (its group commit) and a pool of read-only readers — so a replica's own
-// writes stay in order; replicas are kept apart by compare-and-set updates,
-// leases and the advisory locks below.
+// replicas. Writes from every replica meet in the database, so they are
+// kept apart there — by compare-and-set updates, leases and the advisory
+// locks below — and a replica may as well write over several connections:
+// a few group-commit writers (round trips, not the server, bound one), and
+// a pool of read-only readers.
 type postgresDialect struct {
 	// dsn is a libpq connection string or postgres:// URL; it may hold a
 	// password, so it is never logged or put in an error.
@@ -30,8 +31,15 @@ type postgresDialect struct {
 func (postgresDialect) name() string       { return "postgres" }
 func (postgresDialect) migrations() string { return "migrations/postgres" }
 
-// maxPostgresReaders bounds a replica's read connections.
-const maxPostgresReaders = 8
+// A replica's connections: readers, group-commit writers, and writers for
+// everything else.
+const (
+	maxPostgresReaders   = 8
+	postgresReportWriter = 4
+	postgresOtherWriters = 2
+)
+
+func (postgresDialect) reportWriters() int { return postgresReportWriter }
 
 func (d postgresDialect) open(ctx context.Context, db *DB) (*sql.DB, *sql.DB, error) {
 	cfg, err := pgx.ParseConfig(d.dsn)
@@ -49,8 +57,8 @@ func (d postgresDialect) open(ctx context.Context, db *DB) (*sql.DB, *sql.DB, er
 	setRuntimeParam(cfg, "application_name", "felhom-hub")
 
 	write := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
+	write.SetMaxOpenConns(postgresReportWriter + postgresOtherWriters)
+	write.SetMaxIdleConns(postgresReportWriter + postgresOtherWriters)
 	write.SetConnMaxLifetime(time.Hour)
 	if err := pingPostgres(ctx, write); err != nil {
 		write.Close()
@@ -119,6 +127,8 @@ func (postgresDialect) lockCustomer(ctx context.Context, tx *sql.Tx, customerID 
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, lockClassCustomer, customerID)
 	return err
 }
+
+func (postgresDialect) forUpdate(alias string) string { return " FOR UPDATE OF " + alias }
 
 // PostgreSQL error classes that pass by themselves
 // (https://www.postgresql.org/docs/current/errcodes-appendix.html).

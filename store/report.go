@@ -21,7 +21,7 @@ func (db *DB) CreateReport(ctx context.Context, r *hub.Report) (*hub.ReportResul
 	return db.enqueueReport(ctx, r)
 }
 
-func createReport(ctx context.Context, tx *sql.Tx, r *hub.Report, now time.Time, defaults hub.Thresholds) (hub.ReportResult, *hub.Event, error) {
+func createReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.Report, now time.Time, defaults hub.Thresholds) (hub.ReportResult, *hub.Event, error) {
 	var res hub.ReportResult
 	ins, err := tx.ExecContext(ctx,
 		`INSERT INTO customers (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -32,7 +32,7 @@ func createReport(ctx context.Context, tx *sql.Tx, r *hub.Report, now time.Time,
 	if n, _ := ins.RowsAffected(); n == 1 {
 		res.NewCustomer = true
 	}
-	node, err := nodeBeforeReport(ctx, tx, r.CustomerID, defaults)
+	node, err := nodeBeforeReport(ctx, tx, r.CustomerID, defaults, d.forUpdate("c"))
 	if err != nil {
 		return res, nil, err
 	}
@@ -82,7 +82,11 @@ type nodeState struct {
 
 // nodeBeforeReport reads the node's state, config and latest report before
 // a new report replaces it.
-func nodeBeforeReport(ctx context.Context, tx *sql.Tx, id string, defaults hub.Thresholds) (nodeState, error) {
+//
+// forUpdate (the dialect's, for alias c) locks the customer's row: a
+// report on another replica, or a checker's transition, waits for this one,
+// so the state read here is the state the report replaces.
+func nodeBeforeReport(ctx context.Context, tx *sql.Tx, id string, defaults hub.Thresholds, forUpdate string) (nodeState, error) {
 	n := nodeState{watch: hub.Watch{Kind: hub.WatchNode, ID: id, CustomerID: id, Name: id}}
 	var (
 		status            string
@@ -94,7 +98,7 @@ func nodeBeforeReport(ctx context.Context, tx *sql.Tx, id string, defaults hub.T
 			COALESCE(cc.status, ''), COALESCE(cc.monitoring_paused, 0),
 			COALESCE(cc.stale_threshold_seconds, 0), COALESCE(cc.down_threshold_seconds, 0)
 		FROM customers c LEFT JOIN customer_configs cc ON cc.customer_id = c.id
-		WHERE c.id = ?`, id).Scan(&n.watch.State, &n.watch.LastReportID, &lastSeen,
+		WHERE c.id = ?`+forUpdate, id).Scan(&n.watch.State, &n.watch.LastReportID, &lastSeen,
 		&status, &paused, &staleSec, &downSec)
 	if err != nil {
 		return n, fmt.Errorf("read node state: %w", err)
