@@ -132,6 +132,7 @@ func TestInvalid(t *testing.T) {
 		{"secrets key not base64", "secrets:\n  key: \"!!!\"\n", nil, "secrets.key"},
 		{"driver", "database:\n  driver: oracle\n", nil, "database.driver"},
 		{"postgres without dsn", "database:\n  driver: postgres\n", nil, "database.dsn"},
+		{"postgres without global key", "database:\n  dsn: \"postgres://h/db\"\n", nil, "api.report_api_key"},
 		{"sqlite with dsn", "database:\n  driver: sqlite\n  dsn: \"postgres://h/db\"\n", nil, "database.dsn"},
 		{"log level", "log:\n  level: loud\n", nil, "log.level"},
 		{"controller timeout", "controllers:\n  timeout: 0s\n", nil, "controllers.timeout"},
@@ -162,8 +163,8 @@ func TestDatabaseDriverSelection(t *testing.T) {
 		want       string
 	}{
 		{"default", "", nil, "sqlite"},
-		{"dsn from env", "", []string{"HUB_DATABASE_DSN=postgres://hub:pw@db:5432/hub"}, "postgres"},
-		{"named", "database:\n  driver: postgres\n  dsn: \"host=db user=hub\"\n", nil, "postgres"},
+		{"dsn from env", "", []string{"HUB_DATABASE_DSN=postgres://hub:pw@db:5432/hub", "HUB_API_REPORT_API_KEY=" + strings.Repeat("k", 32)}, "postgres"},
+		{"named", "database:\n  driver: postgres\n  dsn: \"host=db user=hub\"\napi:\n  report_api_key: \"" + strings.Repeat("k", 32) + "\"\n", nil, "postgres"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := config.Load(writeFile(t, tt.file), tt.env)
