@@ -9,14 +9,15 @@ import (
 	"testing"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/pgtest"
 	"github.com/felhom/hub/store"
 )
 
 // TestSecretsAtRest stores every kind of customer secret and greps the raw
-// database files for them: with a key none may appear; without one they do
-// (which shows that the grep would find them).
+// database for them — SQLite's files, or every value of every row on
+// PostgreSQL: with a key none may appear; without one they do (which shows
+// that the grep would find them).
 func TestSecretsAtRest(t *testing.T) {
-	store.SkipOnPostgres(t)
 	for _, withKey := range []bool{true, false} {
 		name := "without key"
 		if withKey {
@@ -26,6 +27,9 @@ func TestSecretsAtRest(t *testing.T) {
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "hub.db")
 			db := store.NewDB(path)
+			if onPostgres() {
+				db = store.NewPostgresDB(pgtest.Schema(t))
+			}
 			if withKey {
 				key := make([]byte, 32)
 				rand.Read(key)
@@ -58,7 +62,12 @@ func TestSecretsAtRest(t *testing.T) {
 				cfg.RetrievalPassword,      // retrieval password
 				cfg.SessionSecret,          // controller session secret
 			}
-			raw := readDBFiles(t, path)
+			var raw []byte
+			if onPostgres() {
+				raw = dumpRows(t, db)
+			} else {
+				raw = readDBFiles(t, path)
+			}
 			for _, s := range secrets {
 				found := bytes.Contains(raw, []byte(s))
 				if withKey && found {
@@ -91,6 +100,58 @@ func readDBFiles(tb testing.TB, path string) []byte {
 			tb.Fatal(err)
 		}
 		all = append(all, b...)
+	}
+	return all
+}
+
+// dumpRows returns every value of every table of a PostgreSQL store, bytes
+// as stored, as a thief with a pg_dump would read them.
+func dumpRows(tb testing.TB, db *store.DB) []byte {
+	tb.Helper()
+	raw := store.OpenRaw(tb, db)
+	rows, err := raw.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			tb.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if len(tables) < 10 {
+		tb.Fatalf("found only %d tables: the dump is broken", len(tables))
+	}
+	var all []byte
+	for _, table := range tables {
+		rows, err := raw.Query(`SELECT * FROM ` + table)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				tb.Fatal(err)
+			}
+			for _, v := range vals {
+				switch v := v.(type) {
+				case string:
+					all = append(all, v...)
+				case []byte:
+					all = append(all, v...)
+				}
+				all = append(all, 0)
+			}
+		}
+		rows.Close()
 	}
 	return all
 }
