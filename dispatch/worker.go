@@ -26,8 +26,14 @@ const (
 // in id order; an event whose dispatch fails stays queued and is retried at
 // the next poll, ahead of later ones.
 type Worker struct {
-	Queue        hub.EventQueue
-	Dispatcher   hub.EventDispatcher
+	Queue      hub.EventQueue
+	Dispatcher hub.EventDispatcher
+	// Lease, when set, must be held to dispatch: with several replicas one
+	// drains the queue. The notification dispatcher takes an event off the
+	// queue by compare-and-set in the transaction that queues its mails, so
+	// this saves wasted work, not duplicate mails; the event in hand when
+	// the lease is lost still goes out.
+	Lease        hub.Lease
 	PollInterval time.Duration
 	BatchSize    int
 	Logger       *slog.Logger
@@ -101,12 +107,15 @@ func (w *Worker) Close(ctx context.Context) error {
 	}
 }
 
-// RunOnce dispatches queued events until the queue is empty or a dispatch
-// fails, and returns how many it dispatched. It is not safe to call
-// concurrently on one Worker.
+// RunOnce dispatches queued events until the queue is empty, a dispatch
+// fails or the Lease is lost, and returns how many it dispatched. It is not
+// safe to call concurrently on one Worker.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	n := 0
 	for {
+		if !hub.LeaseHeld(w.Lease) {
+			return n, nil
+		}
 		events, err := w.Queue.FindUndispatchedEvents(ctx, w.BatchSize)
 		if err != nil {
 			return n, err
@@ -114,6 +123,9 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		for _, e := range events {
 			if err := ctx.Err(); err != nil {
 				return n, err
+			}
+			if !hub.LeaseHeld(w.Lease) {
+				return n, nil
 			}
 			if err := w.Dispatcher.DispatchEvent(ctx, e); err != nil {
 				return n, fmt.Errorf("dispatch event %d: %w", e.ID, err)

@@ -158,6 +158,22 @@ func (c *funcCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// AddLeases registers hub_lease_held by lease name: 1 while this replica
+// holds the lease (and runs its job), 0 otherwise, read at scrape time.
+func (m *Metrics) AddLeases(held map[string]func() bool) {
+	m.AddGauge("hub_lease_held", "1 for each lease this replica holds (it runs that job), 0 for the others.", "lease",
+		func(context.Context) (map[string]float64, error) {
+			out := map[string]float64{}
+			for name, isHeld := range held {
+				out[name] = 0
+				if isHeld() {
+					out[name] = 1
+				}
+			}
+			return out, nil
+		})
+}
+
 // AddGauge registers a gauge with one label (none when label is "") whose
 // values fn reads at scrape time.
 func (m *Metrics) AddGauge(name, help, label string, fn GaugeFunc) {

@@ -56,8 +56,12 @@ func LocalMidnight(t time.Time, loc *time.Location) time.Time {
 // only). On a hub's very first start nothing counts as missed: the current
 // slot is recorded without running.
 type Scheduler struct {
-	Jobs     []DailyJob
-	Runs     hub.JobRunService
+	Jobs []DailyJob
+	Runs hub.JobRunService
+	// Lease, when set, must be held for jobs to run: with several replicas
+	// only its holder runs them. A job running when it is lost finishes (the
+	// jobs are idempotent and job_runs only moves forward); no other starts.
+	Lease    hub.Lease
 	Location *time.Location
 	// Interval is how often the clock is looked at.
 	Interval time.Duration
@@ -89,13 +93,19 @@ func (s *Scheduler) Open() error {
 func (s *Scheduler) Close(ctx context.Context) error { return s.loop.stop(ctx) }
 
 // RunDue runs every job whose latest slot has not run yet. A failed job is
-// logged and tried again at the next look; the others still run.
+// logged and tried again at the next look; the others still run. Without
+// the Lease it runs nothing, and it looks again before each job.
 func (s *Scheduler) RunDue(ctx context.Context) error {
-	if s.lastSlot == nil {
+	if s.lastSlot == nil || s.Lease != nil {
+		// With a Lease, another replica may have run a job since the last
+		// look: the runs are read afresh, or a slot it ran would run again.
 		s.lastSlot = map[string]time.Time{}
 	}
 	now := s.Now()
 	for _, job := range s.Jobs {
+		if !hub.LeaseHeld(s.Lease) {
+			return nil
+		}
 		slot := LatestSlot(now, s.Location, job.At)
 		last, err := s.last(ctx, job.Name, slot)
 		if err != nil {

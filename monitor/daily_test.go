@@ -75,9 +75,13 @@ func TestLocalMidnight(t *testing.T) {
 type recorder struct {
 	slots []time.Time
 	err   error
+	onRun func() // when set, called as the job runs
 }
 
 func (r *recorder) run(_ context.Context, slot time.Time) error {
+	if r.onRun != nil {
+		r.onRun()
+	}
 	if r.err != nil {
 		return r.err
 	}

@@ -19,6 +19,10 @@ import (
 // history (rollups, compressed bodies) and resume where they stopped.
 type HistoryWorker struct {
 	Store hub.HistoryMaintenance
+	// Lease, when set, must be held for a batch to start: the progress
+	// watermarks assume one runner. A batch running when it is lost
+	// finishes (each batch is one transaction that moves its watermark).
+	Lease hub.Lease
 	// Interval is the time between passes (DefaultHistoryInterval).
 	Interval time.Duration
 	// Batch is how many reports of each stream one batch takes.
@@ -54,14 +58,14 @@ func (w *HistoryWorker) Open() error {
 // Close stops the loop, waiting for the running batch until ctx ends.
 func (w *HistoryWorker) Close(ctx context.Context) error { return w.loop.stop(ctx) }
 
-// RunOnce rolls up and compacts until both are caught up, and says how
-// many reports each step went through.
+// RunOnce rolls up and compacts until both are caught up or the Lease is
+// lost, and says how many reports each step went through.
 func (w *HistoryWorker) RunOnce(ctx context.Context) (rolled, compacted int, err error) {
 	batch := w.Batch
 	if batch <= 0 {
 		batch = DefaultHistoryBatch
 	}
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && hub.LeaseHeld(w.Lease) {
 		began := time.Now()
 		r, err := w.Store.RollUpHistory(ctx, batch)
 		if err != nil {

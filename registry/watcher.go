@@ -18,13 +18,22 @@ type Watcher struct {
 	Interval time.Duration
 	Timeout  time.Duration
 	Versions hub.VersionService
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Lease, when set, must be held for the loop to check: with several
+	// replicas one calls the registry. The loop then looks every minute (at
+	// most every Interval), so that a replica that takes the lease over
+	// checks soon; it still checks only Interval after its own last check.
+	Lease  hub.Lease
+	Logger *slog.Logger
+	Now    func() time.Time
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	mu        sync.Mutex
+	lastCheck time.Time // of the loop, by Now; only the loop's goroutine uses it
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 }
+
+// leaseLook is how often a Watcher with a Lease looks whether it is due.
+const leaseLook = time.Minute
 
 // NewWatcher returns a watcher for image with the hub's defaults.
 func NewWatcher(image, username, password string, versions hub.VersionService, logger *slog.Logger) *Watcher {
@@ -68,14 +77,10 @@ func (w *Watcher) Close(ctx context.Context) error {
 
 func (w *Watcher) loop(ctx context.Context) {
 	defer w.wg.Done()
-	interval := w.Interval
-	if interval <= 0 {
-		interval = 30 * time.Minute
-	}
-	ticker := time.NewTicker(interval)
+	ticker := time.NewTicker(w.look())
 	defer ticker.Stop()
 	for {
-		if _, err := w.Check(ctx); err != nil && ctx.Err() == nil {
+		if _, err := w.CheckIfDue(ctx); err != nil && ctx.Err() == nil {
 			w.Logger.Warn("registry check failed", slog.Any("error", err))
 		}
 		select {
@@ -84,6 +89,38 @@ func (w *Watcher) loop(ctx context.Context) {
 		case <-ticker.C:
 		}
 	}
+}
+
+func (w *Watcher) interval() time.Duration {
+	if w.Interval <= 0 {
+		return 30 * time.Minute
+	}
+	return w.Interval
+}
+
+// look is the loop's tick: Interval, or a minute at most with a Lease.
+func (w *Watcher) look() time.Duration {
+	if w.Lease != nil {
+		return min(w.interval(), leaseLook)
+	}
+	return w.interval()
+}
+
+// CheckIfDue checks when the Lease is held and Interval has passed since
+// the last check it made, and says whether it checked. It is the loop's
+// step; it is not safe to call concurrently.
+func (w *Watcher) CheckIfDue(ctx context.Context) (bool, error) {
+	if !hub.LeaseHeld(w.Lease) {
+		return false, nil
+	}
+	now := w.Now()
+	// Half a tick of slack: the ticker started just before the first check.
+	if !w.lastCheck.IsZero() && now.Sub(w.lastCheck) < w.interval()-w.look()/2 {
+		return false, nil
+	}
+	w.lastCheck = now // a failed check waits for the next Interval too
+	_, err := w.Check(ctx)
+	return true, err
 }
 
 // Check lists the tags once and records the newest release.

@@ -58,5 +58,6 @@ func (m *Main) newMetrics() *metrics.Metrics {
 		}
 		return out, nil
 	})
+	mt.AddLeases(m.leaseHeld())
 	return mt
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,27 +162,32 @@ func TestReplicas(t *testing.T) {
 		}
 	}()
 
-	// Mid-run, before the quiet nodes go stale, one replica dies for good:
-	// whatever it held (its share of requests, its outbox claims, any job
-	// it ran) must be picked up by the other two.
-	const victim = 1
+	// Mid-run, before the quiet nodes go stale, the replica that holds the
+	// dispatch lease dies for good: its share of requests, its outbox
+	// claims and the jobs it ran (dispatch, daily jobs, history) must be
+	// picked up by the other two, the jobs within a minute.
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	time.Sleep(25 * time.Second) // the load's pacing, not a wait for correctness
-	dead.Store(victim)
+	victim := leaseHolder(t, db, "dispatch", procs)
+	dead.Store(int32(victim))
 	procs[victim].kill(t)
 	killedAt := time.Now()
-	t.Logf("replica %d killed at %s", victim, time.Since(began).Round(time.Millisecond))
+	t.Logf("replica %d, holder of the dispatch lease, killed at %s", victim, time.Since(began).Round(time.Millisecond))
 	if rest := crashDown + 10*time.Second - time.Since(quietSince); rest > 0 {
 		time.Sleep(rest) // let the quiet nodes' deadlines pass under load
 	}
 	close(stop)
 	load.Wait()
 	t.Logf("load stopped at %s", time.Since(began).Round(time.Millisecond))
-
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
+	if after := leaseHolder(t, db, "dispatch", procs); after == victim {
+		t.Errorf("the dispatch lease is still the dead replica's %s after the kill", time.Since(killedAt).Round(time.Second))
+	} else {
+		t.Logf("replica %d holds the dispatch lease now", after)
 	}
-	defer db.Close()
 	waitDrained(t, db, quiet[len(quiet)/2:], 60*time.Second)
 	// The transitions now, before the quiet nodes that came back fall
 	// silent again.
@@ -210,6 +216,23 @@ func TestReplicas(t *testing.T) {
 			t.Errorf("replica %d panicked:\n%s", i, lastLines(l.String(), 40))
 		}
 	}
+}
+
+// leaseHolder returns the index of the process that holds the lease: owners
+// are host-pid-random.
+func leaseHolder(t *testing.T, db *sql.DB, name string, procs []*hubProcess) int {
+	t.Helper()
+	var owner string
+	if err := db.QueryRow(`SELECT owner FROM leases WHERE name = $1`, name).Scan(&owner); err != nil {
+		t.Fatalf("lease %s: %v", name, err)
+	}
+	for i, p := range procs {
+		if strings.Contains(owner, "-"+strconv.Itoa(p.cmd.Process.Pid)+"-") {
+			return i
+		}
+	}
+	t.Fatalf("lease %s is held by %q, none of the replicas", name, owner)
+	return -1
 }
 
 // errorTally counts errors by message.

@@ -22,6 +22,7 @@ import (
 	"github.com/felhom/hub/controller"
 	"github.com/felhom/hub/dispatch"
 	"github.com/felhom/hub/fleet"
+	"github.com/felhom/hub/lease"
 	"github.com/felhom/hub/metrics"
 	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/notify"
@@ -87,6 +88,9 @@ type Main struct {
 	DB        *store.DB
 	GlobalKey string
 	Metrics   *metrics.Metrics
+	// Owner is this replica's name in the leases table, unique per process.
+	Owner  string
+	leases map[string]*lease.Lease
 	// Dispatcher receives every stored event; nil means the notification
 	// dispatcher (tests may put another in).
 	Dispatcher hub.EventDispatcher
@@ -163,9 +167,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	if err := m.openLeases(ctx); err != nil {
+		return err
+	}
 	m.Registry = registry.NewWatcher(cfg.Registry.Image, cfg.Registry.Username, cfg.Registry.Token,
 		m.DB, m.Logger.With("component", "registry"))
 	m.Registry.Interval, m.Registry.Now = cfg.Registry.CheckInterval.D(), m.Now
+	m.Registry.Lease = m.leases[leaseRegistry]
 	if err := m.Registry.Open(); err != nil {
 		return err
 	}
@@ -331,6 +339,10 @@ func hostThresholds(cfg *config.Config) hub.Thresholds {
 // openBackground starts the mail sender, the event dispatcher, the
 // staleness checker, the daily jobs and the history worker, in that order:
 // each must be there to be woken by the first thing the next one stores.
+// The dispatcher, the daily jobs and the history worker run only while this
+// replica holds their lease; the mail sender (it claims outbox rows with
+// leases of their own, ClaimOutbox) and the staleness checker (compare-and-
+// set) run on every replica (openLeases).
 func (m *Main) openBackground() error {
 	cfg := m.Config
 	if err := m.mailSender.Open(); err != nil {
@@ -340,6 +352,7 @@ func (m *Main) openBackground() error {
 		m.Dispatcher = m.notifier
 	}
 	m.dispatchWorker = dispatch.NewWorker(m.DB, m.Dispatcher, m.Logger.With("component", "dispatch"))
+	m.dispatchWorker.Lease = m.leases[leaseDispatch]
 	if err := m.dispatchWorker.Open(); err != nil {
 		return err
 	}
@@ -377,6 +390,7 @@ func (m *Main) openBackground() error {
 			{Name: monitor.JobBackupCheck, At: backupAt, Run: backups.Run},
 		},
 		Runs:     m.DB,
+		Lease:    m.leases[leaseDailyJobs],
 		Location: zone,
 		Interval: monitor.DefaultSchedulerInterval,
 		Now:      m.Now,
@@ -385,7 +399,7 @@ func (m *Main) openBackground() error {
 	if err := m.scheduler.Open(); err != nil {
 		return err
 	}
-	m.history = &monitor.HistoryWorker{Store: m.DB, Pause: monitor.DefaultHistoryPause, Logger: m.Logger.With("component", "history")}
+	m.history = &monitor.HistoryWorker{Store: m.DB, Lease: m.leases[leaseHistory], Pause: monitor.DefaultHistoryPause, Logger: m.Logger.With("component", "history")}
 	return m.history.Open()
 }
 
@@ -439,6 +453,10 @@ func (m *Main) Close(ctx context.Context) error {
 		if err := c.c.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close %s: %w", c.name, err))
 		}
+	}
+	// The leases go last, after every job they guard has stopped.
+	if err := m.closeLeases(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
