@@ -132,7 +132,6 @@ func TestInvalid(t *testing.T) {
 		{"secrets key not base64", "secrets:\n  key: \"!!!\"\n", nil, "secrets.key"},
 		{"driver", "database:\n  driver: oracle\n", nil, "database.driver"},
 		{"postgres without dsn", "database:\n  driver: postgres\n", nil, "database.dsn"},
-		{"postgres without global key", "database:\n  dsn: \"postgres://h/db\"\n", nil, "api.report_api_key"},
 		{"sqlite with dsn", "database:\n  driver: sqlite\n  dsn: \"postgres://h/db\"\n", nil, "database.dsn"},
 		{"log level", "log:\n  level: loud\n", nil, "log.level"},
 		{"controller timeout", "controllers:\n  timeout: 0s\n", nil, "controllers.timeout"},

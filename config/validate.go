@@ -266,11 +266,6 @@ func (c *Config) validateDatabase() error {
 		if c.Database.DSN == "" {
 			return bad("database.dsn", "is required for driver postgres (set HUB_DATABASE_DSN)")
 		}
-		// SQLite's hub mints the key into its data directory; replicas
-		// have a directory each, and each would mint its own.
-		if c.API.ReportAPIKey == "" {
-			return bad("api.report_api_key", "is required with driver postgres: every replica must accept the same key (set HUB_API_REPORT_API_KEY from a Secret)")
-		}
 	default:
 		return bad("database.driver", "must be sqlite or postgres")
 	}

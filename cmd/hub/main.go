@@ -28,6 +28,9 @@ commands:
   hash-password                      read a password on stdin, print its bcrypt hash for auth.password_hash
   check-config FILE                  validate a config file and name the bad key
   backup [--config hub.yaml] FILE    write a consistent copy of the live database to FILE
+  migrate-sqlite-to-postgres [--config hub.yaml] [--from PATH]
+                                     copy a SQLite hub database (default server.data_dir/hub.db)
+                                     into the empty PostgreSQL database database.dsn names
 `
 
 // run dispatches a command and returns the process exit code.
@@ -48,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runCheckConfig(rest, stdout, environ)
 	case "backup":
 		err = runBackup(ctx, rest, stdout, environ)
+	case "migrate-sqlite-to-postgres":
+		err = runMigrateSQLiteToPostgres(ctx, rest, stdout, environ)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -121,6 +122,26 @@ func TestMainKeepsMintedKeyAcrossRestarts(t *testing.T) {
 	third := MustRunMain(t, func(c *config.Config) { c.API.ReportAPIKey = "configured-key-1234567890" })
 	if third.GlobalKey != "configured-key-1234567890" {
 		t.Error("configured key not used")
+	}
+}
+
+// Replicas share a database but not a data directory: a PostgreSQL hub
+// does not mint a key of its own, it asks for the shared one.
+func TestGlobalKeyRequiredOnPostgres(t *testing.T) {
+	cfg := config.Default()
+	cfg.Server.DataDir = t.TempDir()
+	cfg.Database.Driver, cfg.Database.DSN = "postgres", "postgres://hub@db/hub"
+	_, err := globalKey(cfg, slog.New(slog.DiscardHandler))
+	var fe *config.FieldError
+	if !errors.As(err, &fe) || fe.Key != "api.report_api_key" {
+		t.Fatalf("globalKey = %v, want a FieldError naming api.report_api_key", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Server.DataDir, globalKeyFile)); !os.IsNotExist(err) {
+		t.Errorf("a key file was written: %v", err)
+	}
+	cfg.API.ReportAPIKey = "shared-replica-key-0123456789"
+	if key, err := globalKey(cfg, slog.New(slog.DiscardHandler)); err != nil || key != cfg.API.ReportAPIKey {
+		t.Errorf("globalKey = %q, %v; want the configured key", key, err)
 	}
 }
 

@@ -475,6 +475,12 @@ func globalKey(cfg *config.Config, logger *slog.Logger) (string, error) {
 	if cfg.API.ReportAPIKey != "" {
 		return cfg.API.ReportAPIKey, nil
 	}
+	if cfg.Database.Driver == "postgres" {
+		// A lone SQLite hub mints the key into its data directory;
+		// replicas have a directory each, and each would mint its own.
+		return "", &config.FieldError{Key: "api.report_api_key",
+			Reason: "is required with driver postgres: every replica must accept the same key (set HUB_API_REPORT_API_KEY from a Secret)"}
+	}
 	path := filepath.Join(cfg.Server.DataDir, globalKeyFile)
 	data, err := os.ReadFile(path)
 	if err == nil {
