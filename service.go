@@ -236,7 +236,8 @@ type BackupCheckService interface {
 // PruneService deletes history older than the retention period.
 type PruneService interface {
 	// Prune deletes, step by step in small transactions, what is older than
-	// before: never a customer's or a host's latest report.
+	// before (never a customer's or a host's latest report) and the
+	// rate-limit state that has expired by now.
 	Prune(ctx context.Context, before time.Time) ([]PruneResult, error)
 }
 

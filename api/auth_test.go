@@ -84,6 +84,7 @@ type matrixHub struct {
 	api     *api.Server
 	fakeURL string
 	secrets map[string]string // credential → the secret it sends
+	cells   int               // cells called, for their own retrieval limits
 }
 
 const (
@@ -219,9 +220,14 @@ func (m *matrixHub) call(method, path, body, cred string) []answer {
 	default:
 		headers = []http.Header{{"Authorization": {"Bearer " + m.secrets[cred]}}}
 	}
-	// The retrieval limits start afresh for every cell: TestRetrievalRateLimit
-	// covers them, and the matrix tries more failures than they allow.
-	*m.api.Retrieval = *api.NewRetrievalLimits()
+	// The retrieval limits start afresh for every cell, in keys of its own:
+	// TestRetrievalRateLimit covers them, and the matrix tries more
+	// failures than they allow.
+	m.cells++
+	fresh := api.NewRetrievalLimits()
+	fresh.PerAddress.Scope = fmt.Sprintf("matrix-%d:%s", m.cells, fresh.PerAddress.Scope)
+	fresh.PerCustomer.Scope = fmt.Sprintf("matrix-%d:%s", m.cells, fresh.PerCustomer.Scope)
+	*m.api.Retrieval = *fresh
 	var out []answer
 	for _, h := range headers {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))

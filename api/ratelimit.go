@@ -1,106 +1,73 @@
 package api
 
 import (
-	"math"
+	"context"
 	"net/http"
 	"net/netip"
-	"sync"
 	"time"
 
 	hub "github.com/felhom/hub"
-	"golang.org/x/time/rate"
 )
 
-// FailureLimiter counts failed attempts per key (a client address, a
-// customer) with a token bucket: burst failures at once, then one per
-// every. Only failures spend tokens; a key with none left is refused
-// until one refills, even with the right password.
-type FailureLimiter struct {
-	every time.Duration
-	burst int
-	// maxKeys bounds memory under a flood of distinct keys.
-	maxKeys int
-
-	mu   sync.Mutex
-	keys map[string]*rate.Limiter
+// FailureLimit limits failed attempts per key (a client address, a
+// customer): Burst failures at once, then one per Every. Only failures
+// count; a key that must wait is refused, even with the right password.
+// The count is kept in the database (hub.RateLimitService), so that it
+// holds across replicas and restarts. Attempts that pass the check at the
+// same moment and then fail are all counted, so a parallel burst past the
+// limit is paid back in full afterwards.
+type FailureLimit struct {
+	// Scope namespaces the keys in the shared table, such as
+	// "retrieval:addr:".
+	Scope string
+	Burst int
+	Every time.Duration
 }
 
-// NewFailureLimiter allows burst failures per key, then one per every.
-func NewFailureLimiter(burst int, every time.Duration) *FailureLimiter {
-	return &FailureLimiter{every: every, burst: burst, maxKeys: 10_000, keys: map[string]*rate.Limiter{}}
-}
-
-// Wait returns how long key must wait before its next attempt; 0 when it
-// may try now.
-func (l *FailureLimiter) Wait(now time.Time, key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.keys[key]
-	if !ok {
-		if len(l.keys) >= l.maxKeys {
-			l.sweep(now)
-			if len(l.keys) >= l.maxKeys {
-				return l.every // under a flood, new keys wait too
-			}
-		}
-		return 0
-	}
-	tokens := lim.TokensAt(now)
-	if tokens >= 1 {
-		return 0
-	}
-	return time.Duration(math.Ceil((1 - tokens) * float64(l.every)))
-}
-
-// Fail records a failed attempt by key.
-func (l *FailureLimiter) Fail(now time.Time, key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.keys[key]
-	if !ok {
-		if len(l.keys) >= l.maxKeys {
-			l.sweep(now)
-		}
-		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.keys[key] = lim
-	}
-	lim.AllowN(now, 1)
-}
-
-// sweep forgets keys whose bucket is full again: they carry no history.
-func (l *FailureLimiter) sweep(now time.Time) {
-	for k, lim := range l.keys {
-		if lim.TokensAt(now) >= float64(l.burst) {
-			delete(l.keys, k)
-		}
-	}
+// limit is the rate limit of key.
+func (l FailureLimit) limit(key string) hub.RateLimit {
+	return hub.RateLimit{Key: l.Scope + key, Burst: l.Burst, Every: l.Every}
 }
 
 // RetrievalLimits limits failed retrieval-password attempts per client
 // address and per customer.
 type RetrievalLimits struct {
-	PerAddress  *FailureLimiter
-	PerCustomer *FailureLimiter
+	PerAddress  FailureLimit
+	PerCustomer FailureLimit
 }
 
 // NewRetrievalLimits returns the hub's defaults: 10 failures per address,
 // then one a minute; 20 per customer, then one every 3 minutes.
 func NewRetrievalLimits() *RetrievalLimits {
 	return &RetrievalLimits{
-		PerAddress:  NewFailureLimiter(10, time.Minute),
-		PerCustomer: NewFailureLimiter(20, 3*time.Minute),
+		PerAddress:  FailureLimit{Scope: "retrieval:addr:", Burst: 10, Every: time.Minute},
+		PerCustomer: FailureLimit{Scope: "retrieval:customer:", Burst: 20, Every: 3 * time.Minute},
 	}
 }
 
-// wait returns how long the address and customer must wait.
-func (rl *RetrievalLimits) wait(now time.Time, addr, customerID string) time.Duration {
-	return max(rl.PerAddress.Wait(now, addr), rl.PerCustomer.Wait(now, customerID))
+// limits are the rate limits of an address and a customer.
+func (rl *RetrievalLimits) limits(addr, customerID string) []hub.RateLimit {
+	return []hub.RateLimit{rl.PerAddress.limit(addr), rl.PerCustomer.limit(customerID)}
 }
 
-// fail records a failure for both.
-func (rl *RetrievalLimits) fail(now time.Time, addr, customerID string) {
-	rl.PerAddress.Fail(now, addr)
-	rl.PerCustomer.Fail(now, customerID)
+// retrievalWait returns how long the address and customer must wait. A
+// limit that cannot be read is EUNAVAILABLE: the request is refused (503),
+// never let through unchecked.
+func (s *Server) retrievalWait(ctx context.Context, addr, customerID string) (time.Duration, error) {
+	wait, err := s.RateLimits.RateLimitWait(ctx, s.Retrieval.limits(addr, customerID)...)
+	if err != nil {
+		return 0, hub.Unavailable(err, "the retrieval limits cannot be checked now; retry later")
+	}
+	return wait, nil
+}
+
+// retrievalFail records a failure for both; a failure that cannot be
+// recorded is EUNAVAILABLE, so that it is not answered as an ordinary 401.
+func (s *Server) retrievalFail(ctx context.Context, addr, customerID string) error {
+	if err := s.RateLimits.AddRateLimitEvents(ctx, s.Retrieval.limits(addr, customerID)...); err != nil {
+		return hub.Unavailable(err, "the retrieval limits cannot be recorded now; retry later")
+	}
+	return nil
 }
 
 // clientAddress is the key of a request's client (hub.ClientKey).

@@ -1,55 +1,66 @@
 package api
 
 import (
-	"fmt"
+	"context"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/felhom/hub/store"
 )
 
-func TestFailureLimiter(t *testing.T) {
+// TestFailureLimit checks the retrieval limits against the database: burst
+// failures at once, then one per interval, and scopes that keep an address
+// and a customer of the same name apart.
+func TestFailureLimit(t *testing.T) {
+	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	l := NewFailureLimiter(3, time.Minute)
+	db := store.NewDB(filepath.Join(t.TempDir(), "hub.db"))
+	db.Now = func() time.Time { return now }
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := &Server{RateLimits: db, Retrieval: &RetrievalLimits{
+		PerAddress:  FailureLimit{Scope: "test:addr:", Burst: 3, Every: time.Minute},
+		PerCustomer: FailureLimit{Scope: "test:customer:", Burst: 100, Every: time.Second},
+	}}
+	wait := func(addr, customer string) time.Duration {
+		t.Helper()
+		w, err := s.retrievalWait(ctx, addr, customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
 	for i := range 3 {
-		if w := l.Wait(now, "a"); w != 0 {
+		if w := wait("a", "c"); w != 0 {
 			t.Fatalf("attempt %d must not wait: %v", i, w)
 		}
-		l.Fail(now, "a")
+		if err := s.retrievalFail(ctx, "a", "c"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if w := l.Wait(now, "a"); w != time.Minute {
+	if w := wait("a", "c"); w != time.Minute {
 		t.Fatalf("wait = %v, want 1m", w)
 	}
-	if w := l.Wait(now.Add(45*time.Second), "a"); w != 15*time.Second {
+	now = now.Add(45 * time.Second)
+	if w := wait("a", "c"); w != 15*time.Second {
 		t.Fatalf("wait after 45 s = %v, want 15s", w)
 	}
-	if w := l.Wait(now.Add(time.Minute), "a"); w != 0 {
+	now = now.Add(15 * time.Second)
+	if w := wait("a", "c"); w != 0 {
 		t.Fatalf("wait after 1 m = %v, want 0", w)
 	}
-	if w := l.Wait(now, "b"); w != 0 {
-		t.Fatalf("another key waits: %v", w)
+	now = now.Add(-time.Minute)
+	if w := wait("b", "c"); w != 0 {
+		t.Fatalf("another address waits: %v", w)
 	}
-}
-
-func TestFailureLimiterBoundsMemory(t *testing.T) {
-	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	l := NewFailureLimiter(2, time.Minute)
-	l.maxKeys = 100
-	for i := range 100 {
-		l.Fail(now, fmt.Sprint(i))
-	}
-	// Full of fresh failures: a new key must wait rather than grow the map.
-	if w := l.Wait(now, "new"); w == 0 {
-		t.Error("a flood of keys lets new keys through unlimited")
-	}
-	// Once they have refilled, they are swept and new keys are free again.
-	later := now.Add(10 * time.Minute)
-	if w := l.Wait(later, "new"); w != 0 {
-		t.Errorf("after refill wait = %v", w)
-	}
-	l.Fail(later, "new")
-	if len(l.keys) > 100 {
-		t.Errorf("%d keys kept, cap 100", len(l.keys))
+	// A customer named like the limited address is not limited.
+	if w := wait("b", "a"); w != 0 {
+		t.Fatalf("the scopes collide: %v", w)
 	}
 }
 

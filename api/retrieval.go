@@ -25,19 +25,27 @@ func (s *Server) authenticateRetrieval(w http.ResponseWriter, r *http.Request) (
 	if err := hub.ValidateCustomerID(id); err != nil {
 		return "", err
 	}
-	now, addr := s.Now(), clientAddress(r, s.TrustedProxies)
-	if wait := s.Retrieval.wait(now, addr, id); wait > 0 {
+	ctx, addr := r.Context(), clientAddress(r, s.TrustedProxies)
+	wait, err := s.retrievalWait(ctx, addr, id)
+	if err != nil {
+		return "", err
+	}
+	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		return "", hub.Errorf(hub.ETOOMANY, "too many failed retrieval attempts; try again later")
 	}
 	password := r.Header.Get(retrievalHeader)
 	if password == "" {
-		s.Retrieval.fail(now, addr, id)
+		if err := s.retrievalFail(ctx, addr, id); err != nil {
+			return "", err
+		}
 		return "", hub.Errorf(hub.EUNAUTHORIZED, "missing %s header", retrievalHeader)
 	}
-	if err := s.Customers.AuthenticateRetrieval(r.Context(), id, password); err != nil {
+	if err := s.Customers.AuthenticateRetrieval(ctx, id, password); err != nil {
 		if hub.ErrorCode(err) == hub.EUNAUTHORIZED {
-			s.Retrieval.fail(now, addr, id)
+			if err := s.retrievalFail(ctx, addr, id); err != nil {
+				return "", err
+			}
 			s.Logger.Warn("retrieval password rejected", "customer_id", id, "remote", addr)
 		}
 		return "", err

@@ -38,6 +38,9 @@ type Server struct {
 	Configs ConfigRenderer
 	// Retrieval limits failed retrieval passwords; Register sets defaults.
 	Retrieval *RetrievalLimits
+	// RateLimits keeps the retrieval limits' counts, shared by every
+	// replica; required.
+	RateLimits hub.RateLimitService
 	// Bodies bounds the request bodies in flight; Register sets defaults
 	// (DefaultBodyBudget, DefaultBodyWait).
 	Bodies *BodyBudget
@@ -149,6 +152,10 @@ func (s *Server) Routes() []Route {
 
 // Register adds the routes of Routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
+	if s.RateLimits == nil {
+		// Without it the retrieval routes could not limit guessing.
+		panic("api: Server.RateLimits is required")
+	}
 	if s.Retrieval == nil {
 		s.Retrieval = NewRetrievalLimits()
 	}

@@ -1,9 +1,12 @@
 package monitor_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -305,5 +308,30 @@ func TestPruner(t *testing.T) {
 	history, err := db.FindHistory(ctx, "a-node", epoch.Add(-time.Hour))
 	if err != nil || len(history) != 1 {
 		t.Fatalf("history %v, %v; want only the latest report", history, err)
+	}
+}
+
+// TestPrunerClearsExpiredRateLimits: the daily prune deletes rate-limit
+// state that limits nothing any more, whatever the retention.
+func TestPrunerClearsExpiredRateLimits(t *testing.T) {
+	ctx := context.Background()
+	clock := NewClock(epoch)
+	db := openDB(t, "", clock)
+	expired := hub.RateLimit{Key: "test:expired", Burst: 1, Every: time.Minute}
+	live := hub.RateLimit{Key: "test:live", Burst: 1, Every: 48 * time.Hour}
+	if err := db.AddRateLimitEvents(ctx, expired, live); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(24 * time.Hour)
+	var logs bytes.Buffer
+	p := &monitor.Pruner{Store: db, MaxAge: 90 * 24 * time.Hour, Now: clock.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	if err := p.Run(ctx, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "step=rate_limits deleted=1 ") {
+		t.Errorf("want one expired rate limit pruned; logs:\n%s", logs.String())
+	}
+	if wait, err := db.RateLimitWait(ctx, live); err != nil || wait != 24*time.Hour {
+		t.Errorf("the live limit waits %v (%v), want 24h", wait, err)
 	}
 }

@@ -11,9 +11,9 @@ import (
 // JobPrune names the prune in job_runs.
 const JobPrune = "prune"
 
-// Pruner deletes history older than MaxAge, then, when History is set,
-// trims each history tier and returns the freed pages to the operating
-// system in small steps.
+// Pruner deletes history older than MaxAge and expired rate-limit state
+// (hub.PruneService), then, when History is set, trims each history tier
+// and returns the freed pages to the operating system in small steps.
 type Pruner struct {
 	Store   hub.PruneService
 	History hub.HistoryMaintenance

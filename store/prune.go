@@ -22,6 +22,9 @@ type pruneStep struct {
 	// first): the subquery has no ORDER BY so that each batch reads only
 	// the start of the time index.
 	batch string
+	// expired makes the cutoff the present instead of before: the step
+	// deletes state that no longer means anything, whatever the retention.
+	expired bool
 }
 
 // pruneSteps is everything Prune trims, in order. Work that adds a table
@@ -58,10 +61,18 @@ var pruneSteps = []pruneStep{
 		batch: `DELETE FROM notification_log WHERE id IN (
 			SELECT id FROM notification_log WHERE created_at < ? AND status <> 'queued' LIMIT ?)`,
 	},
+	{
+		name: "rate_limits",
+		// A key whose theoretical arrival time is past limits nothing: it
+		// behaves exactly as a key without a row.
+		batch: `DELETE FROM rate_limits WHERE key IN (
+			SELECT key FROM rate_limits WHERE tat < ? LIMIT ?)`,
+		expired: true,
+	},
 }
 
 // Prune runs every prune step in batches of pruneBatchSize rows, each batch
-// its own transaction.
+// its own transaction. Expired rate-limit state goes too.
 func (db *DB) Prune(ctx context.Context, before time.Time) ([]hub.PruneResult, error) {
 	out := make([]hub.PruneResult, 0, len(pruneSteps))
 	for _, step := range pruneSteps {
@@ -72,7 +83,11 @@ func (db *DB) Prune(ctx context.Context, before time.Time) ([]hub.PruneResult, e
 			}
 			var n int64
 			err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
-				r, err := tx.ExecContext(ctx, step.batch, millis(before), pruneBatchSize)
+				cutoff := before
+				if step.expired {
+					cutoff = now
+				}
+				r, err := tx.ExecContext(ctx, step.batch, millis(cutoff), pruneBatchSize)
 				if err != nil {
 					return fmt.Errorf("prune %s: %w", step.name, err)
 				}

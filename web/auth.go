@@ -137,7 +137,7 @@ func (s *Server) handleLoginCreate(w http.ResponseWriter, r *http.Request) {
 	next := r.PostForm.Get("next")
 	address := hub.ClientKey(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.TrustedProxies)
 	now := s.Now()
-	if !s.throttle.allow(address, operatorAccount, now) {
+	if !s.allowLogin(r.Context(), address, operatorAccount) {
 		s.Logger.Warn("login throttled", "remote", address)
 		w.Header().Set("Retry-After", "60")
 		s.renderLogin(w, r, http.StatusTooManyRequests, next, "Too many login attempts. Wait a minute, then try again.")

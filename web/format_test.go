@@ -93,19 +93,3 @@ func TestBuildChart(t *testing.T) {
 		t.Errorf("30 d ticks: %+v", month.XTicks)
 	}
 }
-
-func TestLoginThrottleForgetsIdleAddresses(t *testing.T) {
-	th := newLoginThrottle()
-	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	for i := range maxTrackedAddresses {
-		th.allow("a"+string(rune(i)), "acct"+string(rune(i)), now)
-	}
-	if len(th.addresses) != maxTrackedAddresses {
-		t.Fatalf("tracked %d", len(th.addresses))
-	}
-	later := now.Add(addressBurst * addressInterval)
-	th.allow("new", "acct", later)
-	if len(th.addresses) != 1 {
-		t.Errorf("after the sweep %d addresses are tracked, want 1", len(th.addresses))
-	}
-}

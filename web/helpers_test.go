@@ -136,6 +136,7 @@ func mustHarness(tb testing.TB, mutate func(*web.Server, *Harness)) *Harness {
 		Customers:    db,
 		Reports:      db,
 		Sessions:     db,
+		RateLimits:   db,
 		Actions:      h.Fleet,
 		PasswordHash: passwordHash,
 		SessionTTL:   7 * 24 * time.Hour,

@@ -19,6 +19,9 @@ type Server struct {
 	Customers CustomerReader
 	Reports   ReportReader
 	Sessions  hub.SessionService
+	// RateLimits keeps the login throttle's counts, shared by every
+	// replica of the hub.
+	RateLimits hub.RateLimitService
 	// Actions changes configs, audited; *fleet.Service.
 	Actions Actions
 
@@ -51,15 +54,14 @@ type Server struct {
 
 	templates *templates
 	static    *staticFiles
-	throttle  *loginThrottle
 }
 
 // Handler prepares the templates and assets and returns the dashboard's
 // handler. Mount it at "/": every path not taken by a more specific
 // pattern (such as /api/) is the dashboard's.
 func (s *Server) Handler() (http.Handler, error) {
-	if s.Customers == nil || s.Reports == nil || s.Sessions == nil || s.Actions == nil || s.Logger == nil || s.Now == nil {
-		return nil, errors.New("web: Customers, Reports, Sessions, Actions, Logger and Now are required")
+	if s.Customers == nil || s.Reports == nil || s.Sessions == nil || s.RateLimits == nil || s.Actions == nil || s.Logger == nil || s.Now == nil {
+		return nil, errors.New("web: Customers, Reports, Sessions, RateLimits, Actions, Logger and Now are required")
 	}
 	if s.HostThresholds == (hub.Thresholds{}) {
 		s.HostThresholds = s.Thresholds
@@ -77,7 +79,6 @@ func (s *Server) Handler() (http.Handler, error) {
 	if s.templates, err = parseTemplates(s.static); err != nil {
 		return nil, err
 	}
-	s.throttle = newLoginThrottle()
 
 	csrf := http.NewCrossOriginProtection()
 	origins := append([]string(nil), s.TrustedOrigins...)

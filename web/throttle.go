@@ -1,10 +1,11 @@
 package web
 
 import (
-	"sync"
+	"context"
+	"log/slog"
 	"time"
 
-	"golang.org/x/time/rate"
+	hub "github.com/felhom/hub"
 )
 
 // Login attempts allowed per client address and per account: a burst, then
@@ -15,62 +16,31 @@ const (
 	addressInterval = 20 * time.Second
 	accountBurst    = 20
 	accountInterval = 6 * time.Second
-
-	// maxTrackedAddresses bounds the memory an attacker can make the
-	// throttle use; beyond it, addresses with a full bucket are forgotten.
-	maxTrackedAddresses = 10000
 )
 
 // operatorAccount is the name of the dashboard's only account.
 const operatorAccount = "operator"
 
-// loginThrottle limits login attempts. Callers pass the time, so tests
-// drive it with their own clock and never sleep.
-type loginThrottle struct {
-	mu        sync.Mutex
-	addresses map[string]*rate.Limiter
-	accounts  map[string]*rate.Limiter
-}
-
-func newLoginThrottle() *loginThrottle {
-	return &loginThrottle{addresses: map[string]*rate.Limiter{}, accounts: map[string]*rate.Limiter{}}
-}
-
-// allow reports whether a login attempt from address for account may go
-// ahead at now, and counts it if so.
-func (t *loginThrottle) allow(address, account string, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.addresses) >= maxTrackedAddresses {
-		forgetFull(t.addresses, addressBurst, now)
+// loginLimits are the rate limits of a login attempt from address for
+// account, in keys of their own in the shared table.
+func loginLimits(address, account string) []hub.RateLimit {
+	return []hub.RateLimit{
+		{Key: "login:addr:" + address, Burst: addressBurst, Every: addressInterval},
+		{Key: "login:account:" + account, Burst: accountBurst, Every: accountInterval},
 	}
-	byAddress := limiterFor(t.addresses, address, addressInterval, addressBurst)
-	byAccount := limiterFor(t.accounts, account, accountInterval, accountBurst)
-	// Check both before spending either, so that a refusal by one limit
-	// does not use up the other.
-	if byAddress.TokensAt(now) < 1 || byAccount.TokensAt(now) < 1 {
+}
+
+// allowLogin reports whether a login attempt from address for account may
+// go ahead now, and counts it if so. The database checks and counts both
+// limits in one step, so that every replica of the hub shares them and a
+// refusal by one limit does not use up the other. When it cannot, the
+// attempt is refused: a guesser must not get unlimited tries while the
+// database fails.
+func (s *Server) allowLogin(ctx context.Context, address, account string) bool {
+	ok, err := s.RateLimits.TakeRateLimitEvents(ctx, loginLimits(address, account)...)
+	if err != nil {
+		s.Logger.Error("login throttle cannot be checked; attempt refused", "remote", address, slog.Any("error", err))
 		return false
 	}
-	byAddress.AllowN(now, 1)
-	byAccount.AllowN(now, 1)
-	return true
-}
-
-func limiterFor(m map[string]*rate.Limiter, key string, interval time.Duration, burst int) *rate.Limiter {
-	l, ok := m[key]
-	if !ok {
-		l = rate.NewLimiter(rate.Every(interval), burst)
-		m[key] = l
-	}
-	return l
-}
-
-// forgetFull drops the limiters that have refilled completely: forgetting
-// them changes nothing.
-func forgetFull(m map[string]*rate.Limiter, burst int, now time.Time) {
-	for k, l := range m {
-		if l.TokensAt(now) >= float64(burst) {
-			delete(m, k)
-		}
-	}
+	return ok
 }

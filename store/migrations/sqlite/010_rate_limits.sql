@@ -1,0 +1,11 @@
+-- The state of the rate limits (hub.RateLimit), shared by every replica:
+-- per key only its theoretical arrival time (GCRA), in unix milliseconds.
+-- A row whose tat is past limits nothing and is deleted by the prune. key
+-- is namespaced by its user ("retrieval:addr:192.0.2.1",
+-- "login:account:operator") and never holds a secret.
+CREATE TABLE rate_limits (
+	key TEXT PRIMARY KEY,
+	tat INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE INDEX rate_limits_tat ON rate_limits (tat);
