@@ -50,4 +50,8 @@ type RateLimitService interface {
 	// one of them allows it now, and none otherwise; it reports whether
 	// they did. The check and the count are one atomic step.
 	TakeRateLimitEvents(ctx context.Context, limits ...RateLimit) (bool, error)
+	// RefundRateLimitEvents gives back one event taken from each of
+	// limits, for an attempt that turned out not to count (a right
+	// password).
+	RefundRateLimitEvents(ctx context.Context, limits ...RateLimit) error
 }

@@ -10,12 +10,13 @@ import (
 )
 
 // FailureLimit limits failed attempts per key (a client address, a
-// customer): Burst failures at once, then one per Every. Only failures
-// count; a key that must wait is refused, even with the right password.
+// customer): Burst failures at once, then one per Every. Every attempt
+// takes its event before the password is checked — one atomic step, so
+// that attempts in parallel, on any replica, can never exceed the burst —
+// and an attempt with the right password gives it back: only failures
+// count. A key that must wait is refused, even with the right password.
 // The count is kept in the database (hub.RateLimitService), so that it
-// holds across replicas and restarts. Attempts that pass the check at the
-// same moment and then fail are all counted, so a parallel burst past the
-// limit is paid back in full afterwards.
+// holds across replicas and restarts.
 type FailureLimit struct {
 	// Scope namespaces the keys in the shared table, such as
 	// "retrieval:addr:".
@@ -50,24 +51,32 @@ func (rl *RetrievalLimits) limits(addr, customerID string) []hub.RateLimit {
 	return []hub.RateLimit{rl.PerAddress.limit(addr), rl.PerCustomer.limit(customerID)}
 }
 
-// retrievalWait returns how long the address and customer must wait. A
-// limit that cannot be read is EUNAVAILABLE: the request is refused (503),
-// never let through unchecked.
-func (s *Server) retrievalWait(ctx context.Context, addr, customerID string) (time.Duration, error) {
-	wait, err := s.RateLimits.RateLimitWait(ctx, s.Retrieval.limits(addr, customerID)...)
+// takeRetrievalAttempt takes an attempt from the address's and the
+// customer's limits, or returns how long they must wait. Limits that cannot
+// be read or written are EUNAVAILABLE: the request is refused (503), never
+// let through unchecked.
+func (s *Server) takeRetrievalAttempt(ctx context.Context, addr, customerID string) (time.Duration, error) {
+	limits := s.Retrieval.limits(addr, customerID)
+	ok, err := s.RateLimits.TakeRateLimitEvents(ctx, limits...)
 	if err != nil {
 		return 0, hub.Unavailable(err, "the retrieval limits cannot be checked now; retry later")
 	}
-	return wait, nil
+	if ok {
+		return 0, nil
+	}
+	wait, err := s.RateLimits.RateLimitWait(ctx, limits...)
+	if err != nil {
+		return 0, hub.Unavailable(err, "the retrieval limits cannot be checked now; retry later")
+	}
+	return max(wait, time.Second), nil
 }
 
-// retrievalFail records a failure for both; a failure that cannot be
-// recorded is EUNAVAILABLE, so that it is not answered as an ordinary 401.
-func (s *Server) retrievalFail(ctx context.Context, addr, customerID string) error {
-	if err := s.RateLimits.AddRateLimitEvents(ctx, s.Retrieval.limits(addr, customerID)...); err != nil {
-		return hub.Unavailable(err, "the retrieval limits cannot be recorded now; retry later")
+// refundRetrievalAttempt gives back an attempt that did not fail. If that
+// cannot be written the attempt stays counted, which errs on the safe side.
+func (s *Server) refundRetrievalAttempt(ctx context.Context, addr, customerID string) {
+	if err := s.RateLimits.RefundRateLimitEvents(ctx, s.Retrieval.limits(addr, customerID)...); err != nil {
+		s.Logger.Warn("a retrieval attempt that did not fail stays counted", "customer_id", customerID, "error", err)
 	}
-	return nil
 }
 
 // clientAddress is the key of a request's client (hub.ClientKey).

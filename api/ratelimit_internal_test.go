@@ -12,8 +12,9 @@ import (
 )
 
 // TestFailureLimit checks the retrieval limits against the database: burst
-// failures at once, then one per interval, and scopes that keep an address
-// and a customer of the same name apart.
+// failures at once, then one per interval, an attempt given back (a right
+// password) not counted, and scopes that keep an address and a customer of
+// the same name apart.
 func TestFailureLimit(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -27,39 +28,46 @@ func TestFailureLimit(t *testing.T) {
 		PerAddress:  FailureLimit{Scope: "test:addr:", Burst: 3, Every: time.Minute},
 		PerCustomer: FailureLimit{Scope: "test:customer:", Burst: 100, Every: time.Second},
 	}}
-	wait := func(addr, customer string) time.Duration {
+	// take takes an attempt; a refused one reports its wait.
+	take := func(addr, customer string) time.Duration {
 		t.Helper()
-		w, err := s.retrievalWait(ctx, addr, customer)
+		w, err := s.takeRetrievalAttempt(ctx, addr, customer)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return w
 	}
-	for i := range 3 {
-		if w := wait("a", "c"); w != 0 {
-			t.Fatalf("attempt %d must not wait: %v", i, w)
+	// A right password gives its attempt back: any number pass.
+	for i := range 10 {
+		if w := take("a", "c"); w != 0 {
+			t.Fatalf("attempt %d with refunds must not wait: %v", i, w)
 		}
-		if err := s.retrievalFail(ctx, "a", "c"); err != nil {
-			t.Fatal(err)
+		s.refundRetrievalAttempt(ctx, "a", "c")
+	}
+	for i := range 3 {
+		if w := take("a", "c"); w != 0 {
+			t.Fatalf("failure %d must not wait: %v", i, w)
 		}
 	}
-	if w := wait("a", "c"); w != time.Minute {
+	if w := take("a", "c"); w != time.Minute {
 		t.Fatalf("wait = %v, want 1m", w)
 	}
 	now = now.Add(45 * time.Second)
-	if w := wait("a", "c"); w != 15*time.Second {
+	if w := take("a", "c"); w != 15*time.Second {
 		t.Fatalf("wait after 45 s = %v, want 15s", w)
 	}
 	now = now.Add(15 * time.Second)
-	if w := wait("a", "c"); w != 0 {
+	if w := take("a", "c"); w != 0 {
 		t.Fatalf("wait after 1 m = %v, want 0", w)
 	}
-	now = now.Add(-time.Minute)
-	if w := wait("b", "c"); w != 0 {
+	if w := take("a", "c"); w != time.Minute {
+		t.Fatalf("the attempt after 1 m was not counted: wait %v, want 1m", w)
+	}
+	if w := take("b", "c"); w != 0 {
 		t.Fatalf("another address waits: %v", w)
 	}
 	// A customer named like the limited address is not limited.
-	if w := wait("b", "a"); w != 0 {
+	if w := take("b", "a"); w != 0 {
 		t.Fatalf("the scopes collide: %v", w)
 	}
 }

@@ -26,7 +26,7 @@ func (s *Server) authenticateRetrieval(w http.ResponseWriter, r *http.Request) (
 		return "", err
 	}
 	ctx, addr := r.Context(), clientAddress(r, s.TrustedProxies)
-	wait, err := s.retrievalWait(ctx, addr, id)
+	wait, err := s.takeRetrievalAttempt(ctx, addr, id)
 	if err != nil {
 		return "", err
 	}
@@ -36,20 +36,17 @@ func (s *Server) authenticateRetrieval(w http.ResponseWriter, r *http.Request) (
 	}
 	password := r.Header.Get(retrievalHeader)
 	if password == "" {
-		if err := s.retrievalFail(ctx, addr, id); err != nil {
-			return "", err
-		}
 		return "", hub.Errorf(hub.EUNAUTHORIZED, "missing %s header", retrievalHeader)
 	}
 	if err := s.Customers.AuthenticateRetrieval(ctx, id, password); err != nil {
 		if hub.ErrorCode(err) == hub.EUNAUTHORIZED {
-			if err := s.retrievalFail(ctx, addr, id); err != nil {
-				return "", err
-			}
 			s.Logger.Warn("retrieval password rejected", "customer_id", id, "remote", addr)
+		} else {
+			s.refundRetrievalAttempt(ctx, addr, id) // not a failed guess
 		}
 		return "", err
 	}
+	s.refundRetrievalAttempt(ctx, addr, id)
 	return id, nil
 }
 

@@ -67,6 +67,25 @@ func (db *DB) AddRateLimitEvents(ctx context.Context, limits ...hub.RateLimit) e
 	})
 }
 
+// RefundRateLimitEvents gives back one event of each of limits. A tat
+// moved into the past is harmless: the next event starts from now.
+func (db *DB) RefundRateLimitEvents(ctx context.Context, limits ...hub.RateLimit) error {
+	for _, l := range limits {
+		if err := l.Validate(); err != nil {
+			return err
+		}
+	}
+	return db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
+		for _, l := range limits {
+			if _, err := tx.ExecContext(ctx, `UPDATE rate_limits SET tat = tat - ? WHERE key = ?`,
+				l.Every.Milliseconds(), l.Key); err != nil {
+				return fmt.Errorf("refund rate limit event: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 // TakeRateLimitEvents counts one event against each of limits when all of
 // them allow it now; the transaction is rolled back when one refuses.
 func (db *DB) TakeRateLimitEvents(ctx context.Context, limits ...hub.RateLimit) (bool, error) {
