@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -102,8 +103,10 @@ const (
 	lockClassCustomer int32 = 0x6668_0003
 )
 
-// rebind rewrites a query's `?` placeholders as PostgreSQL's $1, $2, …,
-// leaving string literals, quoted identifiers and comments alone.
+// rebind rewrites a query's placeholders as PostgreSQL's $n, numbered as
+// SQLite numbers them: `?NNN` is parameter NNN, and a bare `?` is one more
+// than the largest number used before it. String literals, quoted
+// identifiers and comments are left alone.
 func rebind(query string) string {
 	if !strings.Contains(query, "?") {
 		return query
@@ -139,6 +142,18 @@ func rebind(query string) string {
 			b.WriteString(query[i : i+end+4])
 			i += end + 3
 		case c == '?':
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			if j > i+1 {
+				b.WriteString("$" + query[i+1:j])
+				if v, err := strconv.Atoi(query[i+1 : j]); err == nil {
+					n = max(n, v)
+				}
+				i = j - 1
+				continue
+			}
 			n++
 			fmt.Fprintf(&b, "$%d", n)
 		default:
