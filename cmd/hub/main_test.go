@@ -108,7 +108,8 @@ func TestMainEndToEnd(t *testing.T) {
 }
 
 func TestMainKeepsMintedKeyAcrossRestarts(t *testing.T) {
-	dir := t.TempDir()
+	// A data directory that does not exist yet, as on a fresh machine.
+	dir := filepath.Join(t.TempDir(), "fresh", "data")
 	first := MustRunMain(t, func(c *config.Config) { c.Server.DataDir = dir })
 	key := first.GlobalKey
 	if err := first.Close(context.Background()); err != nil {

@@ -147,6 +147,11 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		m.Logger.Warn("secrets.key is not set: customer secrets are stored unencrypted; set HUB_SECRETS_KEY to 32 random bytes in base64")
 	}
+	// The key first: a replica without one stops before it touches the
+	// database.
+	if m.GlobalKey, err = globalKey(cfg, m.Logger); err != nil {
+		return err
+	}
 	if err := m.DB.Open(ctx); err != nil {
 		return err
 	}
@@ -155,10 +160,6 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Warn("the database was not created with auto_vacuum=INCREMENTAL: pruned space is reused but the file never shrinks; stop the hub and run `sqlite3 hub.db 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'` once (needs free disk space the size of the file)")
 	}
 
-	m.GlobalKey, err = globalKey(cfg, m.Logger)
-	if err != nil {
-		return err
-	}
 
 	m.Templates = configgen.NewTemplates(m.DB, m.Logger.With("component", "templates"))
 	m.Templates.URL, m.Templates.Token = cfg.Registry.TemplateURL, cfg.Registry.TemplateToken
@@ -497,6 +498,9 @@ func globalKey(cfg *config.Config, logger *slog.Logger) (string, error) {
 		return "", err
 	}
 	key := hub.NewAPIKey()
+	if err := os.MkdirAll(cfg.Server.DataDir, 0o700); err != nil {
+		return "", fmt.Errorf("create data dir: %w", err)
+	}
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
