@@ -160,7 +160,6 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Warn("the database was not created with auto_vacuum=INCREMENTAL: pruned space is reused but the file never shrinks; stop the hub and run `sqlite3 hub.db 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'` once (needs free disk space the size of the file)")
 	}
 
-
 	m.Templates = configgen.NewTemplates(m.DB, m.Logger.With("component", "templates"))
 	m.Templates.URL, m.Templates.Token = cfg.Registry.TemplateURL, cfg.Registry.TemplateToken
 	m.Templates.Interval, m.Templates.Now = cfg.Registry.TemplateInterval.D(), m.Now
