@@ -76,33 +76,45 @@ var pruneSteps = []pruneStep{
 func (db *DB) Prune(ctx context.Context, before time.Time) ([]hub.PruneResult, error) {
 	out := make([]hub.PruneResult, 0, len(pruneSteps))
 	for _, step := range pruneSteps {
-		res := hub.PruneResult{Step: step.name}
-		for {
-			if err := ctx.Err(); err != nil {
-				return out, err
-			}
-			var n int64
-			err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
-				cutoff := before
-				if step.expired {
-					cutoff = now
-				}
-				r, err := tx.ExecContext(ctx, step.batch, millis(cutoff), pruneBatchSize)
-				if err != nil {
-					return fmt.Errorf("prune %s: %w", step.name, err)
-				}
-				n, err = r.RowsAffected()
-				return err
-			})
-			if err != nil {
-				return out, err
-			}
-			res.Deleted += n
-			if n < pruneBatchSize {
-				break
-			}
+		cutoff := before
+		if step.expired {
+			cutoff = db.Now()
 		}
-		out = append(out, res)
+		n, err := db.deleteInBatches(ctx, step.name, step.batch, pruneBatchSize, millis(cutoff))
+		if err != nil {
+			return out, err
+		}
+		out = append(out, hub.PruneResult{Step: step.name, Deleted: n})
 	}
 	return out, nil
+}
+
+// deleteInBatches runs query — a DELETE of at most batch rows, whose
+// arguments are args and then the batch size — in one transaction after
+// another until a run deletes fewer than batch rows, and returns how many
+// rows went. Short transactions keep the writer free for ingest.
+func (db *DB) deleteInBatches(ctx context.Context, name, query string, batch int, args ...any) (int64, error) {
+	args = append(args, batch)
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		var n int64
+		err := db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
+			r, err := tx.ExecContext(ctx, query, args...)
+			if err != nil {
+				return fmt.Errorf("prune %s: %w", name, err)
+			}
+			n, err = r.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < int64(batch) {
+			return total, nil
+		}
+	}
 }

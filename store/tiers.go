@@ -100,35 +100,16 @@ func (db *DB) PruneHistory(ctx context.Context) ([]hub.PruneResult, error) {
 		if step.skip != nil && step.skip(db.Tiers) {
 			continue
 		}
-		res := hub.PruneResult{Step: step.name}
 		cutoff := millis(step.cutoff(now, db.Tiers))
 		args := []any{cutoff}
 		for range step.cutoffs - 1 {
 			args = append(args, cutoff)
 		}
-		args = append(args, tierBatchSize)
-		for {
-			if err := ctx.Err(); err != nil {
-				return out, err
-			}
-			var n int64
-			err := db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
-				r, err := tx.ExecContext(ctx, step.query, args...)
-				if err != nil {
-					return fmt.Errorf("prune %s: %w", step.name, err)
-				}
-				n, err = r.RowsAffected()
-				return err
-			})
-			if err != nil {
-				return out, err
-			}
-			res.Deleted += n
-			if n < tierBatchSize {
-				break
-			}
+		n, err := db.deleteInBatches(ctx, step.name, step.query, tierBatchSize, args...)
+		if err != nil {
+			return out, err
 		}
-		out = append(out, res)
+		out = append(out, hub.PruneResult{Step: step.name, Deleted: n})
 	}
 	return out, nil
 }
