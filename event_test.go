@@ -26,7 +26,7 @@ func TestEventTypeRegistry(t *testing.T) {
 
 func TestParseEventOccurredAt(t *testing.T) {
 	e, err := hub.ParseEvent([]byte(`{"customer_id":"ab","event_type":"tunnel_down","severity":"error",
-		"message":"m","details":null,"occurred_at":"2026-11-22T10:44:58+01:00"}`))
+		"message":"m","details":null,"occurred_at":"2026-11-22T10:44:58+01:00"}`), time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

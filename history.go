@@ -73,6 +73,13 @@ func (t HistoryTiers) ResolutionFor(period time.Duration) string {
 	return ResolutionDaily
 }
 
+// Filter returns the filter of a subject's history over the period ending
+// at now, at the finest resolution whose tier covers it. The API and the
+// dashboard both read history through it, so that they cannot drift.
+func (t HistoryTiers) Filter(stream, subjectID string, period time.Duration, now time.Time) MetricFilter {
+	return MetricFilter{Stream: stream, SubjectID: subjectID, Resolution: t.ResolutionFor(period), Since: now.Add(-period)}
+}
+
 // BucketSize returns the length of one point of a rolled-up resolution.
 func BucketSize(resolution string) time.Duration {
 	switch resolution {

@@ -1,12 +1,12 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -91,45 +91,47 @@ type Guest struct {
 	LastSeenAt        time.Time       `json:"last_seen_at"`
 }
 
-// HostReport is a host agent's heartbeat: the fields the hub reads, and the
-// body as received (storage_targets, backups, restore_tests, pbs_snapshots
-// and audit_tail are kept there, unread).
+// HostReport is a host agent's heartbeat: the fields the hub reads, as the
+// tolerant reader found them, and the body as received (storage_targets,
+// backups, restore_tests, pbs_snapshots and audit_tail are kept there,
+// unread).
 type HostReport struct {
-	HostID         string            `json:"host_id"`
-	ReportedAtText string            `json:"reported_at"`
-	AgentVersion   string            `json:"agent_version"`
-	Host           *HostReportHost   `json:"host"`
-	Guests         []HostReportGuest `json:"guests"`
-	Cloudflared    *struct {
-		Status string `json:"status"`
-	} `json:"cloudflared"`
+	HostID       string
+	ReportedAt   *time.Time // nil when absent or unreadable
+	AgentVersion string
+	Host         *HostReportHost
+	// Guests are the well-formed guests; a malformed one is dropped with a
+	// problem and never fails the heartbeat.
+	Guests            []HostReportGuest
+	CloudflaredStatus string
 
-	// ReportedAt is reported_at parsed by Validate; nil when absent.
-	ReportedAt *time.Time `json:"-"`
-	// Raw is the body as received.
-	Raw json.RawMessage `json:"-"`
+	// Problems are the fields that could not be read.
+	Problems FieldProblems
+	// Raw is the body as received (invalid UTF-8 replaced).
+	Raw json.RawMessage
 }
 
-// HostReportHost is the host section of a host report.
+// HostReportHost is the host section of a host report; a value that could
+// not be read is zero.
 type HostReportHost struct {
-	Hostname       string  `json:"hostname"`
-	PVEVersion     string  `json:"pve_version"`
-	Kernel         string  `json:"kernel"`
-	UptimeSeconds  float64 `json:"uptime_seconds"`
-	CPUPercent     float64 `json:"cpu_percent"`
-	MemTotalBytes  float64 `json:"mem_total_bytes"`
-	MemUsedBytes   float64 `json:"mem_used_bytes"`
-	DiskTotalBytes float64 `json:"disk_total_bytes"`
-	DiskUsedBytes  float64 `json:"disk_used_bytes"`
+	Hostname       string
+	PVEVersion     string
+	Kernel         string
+	UptimeSeconds  float64
+	CPUPercent     float64
+	MemTotalBytes  float64
+	MemUsedBytes   float64
+	DiskTotalBytes float64
+	DiskUsedBytes  float64
 }
 
 // HostReportGuest is one guest in a host report.
 type HostReportGuest struct {
-	VMID              int64           `json:"vmid"`
-	Name              string          `json:"name"`
-	Status            string          `json:"status"`
-	ControllerVersion string          `json:"controller_version"`
-	Spec              json.RawMessage `json:"spec"`
+	VMID              int64
+	Name              string
+	Status            string
+	ControllerVersion string
+	Spec              json.RawMessage
 }
 
 // Proxmox's VMID range.
@@ -151,73 +153,168 @@ type HostReportSummary struct {
 	GuestTotal        int        `json:"guest_total"`
 	GuestRunning      int        `json:"guest_running"`
 	CloudflaredStatus string     `json:"cloudflared_status,omitempty"`
+	// Problems are the fields of the report that could not be read; only
+	// FindHosts fills them in.
+	Problems FieldProblems `json:"field_problems,omitempty"`
 }
 
-// ParseHostReport decodes and validates a host report body. Every error is
-// an EINVALID *Error naming the problem.
+// ParseHostReport reads a host report with the tolerant reader: only a
+// body that is not a JSON object, or a missing or invalid host_id, is an
+// error; every other field that is not as the contract says is left out and
+// listed in Problems.
 func ParseHostReport(body []byte) (*HostReport, error) {
-	var r HostReport
-	if err := DecodeJSONObject(body, &r); err != nil {
+	var w hostReportWire
+	body, err := decodeWire(body, &w)
+	if err != nil {
 		return nil, err
 	}
-	if err := r.Validate(); err != nil {
+	r := &HostReport{Raw: json.RawMessage(body)}
+	if r.HostID, err = readHostID(w.HostID); err != nil {
 		return nil, err
 	}
-	r.Raw = json.RawMessage(body)
-	return &r, nil
+	var rd reader
+	r.ReportedAt = rd.timestamp("reported_at", w.ReportedAt)
+	r.AgentVersion = rd.line("agent_version", w.AgentVersion, 64)
+	r.Host = rd.hostSection(w.Host)
+	r.Guests = rd.guests(w.Guests)
+	var cf struct {
+		Status json.RawMessage `json:"status"`
+	}
+	if rd.object("cloudflared", w.Cloudflared, &cf) {
+		r.CloudflaredStatus = rd.line("cloudflared.status", cf.Status, 64)
+	}
+	r.Problems = rd.result()
+	return r, nil
 }
 
-// Validate checks the fields the hub reads.
-func (r *HostReport) Validate() error {
-	if err := ValidateHostID(r.HostID); err != nil {
-		return err
+type (
+	hostReportWire struct {
+		HostID       json.RawMessage `json:"host_id"`
+		ReportedAt   json.RawMessage `json:"reported_at"`
+		AgentVersion json.RawMessage `json:"agent_version"`
+		Host         json.RawMessage `json:"host"`
+		Guests       json.RawMessage `json:"guests"`
+		Cloudflared  json.RawMessage `json:"cloudflared"`
 	}
-	var err error
-	if r.ReportedAt, err = ParseOptionalTime("reported_at", r.ReportedAtText); err != nil {
-		return err
+	hostSectionWire struct {
+		Hostname       json.RawMessage `json:"hostname"`
+		PVEVersion     json.RawMessage `json:"pve_version"`
+		Kernel         json.RawMessage `json:"kernel"`
+		UptimeSeconds  json.RawMessage `json:"uptime_seconds"`
+		CPUPercent     json.RawMessage `json:"cpu_percent"`
+		MemTotalBytes  json.RawMessage `json:"mem_total_bytes"`
+		MemUsedBytes   json.RawMessage `json:"mem_used_bytes"`
+		DiskTotalBytes json.RawMessage `json:"disk_total_bytes"`
+		DiskUsedBytes  json.RawMessage `json:"disk_used_bytes"`
 	}
-	if len(r.AgentVersion) > 64 {
-		return Errorf(EINVALID, "agent_version is longer than 64 characters")
+	guestWire struct {
+		VMID              json.RawMessage `json:"vmid"`
+		Name              json.RawMessage `json:"name"`
+		Status            json.RawMessage `json:"status"`
+		ControllerVersion json.RawMessage `json:"controller_version"`
+		Spec              json.RawMessage `json:"spec"`
 	}
-	if h := r.Host; h != nil {
-		for _, f := range []struct {
-			name string
-			v    string
-		}{{"host.hostname", h.Hostname}, {"host.pve_version", h.PVEVersion}, {"host.kernel", h.Kernel}} {
-			if len(f.v) > 255 {
-				return Errorf(EINVALID, "%s is longer than 255 characters", f.name)
+)
+
+// maxHostGuests bounds the guests read from one report.
+const maxHostGuests = 1024
+
+// readHostID reads the identity of a host report.
+func readHostID(raw json.RawMessage) (string, error) {
+	if !present(raw) {
+		return "", Errorf(EINVALID, "host_id is required")
+	}
+	var id string
+	if raw[0] != '"' || json.Unmarshal(raw, &id) != nil {
+		return "", Errorf(EINVALID, "host_id must be a string")
+	}
+	return id, ValidateHostID(id)
+}
+
+func (rd *reader) hostSection(raw json.RawMessage) *HostReportHost {
+	var w hostSectionWire
+	if !rd.object("host", raw, &w) {
+		return nil
+	}
+	h := &HostReportHost{
+		Hostname:   rd.line("host.hostname", w.Hostname, 255),
+		PVEVersion: rd.line("host.pve_version", w.PVEVersion, 255),
+		Kernel:     rd.line("host.kernel", w.Kernel, 255),
+	}
+	h.UptimeSeconds, _ = rd.magnitude("host.uptime_seconds", w.UptimeSeconds)
+	h.CPUPercent, _ = rd.percentage("host.cpu_percent", w.CPUPercent)
+	for _, pair := range []struct {
+		name        string
+		total, used json.RawMessage
+		dstT, dstU  *float64
+	}{
+		{"mem", w.MemTotalBytes, w.MemUsedBytes, &h.MemTotalBytes, &h.MemUsedBytes},
+		{"disk", w.DiskTotalBytes, w.DiskUsedBytes, &h.DiskTotalBytes, &h.DiskUsedBytes},
+	} {
+		total, okT := rd.magnitude("host."+pair.name+"_total_bytes", pair.total)
+		used, okU := rd.magnitude("host."+pair.name+"_used_bytes", pair.used)
+		if !okT || !okU {
+			continue
+		}
+		if used > total {
+			rd.problem("host."+pair.name+"_used_bytes", "larger than %s_total_bytes; left out", pair.name)
+			continue
+		}
+		*pair.dstT, *pair.dstU = total, used
+	}
+	return h
+}
+
+// readVMID reads a Proxmox VMID: a JSON number, whole, in range.
+func readVMID(raw json.RawMessage) (int64, bool) {
+	v, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || raw[0] == '"' || v != math.Trunc(v) || v < MinVMID || v > MaxVMID {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// guests reads the well-formed guests; a malformed one is dropped.
+func (rd *reader) guests(raw json.RawMessage) []HostReportGuest {
+	items := rd.array("guests", raw, maxHostGuests)
+	out := make([]HostReportGuest, 0, len(items))
+	seen := make(map[int64]bool, len(items))
+	for i, item := range items {
+		path := fmt.Sprintf("guests[%d]", i)
+		var w guestWire
+		if !rd.object(path, item, &w) {
+			continue
+		}
+		if !present(w.VMID) {
+			rd.problem(path+".vmid", "required; guest dropped")
+			continue
+		}
+		vmid, ok := readVMID(w.VMID)
+		if !ok {
+			rd.problem(path+".vmid", "must be a whole number between %d and %d; guest dropped", MinVMID, MaxVMID)
+			continue
+		}
+		if seen[vmid] {
+			rd.problem(path+".vmid", "vmid %d appears twice; guest dropped", vmid)
+			continue
+		}
+		seen[vmid] = true
+		g := HostReportGuest{
+			VMID:              vmid,
+			Name:              rd.line(path+".name", w.Name, 255),
+			Status:            rd.line(path+".status", w.Status, 64),
+			ControllerVersion: rd.line(path+".controller_version", w.ControllerVersion, 64),
+		}
+		if present(w.Spec) {
+			if w.Spec[0] == '{' {
+				g.Spec = w.Spec
+			} else {
+				rd.problem(path+".spec", "expected an object, got %s; left out", jsonKind(w.Spec))
 			}
 		}
-		for _, f := range []struct {
-			name string
-			v    float64
-		}{
-			{"host.uptime_seconds", h.UptimeSeconds}, {"host.cpu_percent", h.CPUPercent},
-			{"host.mem_total_bytes", h.MemTotalBytes}, {"host.mem_used_bytes", h.MemUsedBytes},
-			{"host.disk_total_bytes", h.DiskTotalBytes}, {"host.disk_used_bytes", h.DiskUsedBytes},
-		} {
-			if f.v < 0 {
-				return Errorf(EINVALID, "%s must not be negative", f.name)
-			}
-		}
+		out = append(out, g)
 	}
-	seen := make(map[int64]bool, len(r.Guests))
-	for i, g := range r.Guests {
-		if g.VMID < MinVMID || g.VMID > MaxVMID {
-			return Errorf(EINVALID, "guests[%d].vmid must be between %d and %d", i, MinVMID, MaxVMID)
-		}
-		if seen[g.VMID] {
-			return Errorf(EINVALID, "guests[%d]: vmid %d appears twice", i, g.VMID)
-		}
-		seen[g.VMID] = true
-		if len(g.Name) > 255 || len(g.Status) > 64 || len(g.ControllerVersion) > 64 {
-			return Errorf(EINVALID, "guests[%d]: name (255), status (64) or controller_version (64) is too long", i)
-		}
-		if s := bytes.TrimSpace(g.Spec); len(s) > 0 && !bytes.Equal(s, []byte("null")) && s[0] != '{' {
-			return Errorf(EINVALID, "guests[%d].spec must be a JSON object", i)
-		}
-	}
-	return nil
+	return out
 }
 
 // Summarize returns the denormalized fields of the report. Only guests whose
@@ -240,9 +337,7 @@ func (r *HostReport) Summarize(receivedAt time.Time) HostReportSummary {
 			s.GuestRunning++
 		}
 	}
-	if r.Cloudflared != nil {
-		s.CloudflaredStatus = r.Cloudflared.Status
-	}
+	s.CloudflaredStatus = r.CloudflaredStatus
 	return s
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"path"
 	"time"
 	"unicode/utf8"
@@ -15,52 +16,64 @@ const InfraBackupVersionsKept = 10
 
 // InfraBackup is a controller's disaster-recovery snapshot (SPEC §2.5). It
 // holds the customer's secrets: restic passwords and the full controller.yaml.
+// The hub keeps the body as received; the fields are what the tolerant
+// reader found in it, and Problems says what is missing or unreadable (a
+// backup with problems is stored, and judged incomplete).
 type InfraBackup struct {
-	CustomerID     string           `json:"customer_id"`
-	CreatedAtText  string           `json:"created_at"`
-	ControllerYAML string           `json:"controller_yaml"`
-	SettingsJSON   string           `json:"settings_json"`
-	Disks          []InfraDisk      `json:"disks"`
-	BindMounts     []InfraBindMount `json:"bind_mounts"`
-	Stacks         []InfraStack     `json:"stacks"`
-	Restic         *InfraRestic     `json:"restic"`
+	CustomerID string
+	// CreatedAt is the controller's created_at, or the receipt time when
+	// that is missing or unreadable.
+	CreatedAt time.Time
+	// ControllerYAML and SettingsJSON are the decoded base64 fields.
+	ControllerYAML []byte
+	SettingsJSON   []byte
+	Disks          int
+	BindMounts     int
+	Stacks         int
+	// HasRestic is true when restic.primary_password is present.
+	HasRestic bool
 
-	// CreatedAt is created_at parsed by Validate.
-	CreatedAt time.Time `json:"-"`
-	// ControllerYAMLBytes and SettingsJSONBytes are the decoded base64 fields.
-	ControllerYAMLBytes []byte `json:"-"`
-	SettingsJSONBytes   []byte `json:"-"`
-	// Raw is the body as received, unknown fields included.
-	Raw json.RawMessage `json:"-"`
+	// Problems are the fields that are missing or could not be read.
+	Problems FieldProblems
+	// Raw is the body as received (invalid UTF-8 replaced).
+	Raw json.RawMessage
 }
 
-// InfraDisk is one data disk of the node.
-type InfraDisk struct {
-	UUID         string `json:"uuid"`
-	Label        string `json:"label"`
-	MountPoint   string `json:"mount_point"`
-	FSType       string `json:"fs_type"`
-	FstabOptions string `json:"fstab_options"`
-}
+// Complete reports whether the backup has everything a restore needs.
+func (b *InfraBackup) Complete() bool { return len(b.Problems) == 0 }
 
-// InfraBindMount is one bind mount from a data disk into a stack.
-type InfraBindMount struct {
-	Source string `json:"source"`
-	Target string `json:"target"`
-}
-
-// InfraStack is one deployed app.
-type InfraStack struct {
-	App         string `json:"app"`
-	HDDPath     string `json:"hdd_path"`
-	DisplayName string `json:"display_name"`
-}
-
-// InfraRestic holds the backup repositories' passwords.
-type InfraRestic struct {
-	PrimaryPassword    string `json:"primary_password"`
-	CrossDrivePassword string `json:"cross_drive_password"`
-}
+type (
+	infraBackupWire struct {
+		CustomerID     json.RawMessage `json:"customer_id"`
+		CreatedAt      json.RawMessage `json:"created_at"`
+		ControllerYAML json.RawMessage `json:"controller_yaml"`
+		SettingsJSON   json.RawMessage `json:"settings_json"`
+		Disks          json.RawMessage `json:"disks"`
+		BindMounts     json.RawMessage `json:"bind_mounts"`
+		Stacks         json.RawMessage `json:"stacks"`
+		Restic         json.RawMessage `json:"restic"`
+	}
+	infraDiskWire struct {
+		UUID         json.RawMessage `json:"uuid"`
+		Label        json.RawMessage `json:"label"`
+		MountPoint   json.RawMessage `json:"mount_point"`
+		FSType       json.RawMessage `json:"fs_type"`
+		FstabOptions json.RawMessage `json:"fstab_options"`
+	}
+	infraBindMountWire struct {
+		Source json.RawMessage `json:"source"`
+		Target json.RawMessage `json:"target"`
+	}
+	infraStackWire struct {
+		App         json.RawMessage `json:"app"`
+		HDDPath     json.RawMessage `json:"hdd_path"`
+		DisplayName json.RawMessage `json:"display_name"`
+	}
+	infraResticWire struct {
+		PrimaryPassword    json.RawMessage `json:"primary_password"`
+		CrossDrivePassword json.RawMessage `json:"cross_drive_password"`
+	}
+)
 
 // Limits on the lists of an infrastructure backup.
 const (
@@ -69,92 +82,94 @@ const (
 	maxInfraStacks     = 512
 )
 
-// ParseInfraBackup decodes and validates an infra-backup body. Every error
-// is EINVALID and names the field, never its value.
-func ParseInfraBackup(body []byte) (*InfraBackup, error) {
-	var b InfraBackup
-	if err := DecodeJSONObject(body, &b); err != nil {
-		return nil, err
-	}
-	if err := b.Validate(); err != nil {
-		return nil, err
-	}
-	b.Raw = json.RawMessage(body)
-	return &b, nil
-}
-
-// Validate checks every field and decodes the base64 ones.
-func (b *InfraBackup) Validate() error {
-	if err := ValidateCustomerID(b.CustomerID); err != nil {
-		return err
-	}
-	if b.CreatedAtText == "" {
-		return Errorf(EINVALID, "created_at is required")
-	}
-	t, err := ParseOptionalTime("created_at", b.CreatedAtText)
+// ParseInfraBackup reads an infra-backup body with the tolerant reader:
+// only a body that is not a JSON object or a missing or invalid customer_id
+// is an error. Problems never quote a value: the body holds secrets.
+// validYAML says whether decoded controller_yaml text is a YAML mapping (the
+// domain package does not parse YAML itself).
+func ParseInfraBackup(body []byte, now time.Time, validYAML func([]byte) bool) (*InfraBackup, error) {
+	var w infraBackupWire
+	body, err := decodeWire(body, &w)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.CreatedAt = t.UTC()
-	if b.ControllerYAMLBytes, err = decodeBase64Field("controller_yaml", b.ControllerYAML); err != nil {
-		return err
+	b := &InfraBackup{Raw: json.RawMessage(body), CreatedAt: now.UTC()}
+	if b.CustomerID, err = readCustomerID(w.CustomerID); err != nil {
+		return nil, err
 	}
-	if !utf8.Valid(b.ControllerYAMLBytes) {
-		return Errorf(EINVALID, "controller_yaml must decode to UTF-8 text")
+	var rd reader
+	if !present(w.CreatedAt) {
+		rd.problem("created_at", "missing; the receipt time is used")
+	} else if t := rd.pastTime("created_at", w.CreatedAt, now); t != nil {
+		b.CreatedAt = *t
 	}
-	if b.SettingsJSONBytes, err = decodeBase64Field("settings_json", b.SettingsJSON); err != nil {
-		return err
+	b.ControllerYAML = rd.base64Field("controller_yaml", w.ControllerYAML)
+	if b.ControllerYAML != nil && (!utf8.Valid(b.ControllerYAML) || !validYAML(b.ControllerYAML)) {
+		rd.problem("controller_yaml", "does not decode to a YAML mapping")
 	}
-	if !json.Valid(b.SettingsJSONBytes) {
-		return Errorf(EINVALID, "settings_json must decode to valid JSON")
+	b.SettingsJSON = rd.base64Field("settings_json", w.SettingsJSON)
+	if b.SettingsJSON != nil && !json.Valid(b.SettingsJSON) {
+		rd.problem("settings_json", "does not decode to JSON")
 	}
-	if err := b.validateLists(); err != nil {
-		return err
+	b.Disks = readList(&rd, "disks", w.Disks, maxInfraDisks, func(path string, d *infraDiskWire) {
+		if rd.line(path+".uuid", d.UUID, 255) == "" {
+			rd.problem(path+".uuid", "required")
+		}
+		rd.absPath(path+".mount_point", d.MountPoint, true)
+	})
+	b.BindMounts = readList(&rd, "bind_mounts", w.BindMounts, maxInfraBindMounts, func(path string, m *infraBindMountWire) {
+		rd.absPath(path+".source", m.Source, true)
+		rd.absPath(path+".target", m.Target, true)
+	})
+	b.Stacks = readList(&rd, "stacks", w.Stacks, maxInfraStacks, func(path string, st *infraStackWire) {
+		if rd.line(path+".app", st.App, 255) == "" {
+			rd.problem(path+".app", "required")
+		}
+		rd.absPath(path+".hdd_path", st.HDDPath, false)
+	})
+	var restic infraResticWire
+	if !present(w.Restic) {
+		rd.problem("restic", "missing: a restore cannot open the backups without primary_password")
+	} else if rd.object("restic", w.Restic, &restic) {
+		pw, _ := rd.rawString("restic.primary_password", restic.PrimaryPassword)
+		if pw == "" {
+			rd.problem("restic.primary_password", "missing or empty")
+		}
+		b.HasRestic = pw != ""
+		if present(restic.CrossDrivePassword) {
+			rd.rawString("restic.cross_drive_password", restic.CrossDrivePassword)
+		}
 	}
-	if b.Restic == nil {
-		return Errorf(EINVALID, "restic is required: an object with primary_password and cross_drive_password")
-	}
-	if b.Restic.PrimaryPassword == "" {
-		return Errorf(EINVALID, "restic.primary_password is required")
-	}
-	return nil
+	b.Problems = rd.result()
+	return b, nil
 }
 
-func (b *InfraBackup) validateLists() error {
-	if len(b.Disks) > maxInfraDisks {
-		return Errorf(EINVALID, "disks has more than %d entries", maxInfraDisks)
-	}
-	for i, d := range b.Disks {
-		if d.UUID == "" {
-			return Errorf(EINVALID, "disks[%d].uuid is required", i)
+// readList reads a list of objects of wire form W, checking each with
+// check; it returns how many entries were objects.
+func readList[W any](rd *reader, path string, raw json.RawMessage, maxLen int, check func(path string, w *W)) int {
+	n := 0
+	for i, item := range rd.array(path, raw, maxLen) {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		var w W
+		if !rd.object(p, item, &w) {
+			continue
 		}
-		if !isAbsPath(d.MountPoint) {
-			return Errorf(EINVALID, "disks[%d].mount_point must be an absolute path", i)
-		}
+		check(p, &w)
+		n++
 	}
-	if len(b.BindMounts) > maxInfraBindMounts {
-		return Errorf(EINVALID, "bind_mounts has more than %d entries", maxInfraBindMounts)
+	return n
+}
+
+// absPath checks an absolute slash-separated path; required says whether
+// an empty one is a problem.
+func (rd *reader) absPath(path string, raw json.RawMessage, required bool) {
+	p := rd.line(path, raw, 4096)
+	switch {
+	case p == "" && required:
+		rd.problem(path, "required: an absolute path")
+	case p != "" && !isAbsPath(p):
+		rd.problem(path, "must be an absolute path")
 	}
-	for i, m := range b.BindMounts {
-		if !isAbsPath(m.Source) {
-			return Errorf(EINVALID, "bind_mounts[%d].source must be an absolute path", i)
-		}
-		if !isAbsPath(m.Target) {
-			return Errorf(EINVALID, "bind_mounts[%d].target must be an absolute path", i)
-		}
-	}
-	if len(b.Stacks) > maxInfraStacks {
-		return Errorf(EINVALID, "stacks has more than %d entries", maxInfraStacks)
-	}
-	for i, s := range b.Stacks {
-		if s.App == "" {
-			return Errorf(EINVALID, "stacks[%d].app is required", i)
-		}
-		if s.HDDPath != "" && !isAbsPath(s.HDDPath) {
-			return Errorf(EINVALID, "stacks[%d].hdd_path must be an absolute path", i)
-		}
-	}
-	return nil
 }
 
 // isAbsPath reports whether p is an absolute slash-separated path.
@@ -162,23 +177,30 @@ func isAbsPath(p string) bool {
 	return path.IsAbs(p) && len(p) <= 4096
 }
 
-// decodeBase64Field decodes a required standard base64 field (padding
-// optional). The error names the field and never shows the value.
-func decodeBase64Field(field, s string) ([]byte, error) {
-	if s == "" {
-		return nil, Errorf(EINVALID, "%s is required (base64)", field)
+// base64Field decodes a standard base64 field (padding optional); nil with
+// a problem when it is missing or unreadable. The value is never quoted.
+func (rd *reader) base64Field(field string, raw json.RawMessage) []byte {
+	if !present(raw) {
+		rd.problem(field, "missing (base64)")
+		return nil
+	}
+	s, ok := rd.rawString(field, raw)
+	if !ok {
+		return nil
 	}
 	out, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		out, err = base64.RawStdEncoding.DecodeString(s)
 	}
-	if err != nil {
-		return nil, Errorf(EINVALID, "%s is not valid base64", field)
+	switch {
+	case err != nil:
+		rd.problem(field, "not valid base64")
+		return nil
+	case len(out) == 0:
+		rd.problem(field, "decodes to nothing")
+		return nil
 	}
-	if len(out) == 0 {
-		return nil, Errorf(EINVALID, "%s decodes to nothing", field)
-	}
-	return out, nil
+	return out
 }
 
 // StoredInfraBackup is an infrastructure backup as the hub keeps it.
@@ -187,6 +209,8 @@ type StoredInfraBackup struct {
 	CustomerID string
 	CreatedAt  time.Time
 	ReceivedAt time.Time
+	// Problems say what the backup lacks; none means complete.
+	Problems FieldProblems
 	// Body is the backup exactly as the controller posted it.
 	Body json.RawMessage
 }
@@ -195,7 +219,9 @@ type StoredInfraBackup struct {
 // each customer, sealed at rest.
 type InfraBackupService interface {
 	// CreateInfraBackup stores b and drops the customer's versions beyond
-	// InfraBackupVersionsKept. EINVALID when the customer is unknown.
+	// InfraBackupVersionsKept, never its newest complete one (incomplete
+	// backups must not push the last good one out). EINVALID when the
+	// customer is unknown.
 	CreateInfraBackup(ctx context.Context, b *InfraBackup) (*StoredInfraBackup, error)
 	// FindLatestInfraBackup returns the customer's newest backup; ENOTFOUND
 	// when there is none.

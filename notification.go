@@ -2,12 +2,12 @@ package hub
 
 import (
 	"context"
-	"math"
+	"encoding/json"
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Notification channels (SPEC §2.10).
@@ -55,6 +55,11 @@ type NotificationPrefs struct {
 	// nil means the hub's default.
 	CooldownHours *int      `json:"cooldown_hours"`
 	UpdatedAt     time.Time `json:"updated_at"`
+
+	// IgnoredEventTypes are the well-formed but unknown types a sync named
+	// (SPEC §2.10); Problems the fields it could not read. Neither is stored.
+	IgnoredEventTypes []string      `json:"-"`
+	Problems          FieldProblems `json:"-"`
 }
 
 // Enabled reports whether the customer wants mail about events of type t.
@@ -65,40 +70,6 @@ func (p *NotificationPrefs) Enabled(t string) bool {
 		}
 	}
 	return false
-}
-
-// Validate checks the preferences: a plain email address or none, known
-// event types of any source, a cooldown of 0 to 168 hours. It also drops
-// duplicate event types.
-func (p *NotificationPrefs) Validate() error {
-	if err := ValidateCustomerID(p.CustomerID); err != nil {
-		return err
-	}
-	if err := ValidateEmail("email", p.Email); err != nil {
-		return err
-	}
-	if len(p.EnabledEvents) > MaxEnabledEvents {
-		return Errorf(EINVALID, "enabled_events has more than %d entries", MaxEnabledEvents)
-	}
-	seen := make(map[string]bool, len(p.EnabledEvents))
-	events := make([]string, 0, len(p.EnabledEvents))
-	for _, t := range p.EnabledEvents {
-		if EventTypeSource(t) == "" {
-			if len(t) <= 64 && isEventTypeName(t) {
-				return Errorf(EINVALID, "enabled_events: %q is not a known event type", t)
-			}
-			return Errorf(EINVALID, "enabled_events: an entry is not a known event type")
-		}
-		if !seen[t] {
-			seen[t] = true
-			events = append(events, t)
-		}
-	}
-	p.EnabledEvents = events
-	if p.CooldownHours != nil && (*p.CooldownHours < 0 || *p.CooldownHours > MaxCooldownHours) {
-		return Errorf(EINVALID, "cooldown_hours must be between 0 and %d", MaxCooldownHours)
-	}
-	return nil
 }
 
 // isEventTypeName reports whether s has only a-z, 0-9 and '_', so that it
@@ -282,6 +253,9 @@ type RelayRequest struct {
 	Subject    string `json:"subject"`
 	Message    string `json:"message"`
 	Severity   string `json:"severity"`
+
+	// Problems are the fields that could not be read.
+	Problems FieldProblems `json:"-"`
 }
 
 // RelayResult says what became of a relayed message.
@@ -289,6 +263,8 @@ type RelayResult struct {
 	// Status is NotificationQueued or NotificationSkipped.
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
+	// FieldProblems are the fields of the request the hub could not read.
+	FieldProblems FieldProblems `json:"field_problems,omitempty"`
 }
 
 // Relayer sends legacy relayed messages through the operator channel.
@@ -296,75 +272,142 @@ type Relayer interface {
 	RelayNotification(ctx context.Context, r *RelayRequest) (*RelayResult, error)
 }
 
-// Validate checks a relayed message: a customer, a subject of at most 200
-// and a message of at most 2,000 characters without control characters in
-// the subject, and a severity.
-func (r *RelayRequest) Validate() error {
-	if err := ValidateCustomerID(r.CustomerID); err != nil {
-		return err
-	}
-	r.Subject = strings.TrimSpace(r.Subject)
-	switch {
-	case r.Subject == "":
-		return Errorf(EINVALID, "subject is required")
-	case utf8.RuneCountInString(r.Subject) > MaxRelaySubjectChars:
-		return Errorf(EINVALID, "subject is longer than %d characters", MaxRelaySubjectChars)
-	case strings.ContainsFunc(r.Subject, unicode.IsControl):
-		return Errorf(EINVALID, "subject must be one line without control characters")
-	case strings.TrimSpace(r.Message) == "":
-		return Errorf(EINVALID, "message is required")
-	case utf8.RuneCountInString(r.Message) > MaxRelayMessageChars:
-		return Errorf(EINVALID, "message is longer than %d characters", MaxRelayMessageChars)
-	}
-	switch {
-	case r.Severity == "":
-		return Errorf(EINVALID, "severity is required: info, warning or error")
-	case !ValidSeverity(r.Severity):
-		return Errorf(EINVALID, "severity must be info, warning or error")
-	}
-	return nil
+// prefsWire is the body of POST /api/v1/preferences, undecoded.
+type prefsWire struct {
+	CustomerID    json.RawMessage `json:"customer_id"`
+	Email         json.RawMessage `json:"email"`
+	EnabledEvents json.RawMessage `json:"enabled_events"`
+	CooldownHours json.RawMessage `json:"cooldown_hours"`
 }
 
-// prefsRequest is the body of POST /api/v1/preferences.
-type prefsRequest struct {
-	CustomerID    string   `json:"customer_id"`
-	Email         string   `json:"email"`
-	EnabledEvents []string `json:"enabled_events"`
-	CooldownHours *float64 `json:"cooldown_hours"`
-}
-
-// ParseNotificationPrefs decodes and validates the preferences a controller
-// syncs. A missing cooldown_hours means the hub's default.
-func ParseNotificationPrefs(body []byte) (*NotificationPrefs, error) {
-	var req prefsRequest
-	if err := DecodeJSONObject(body, &req); err != nil {
+// ParseNotificationPrefs reads the preferences a controller syncs with the
+// tolerant reader. current is what the hub holds (nil for none): a field
+// that is absent from the body is cleared as before (email none, no events,
+// cooldown the default), but a field that is present and unreadable keeps
+// its current value, so that one odd field never silences a customer's
+// mail. Unknown event types are ignored and listed in IgnoredEventTypes.
+func ParseNotificationPrefs(body []byte, current *NotificationPrefs) (*NotificationPrefs, error) {
+	var w prefsWire
+	if _, err := decodeWire(body, &w); err != nil {
 		return nil, err
 	}
-	p := &NotificationPrefs{CustomerID: req.CustomerID, Email: req.Email, EnabledEvents: req.EnabledEvents}
-	if p.EnabledEvents == nil {
-		p.EnabledEvents = []string{}
+	id, err := readCustomerID(w.CustomerID)
+	if err != nil {
+		return nil, err
 	}
-	if h := req.CooldownHours; h != nil {
-		if *h != math.Trunc(*h) || *h < 0 || *h > MaxCooldownHours {
-			return nil, Errorf(EINVALID, "cooldown_hours must be a whole number between 0 and %d", MaxCooldownHours)
+	if current == nil {
+		current = &NotificationPrefs{}
+	}
+	var rd reader
+	p := &NotificationPrefs{CustomerID: id, EnabledEvents: []string{}, IgnoredEventTypes: []string{}}
+	if present(w.Email) {
+		p.Email = current.Email
+		if s, ok := rd.rawString("email", w.Email); ok {
+			if addr, ok := rd.email("email", s); ok {
+				p.Email = addr
+			}
 		}
-		n := int(*h)
-		p.CooldownHours = &n
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
+	if present(w.EnabledEvents) {
+		p.EnabledEvents = current.EnabledEvents
+		if items := rd.array("enabled_events", w.EnabledEvents, MaxEnabledEvents); items != nil {
+			p.EnabledEvents, p.IgnoredEventTypes = rd.enabledEvents(items)
+		}
 	}
+	if present(w.CooldownHours) {
+		p.CooldownHours = current.CooldownHours
+		if h, ok := rd.integer("cooldown_hours", w.CooldownHours, 0, MaxCooldownHours); ok {
+			n := int(h)
+			p.CooldownHours = &n
+		}
+	}
+	p.Problems = rd.result()
 	return p, nil
 }
 
-// ParseRelayRequest decodes and validates a legacy POST /api/v1/notify.
+// email reads a plain address; "Anna <anna@example.hu>" gives its address.
+func (rd *reader) email(path, s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if ValidateEmail(path, s) == nil {
+		return s, true
+	}
+	if parsed, err := mail.ParseAddress(s); err == nil && ValidateEmail(path, parsed.Address) == nil {
+		rd.problem(path, "not a plain address; its address part is used")
+		return parsed.Address, true
+	}
+	rd.problem(path, "not an email address such as anna@example.hu; the address held before is kept")
+	return "", false
+}
+
+// enabledEvents reads the event types a customer wants mail about: known
+// types once each; unknown ones are returned apart.
+func (rd *reader) enabledEvents(items []json.RawMessage) (enabled, ignored []string) {
+	enabled, ignored = []string{}, []string{}
+	seen := make(map[string]bool, len(items))
+	for i, item := range items {
+		path := fmt.Sprintf("enabled_events[%d]", i)
+		s, ok := rd.rawString(path, item)
+		if !ok {
+			continue
+		}
+		t := strings.ToLower(strings.TrimSpace(s))
+		if EventTypeSource(t) == "" {
+			if eventTypePattern.MatchString(t) {
+				ignored = append(ignored, t)
+			} else {
+				rd.problem(path, "not an event type name; ignored")
+			}
+			continue
+		}
+		if !seen[t] {
+			seen[t] = true
+			enabled = append(enabled, t)
+		}
+	}
+	return enabled, ignored
+}
+
+// relayWire is the body of POST /api/v1/notify, undecoded.
+type relayWire struct {
+	CustomerID json.RawMessage `json:"customer_id"`
+	Subject    json.RawMessage `json:"subject"`
+	Message    json.RawMessage `json:"message"`
+	Severity   json.RawMessage `json:"severity"`
+}
+
+// ParseRelayRequest reads a legacy POST /api/v1/notify with the tolerant
+// reader: a missing or bad severity is warning, a missing subject is made
+// up, control characters in the subject (a mail header) become spaces, and
+// long texts are cut, each with a problem.
 func ParseRelayRequest(body []byte) (*RelayRequest, error) {
-	var r RelayRequest
-	if err := DecodeJSONObject(body, &r); err != nil {
+	var w relayWire
+	if _, err := decodeWire(body, &w); err != nil {
 		return nil, err
 	}
-	if err := r.Validate(); err != nil {
+	id, err := readCustomerID(w.CustomerID)
+	if err != nil {
 		return nil, err
 	}
-	return &r, nil
+	var rd reader
+	r := &RelayRequest{CustomerID: id}
+	subject, _ := rd.rawString("subject", w.Subject)
+	if strings.ContainsFunc(subject, unicode.IsControl) {
+		rd.problem("subject", "contains control characters; they became spaces")
+		subject = strings.Map(func(c rune) rune {
+			if unicode.IsControl(c) {
+				return ' '
+			}
+			return c
+		}, subject)
+	}
+	r.Subject = rd.cut("subject", strings.TrimSpace(subject), MaxRelaySubjectChars)
+	if r.Subject == "" {
+		rd.problem("subject", "missing; a subject naming the customer is used")
+		r.Subject = "Message from " + id
+	}
+	message, _ := rd.rawString("message", w.Message)
+	r.Message = rd.cut("message", message, MaxRelayMessageChars)
+	r.Severity = rd.severity("severity", w.Severity)
+	r.Problems = rd.result()
+	return r, nil
 }

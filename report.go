@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -19,75 +20,82 @@ const (
 	HealthFail = "fail"
 )
 
-// Report is a controller report: the fields the hub reads, and the body
-// exactly as received so that nothing the controller sent is lost.
+// Report is a controller report: the fields the hub reads, as the tolerant
+// reader found them, and the body as received so that nothing the
+// controller sent is lost.
 type Report struct {
-	CustomerID        string            `json:"customer_id"`
-	ReportedAtText    string            `json:"reported_at"`
-	ControllerVersion string            `json:"controller_version"`
-	ControllerURL     string            `json:"controller_url"`
-	Health            string            `json:"health"`
-	MonitoringEnabled *bool             `json:"monitoring_enabled"`
-	System            *ReportSystem     `json:"system"`
-	Storage           []ReportStorage   `json:"storage"`
-	Containers        []ReportContainer `json:"containers"`
-	Backups           *ReportBackups    `json:"backups"`
-	Checks            []ReportCheck     `json:"checks"`
+	CustomerID        string
+	ReportedAt        *time.Time // nil when absent or unreadable
+	ControllerVersion string
+	ControllerURL     string
+	// Health is ok, warn, fail or "" (not reported).
+	Health string
+	// MonitoringEnabled is nil when absent or unreadable (read as true).
+	MonitoringEnabled *bool
+	System            *ReportSystem
+	Storage           []ReportStorage
+	Containers        []ReportContainer
+	Backups           *ReportBackups
+	Checks            []ReportCheck
 
-	// ReportedAt is reported_at parsed by Validate; nil when absent.
-	ReportedAt *time.Time `json:"-"`
-	// Raw is the body as received.
-	Raw json.RawMessage `json:"-"`
+	// Problems are the fields that could not be read.
+	Problems FieldProblems
+	// Raw is the body as received (invalid UTF-8 replaced).
+	Raw json.RawMessage
 }
 
-// ReportSystem is the system section of a report.
+// ReportSystem is the system section of a report. A value that could not
+// be read is zero and its Has flag false.
 type ReportSystem struct {
-	Hostname      string  `json:"hostname"`
-	OS            string  `json:"os"`
-	UptimeSeconds float64 `json:"uptime_seconds"`
-	CPUPercent    float64 `json:"cpu_percent"`
-	Load1         float64 `json:"load1"`
-	MemTotalBytes float64 `json:"mem_total_bytes"`
-	MemUsedBytes  float64 `json:"mem_used_bytes"`
+	Hostname      string
+	OS            string
+	UptimeSeconds float64
+	CPUPercent    float64
+	HasCPU        bool
+	Load1         float64
+	MemTotalBytes float64
+	MemUsedBytes  float64
+	// MemPercent is used over total; HasMem is false when it cannot be told.
+	MemPercent float64
+	HasMem     bool
 }
 
 // ReportStorage is one mounted disk in a report.
 type ReportStorage struct {
-	Mount      string  `json:"mount"`
-	Label      string  `json:"label"`
-	UUID       string  `json:"uuid"`
-	Role       string  `json:"role"`
-	TotalBytes float64 `json:"total_bytes"`
-	UsedBytes  float64 `json:"used_bytes"`
+	Mount      string
+	Label      string
+	UUID       string
+	Role       string
+	TotalBytes float64
+	UsedBytes  float64
+	// Percent is used over total; HasPercent is false when it cannot be told.
+	Percent    float64
+	HasPercent bool
 }
 
 // ReportContainer is one container in a report.
 type ReportContainer struct {
-	Name   string `json:"name"`
-	App    string `json:"app"`
-	Image  string `json:"image"`
-	State  string `json:"state"`
-	Health string `json:"health"`
+	Name   string
+	App    string
+	Image  string
+	State  string
+	Health string
 }
 
 // ReportBackups is the backups section of a report.
 type ReportBackups struct {
-	LastBackupAtText string  `json:"last_backup_at"`
-	LastBackupStatus string  `json:"last_backup_status"`
-	LastDBDumpAtText string  `json:"last_dbdump_at"`
-	LastDBDumpStatus string  `json:"last_dbdump_status"`
-	RepositoryBytes  float64 `json:"repository_bytes"`
-
-	// LastBackupAt and LastDBDumpAt are parsed by Validate; nil when absent.
-	LastBackupAt *time.Time `json:"-"`
-	LastDBDumpAt *time.Time `json:"-"`
+	LastBackupAt     *time.Time
+	LastBackupStatus string
+	LastDBDumpAt     *time.Time
+	LastDBDumpStatus string
+	RepositoryBytes  float64
 }
 
 // ReportCheck is one self-check result in a report.
 type ReportCheck struct {
-	Name    string `json:"name"`
-	Status  string `json:"status"`
-	Message string `json:"message"`
+	Name    string
+	Status  string
+	Message string
 }
 
 // ReportSummary is the denormalized view of one report that the fleet views,
@@ -110,70 +118,234 @@ type ReportSummary struct {
 	LastBackupStatus  string     `json:"last_backup_status,omitempty"`
 }
 
-// ParseReport decodes and validates a controller report body. Every error is
-// an EINVALID *Error naming the problem.
-func ParseReport(body []byte) (*Report, error) {
-	var r Report
-	if err := DecodeJSONObject(body, &r); err != nil {
+// ParseReport reads a controller report with the tolerant reader: only a
+// body that is not a JSON object, or a missing or invalid customer_id, is an
+// error (EINVALID, naming the problem); every other field that is not as the
+// contract says is left out and listed in Problems. now is the receipt time.
+func ParseReport(body []byte, now time.Time) (*Report, error) {
+	var w reportWire
+	body, err := decodeWire(body, &w)
+	if err != nil {
 		return nil, err
 	}
-	if err := r.Validate(); err != nil {
+	r := &Report{Raw: json.RawMessage(body)}
+	if r.CustomerID, err = readCustomerID(w.CustomerID); err != nil {
 		return nil, err
 	}
-	r.Raw = json.RawMessage(body)
-	return &r, nil
+	var rd reader
+	r.ReportedAt = rd.timestamp("reported_at", w.ReportedAt)
+	r.ControllerVersion = rd.line("controller_version", w.ControllerVersion, 64)
+	r.ControllerURL = rd.line("controller_url", w.ControllerURL, 2048)
+	r.Health = rd.health("health", w.Health)
+	r.MonitoringEnabled = rd.boolean("monitoring_enabled", w.MonitoringEnabled)
+	r.System = rd.system(w.System)
+	r.Storage = rd.storage(w.Storage)
+	r.Containers = rd.containers(w.Containers)
+	r.Backups = rd.backups(w.Backups, now)
+	r.Checks = rd.checks(w.Checks)
+	r.Problems = rd.result()
+	return r, nil
 }
 
-// Validate checks the fields the hub reads.
-func (r *Report) Validate() error {
-	if err := ValidateCustomerID(r.CustomerID); err != nil {
-		return err
+// The wire forms: every field the hub reads, undecoded, so that the reader
+// can judge each one on its own.
+type (
+	reportWire struct {
+		CustomerID        json.RawMessage `json:"customer_id"`
+		ReportedAt        json.RawMessage `json:"reported_at"`
+		ControllerVersion json.RawMessage `json:"controller_version"`
+		ControllerURL     json.RawMessage `json:"controller_url"`
+		Health            json.RawMessage `json:"health"`
+		MonitoringEnabled json.RawMessage `json:"monitoring_enabled"`
+		System            json.RawMessage `json:"system"`
+		Storage           json.RawMessage `json:"storage"`
+		Containers        json.RawMessage `json:"containers"`
+		Backups           json.RawMessage `json:"backups"`
+		Checks            json.RawMessage `json:"checks"`
 	}
-	var err error
-	if r.ReportedAt, err = ParseOptionalTime("reported_at", r.ReportedAtText); err != nil {
-		return err
+	systemWire struct {
+		Hostname      json.RawMessage `json:"hostname"`
+		OS            json.RawMessage `json:"os"`
+		UptimeSeconds json.RawMessage `json:"uptime_seconds"`
+		CPUPercent    json.RawMessage `json:"cpu_percent"`
+		Load1         json.RawMessage `json:"load1"`
+		MemTotalBytes json.RawMessage `json:"mem_total_bytes"`
+		MemUsedBytes  json.RawMessage `json:"mem_used_bytes"`
 	}
-	if b := r.Backups; b != nil {
-		if b.LastBackupAt, err = ParseOptionalTime("backups.last_backup_at", b.LastBackupAtText); err != nil {
-			return err
-		}
-		if b.LastDBDumpAt, err = ParseOptionalTime("backups.last_dbdump_at", b.LastDBDumpAtText); err != nil {
-			return err
-		}
+	storageWire struct {
+		Mount      json.RawMessage `json:"mount"`
+		Label      json.RawMessage `json:"label"`
+		UUID       json.RawMessage `json:"uuid"`
+		Role       json.RawMessage `json:"role"`
+		TotalBytes json.RawMessage `json:"total_bytes"`
+		UsedBytes  json.RawMessage `json:"used_bytes"`
 	}
-	switch r.Health {
+	containerWire struct {
+		Name   json.RawMessage `json:"name"`
+		App    json.RawMessage `json:"app"`
+		Image  json.RawMessage `json:"image"`
+		State  json.RawMessage `json:"state"`
+		Health json.RawMessage `json:"health"`
+	}
+	backupsWire struct {
+		LastBackupAt     json.RawMessage `json:"last_backup_at"`
+		LastBackupStatus json.RawMessage `json:"last_backup_status"`
+		LastDBDumpAt     json.RawMessage `json:"last_dbdump_at"`
+		LastDBDumpStatus json.RawMessage `json:"last_dbdump_status"`
+		RepositoryBytes  json.RawMessage `json:"repository_bytes"`
+	}
+	checkWire struct {
+		Name    json.RawMessage `json:"name"`
+		Status  json.RawMessage `json:"status"`
+		Message json.RawMessage `json:"message"`
+	}
+)
+
+// Limits of the lists of a report; the body limit bounds them too.
+const (
+	maxReportStorage    = 256
+	maxReportContainers = 4096
+	maxReportChecks     = 1024
+)
+
+// readCustomerID reads the identity of a body: the one field whose problem
+// rejects it.
+func readCustomerID(raw json.RawMessage) (string, error) {
+	if !present(raw) {
+		return "", Errorf(EINVALID, "customer_id is required")
+	}
+	var id string
+	if raw[0] != '"' || json.Unmarshal(raw, &id) != nil {
+		return "", Errorf(EINVALID, "customer_id must be a string")
+	}
+	return id, ValidateCustomerID(id)
+}
+
+// health reads a health value, case-insensitively; an unknown one is warn.
+func (rd *reader) health(path string, raw json.RawMessage) string {
+	s, ok := rd.rawString(path, raw)
+	if !ok {
+		return ""
+	}
+	switch h := strings.ToLower(strings.TrimSpace(s)); h {
 	case "", HealthOK, HealthWarn, HealthFail:
-	default:
-		return Errorf(EINVALID, "health must be one of ok, warn, fail")
+		return h
 	}
-	if len(r.ControllerVersion) > 64 {
-		return Errorf(EINVALID, "controller_version is longer than 64 characters")
+	rd.problem(path, "must be ok, warn or fail; read as warn")
+	return HealthWarn
+}
+
+func (rd *reader) system(raw json.RawMessage) *ReportSystem {
+	var w systemWire
+	if !rd.object("system", raw, &w) {
+		return nil
 	}
-	if len(r.ControllerURL) > 2048 {
-		return Errorf(EINVALID, "controller_url is longer than 2048 characters")
+	s := &ReportSystem{
+		Hostname: rd.line("system.hostname", w.Hostname, 255),
+		OS:       rd.line("system.os", w.OS, 255),
 	}
-	if s := r.System; s != nil {
-		for _, f := range []struct {
-			name string
-			v    float64
-		}{
-			{"system.cpu_percent", s.CPUPercent},
-			{"system.mem_total_bytes", s.MemTotalBytes},
-			{"system.mem_used_bytes", s.MemUsedBytes},
-			{"system.uptime_seconds", s.UptimeSeconds},
-			{"system.load1", s.Load1},
-		} {
-			if f.v < 0 {
-				return Errorf(EINVALID, "%s must not be negative", f.name)
+	s.UptimeSeconds, _ = rd.magnitude("system.uptime_seconds", w.UptimeSeconds)
+	s.CPUPercent, s.HasCPU = rd.percentage("system.cpu_percent", w.CPUPercent)
+	if v, ok := rd.number("system.load1", w.Load1); ok {
+		if v < 0 || v > maxLoad {
+			rd.problem("system.load1", "must be between 0 and %d; left out", maxLoad)
+		} else {
+			s.Load1 = v
+		}
+	}
+	total, okTotal := rd.magnitude("system.mem_total_bytes", w.MemTotalBytes)
+	used, okUsed := rd.magnitude("system.mem_used_bytes", w.MemUsedBytes)
+	if okTotal && okUsed {
+		s.MemTotalBytes, s.MemUsedBytes = total, used
+		if s.MemPercent, s.HasMem = percentOf(used, total); !s.HasMem && total > 0 {
+			rd.problem("system.mem_used_bytes", "larger than mem_total_bytes; memory use left out")
+		}
+	}
+	return s
+}
+
+// maxLoad bounds a plausible load average.
+const maxLoad = 1 << 20
+
+func (rd *reader) storage(raw json.RawMessage) []ReportStorage {
+	items := rd.array("storage", raw, maxReportStorage)
+	out := make([]ReportStorage, 0, len(items))
+	for i, item := range items {
+		path := fmt.Sprintf("storage[%d]", i)
+		var w storageWire
+		if !rd.object(path, item, &w) {
+			continue
+		}
+		st := ReportStorage{
+			Mount: rd.line(path+".mount", w.Mount, 4096),
+			Label: rd.line(path+".label", w.Label, 255),
+			UUID:  rd.line(path+".uuid", w.UUID, 255),
+			Role:  rd.line(path+".role", w.Role, 64),
+		}
+		total, okTotal := rd.magnitude(path+".total_bytes", w.TotalBytes)
+		used, okUsed := rd.magnitude(path+".used_bytes", w.UsedBytes)
+		if okTotal && okUsed {
+			st.TotalBytes, st.UsedBytes = total, used
+			if st.Percent, st.HasPercent = percentOf(used, total); !st.HasPercent && total > 0 {
+				rd.problem(path+".used_bytes", "larger than total_bytes; disk use left out")
 			}
 		}
+		out = append(out, st)
 	}
-	for i, s := range r.Storage {
-		if s.TotalBytes < 0 || s.UsedBytes < 0 {
-			return Errorf(EINVALID, "storage[%d]: total_bytes and used_bytes must not be negative", i)
+	return out
+}
+
+func (rd *reader) containers(raw json.RawMessage) []ReportContainer {
+	items := rd.array("containers", raw, maxReportContainers)
+	out := make([]ReportContainer, 0, len(items))
+	for i, item := range items {
+		path := fmt.Sprintf("containers[%d]", i)
+		var w containerWire
+		if !rd.object(path, item, &w) {
+			continue
 		}
+		out = append(out, ReportContainer{
+			Name:   rd.line(path+".name", w.Name, 255),
+			App:    rd.line(path+".app", w.App, 255),
+			Image:  rd.line(path+".image", w.Image, 1024),
+			State:  rd.line(path+".state", w.State, 64),
+			Health: rd.line(path+".health", w.Health, 64),
+		})
 	}
-	return nil
+	return out
+}
+
+func (rd *reader) backups(raw json.RawMessage, now time.Time) *ReportBackups {
+	var w backupsWire
+	if !rd.object("backups", raw, &w) {
+		return nil
+	}
+	b := &ReportBackups{
+		LastBackupAt:     rd.pastTime("backups.last_backup_at", w.LastBackupAt, now),
+		LastBackupStatus: rd.line("backups.last_backup_status", w.LastBackupStatus, 64),
+		LastDBDumpAt:     rd.pastTime("backups.last_dbdump_at", w.LastDBDumpAt, now),
+		LastDBDumpStatus: rd.line("backups.last_dbdump_status", w.LastDBDumpStatus, 64),
+	}
+	b.RepositoryBytes, _ = rd.magnitude("backups.repository_bytes", w.RepositoryBytes)
+	return b
+}
+
+func (rd *reader) checks(raw json.RawMessage) []ReportCheck {
+	items := rd.array("checks", raw, maxReportChecks)
+	out := make([]ReportCheck, 0, len(items))
+	for i, item := range items {
+		path := fmt.Sprintf("checks[%d]", i)
+		var w checkWire
+		if !rd.object(path, item, &w) {
+			continue
+		}
+		out = append(out, ReportCheck{
+			Name:    rd.line(path+".name", w.Name, 255),
+			Status:  rd.line(path+".status", w.Status, 64),
+			Message: rd.text(path+".message", w.Message, 4096),
+		})
+	}
+	return out
 }
 
 // Summarize returns the denormalized fields of the report.
@@ -190,10 +362,10 @@ func (r *Report) Summarize(receivedAt time.Time) ReportSummary {
 	if sys := r.System; sys != nil {
 		s.Hostname = sys.Hostname
 		s.CPUPercent = sys.CPUPercent
-		s.MemPercent = percent(sys.MemUsedBytes, sys.MemTotalBytes)
+		s.MemPercent = sys.MemPercent
 	}
 	for _, st := range r.Storage {
-		s.DiskPercent = math.Max(s.DiskPercent, percent(st.UsedBytes, st.TotalBytes))
+		s.DiskPercent = math.Max(s.DiskPercent, st.Percent)
 	}
 	for _, c := range r.Containers {
 		if c.State == "running" {
@@ -207,12 +379,11 @@ func (r *Report) Summarize(receivedAt time.Time) ReportSummary {
 	return s
 }
 
-// percent returns used/total as a percentage rounded to 0.1, 0 when total is 0.
+// percent returns used/total as a percentage rounded to 0.1, 0 when it
+// cannot be told.
 func percent(used, total float64) float64 {
-	if total <= 0 {
-		return 0
-	}
-	return math.Round(used/total*1000) / 10
+	p, _ := percentOf(used, total)
+	return p
 }
 
 // ParseOptionalTime parses an RFC 3339 time named field; "" gives nil.

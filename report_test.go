@@ -1,13 +1,18 @@
 package hub_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	hub "github.com/felhom/hub"
 )
+
+// testNow is the receipt time of the parser tests.
+var testNow = time.Date(2026, 11, 22, 9, 46, 0, 0, time.UTC)
 
 func mustReadFile(tb testing.TB, path string) []byte {
 	tb.Helper()
@@ -20,7 +25,7 @@ func mustReadFile(tb testing.TB, path string) []byte {
 
 func TestParseReportExample(t *testing.T) {
 	body := mustReadFile(t, "testdata/controller-report.json")
-	r, err := hub.ParseReport(body)
+	r, err := hub.ParseReport(body, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +53,7 @@ func TestParseReportExample(t *testing.T) {
 }
 
 func TestParseReportMinimal(t *testing.T) {
-	r, err := hub.ParseReport([]byte(`{"customer_id":"ab"}`))
+	r, err := hub.ParseReport([]byte(`{"customer_id":"ab"}`), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +61,7 @@ func TestParseReportMinimal(t *testing.T) {
 	if !s.MonitoringEnabled {
 		t.Error("monitoring_enabled must default to true when absent")
 	}
-	r, err = hub.ParseReport([]byte(`{"customer_id":"ab","monitoring_enabled":false,"storage":[{"total_bytes":0,"used_bytes":5}]}`))
+	r, err = hub.ParseReport([]byte(`{"customer_id":"ab","monitoring_enabled":false,"storage":[{"total_bytes":0,"used_bytes":5}]}`), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,24 +86,12 @@ func TestParseReportErrors(t *testing.T) {
 		{`{"customer_id":""}`, "customer_id is required"},
 		{`{"customer_id":"A"}`, "customer_id must be"},
 		{`{"customer_id":"../../x"}`, "customer_id must be"},
-		{`{"customer_id":42}`, "field customer_id: expected a string"},
-		{`{"customer_id":"ab","system":{"cpu_percent":"high"}}`, "field system.cpu_percent: expected a number"},
-		{`{"customer_id":"ab","system":[]}`, "field system: expected an object"},
-		{`{"customer_id":"ab","storage":{}}`, "field storage: expected an array"},
-		{`{"customer_id":"ab","monitoring_enabled":"yes"}`, "field monitoring_enabled: expected true or false"},
-		{`{"customer_id":"ab","containers":[{"state":1}]}`, "field containers.state: expected a string"},
-		{`{"customer_id":"ab","reported_at":"yesterday"}`, "reported_at must be an RFC 3339 time"},
-		{`{"customer_id":"ab","reported_at":12}`, "field reported_at: expected a string"},
-		{`{"customer_id":"ab","backups":{"last_backup_at":"2026-13-01"}}`, "backups.last_backup_at must be an RFC 3339"},
-		{`{"customer_id":"ab","health":"great"}`, "health must be one of"},
-		{`{"customer_id":"ab","system":{"cpu_percent":-1}}`, "system.cpu_percent must not be negative"},
-		{`{"customer_id":"ab","storage":[{"total_bytes":-1}]}`, "storage[0]"},
-		{`{"customer_id":"ab","system":{"mem_total_bytes":1e999}}`, "field system.mem_total_bytes"},
-		{`{"customer_id":"ab","controller_version":"` + strings.Repeat("1", 65) + `"}`, "controller_version is longer"},
+		{`{"customer_id":42}`, "customer_id must be a string"},
+		{`{"Customer_ID":"AB"}`, "customer_id must be"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
-			_, err := hub.ParseReport([]byte(tt.body))
+			_, err := hub.ParseReport([]byte(tt.body), testNow)
 			if hub.ErrorCode(err) != hub.EINVALID {
 				t.Fatalf("error = %v, want EINVALID", err)
 			}
@@ -114,7 +107,7 @@ func FuzzParseReport(f *testing.F) {
 	f.Add([]byte(`{"customer_id":"ab","system":{"mem_total_bytes":0,"mem_used_bytes":1}}`))
 	f.Add([]byte(`{"customer_id":"ab","storage":[{"total_bytes":1e308,"used_bytes":1e308}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r, err := hub.ParseReport(body)
+		r, err := hub.ParseReport(body, testNow)
 		if err != nil {
 			if code := hub.ErrorCode(err); code != hub.EINVALID {
 				t.Fatalf("error code %s for %q", code, body)
@@ -124,9 +117,20 @@ func FuzzParseReport(f *testing.F) {
 		if hub.ValidateCustomerID(r.CustomerID) != nil {
 			t.Fatalf("accepted invalid customer id %q", r.CustomerID)
 		}
-		s := r.Summarize(time.Now())
-		if s.MemPercent < 0 || s.DiskPercent < 0 || s.ContainersRunning > s.ContainersTotal {
+		s := r.Summarize(testNow)
+		for _, v := range []float64{s.CPUPercent, s.MemPercent, s.DiskPercent} {
+			if !(v >= 0 && v <= 100) {
+				t.Fatalf("percentage %v out of 0..100 in %+v", v, s)
+			}
+		}
+		if s.ContainersRunning > s.ContainersTotal {
 			t.Fatalf("impossible summary %+v", s)
+		}
+		if !utf8.Valid(r.Raw) || !json.Valid(r.Raw) {
+			t.Fatalf("stored body is not valid UTF-8 JSON: %q", r.Raw)
+		}
+		if len(r.Problems) > hub.MaxFieldProblems {
+			t.Fatalf("%d problems, more than %d", len(r.Problems), hub.MaxFieldProblems)
 		}
 	})
 }

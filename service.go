@@ -20,6 +20,8 @@ type StoredReport struct {
 	CustomerID string
 	Summary    ReportSummary
 	Body       json.RawMessage
+	// Problems are the fields the tolerant reader could not read.
+	Problems FieldProblems
 }
 
 // ReportService stores controller reports and answers questions about them.
@@ -29,9 +31,6 @@ type ReportService interface {
 	// FindLatestReport returns the customer's latest report; ENOTFOUND when
 	// the customer is unknown or has not reported.
 	FindLatestReport(ctx context.Context, customerID string) (*StoredReport, error)
-	// FindHistory returns the summaries of the customer's reports received
-	// at or after since, oldest first.
-	FindHistory(ctx context.Context, customerID string, since time.Time) ([]ReportSummary, error)
 }
 
 // CustomerService holds customers and their managed configs.

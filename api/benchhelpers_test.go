@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/fleetsim"
@@ -27,7 +28,7 @@ func seedFleet(tb testing.TB, e *env, n int) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			id := fmt.Sprintf("fleet-%05d", i)
-			r, err := hub.ParseReport(fleetsim.NewNode(id, uint64(i), 2<<10).Report(e.clock.Now(), true))
+			r, err := hub.ParseReport(fleetsim.NewNode(id, uint64(i), 2<<10).Report(e.clock.Now(), true), time.Now())
 			if err == nil {
 				_, err = e.db.CreateReport(ctx, r)
 			}

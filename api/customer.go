@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -75,14 +76,6 @@ func (s *Server) customerFromPath(r *http.Request) (string, error) {
 	return id, p.canActFor(id)
 }
 
-// latestReportResponse is a customer's latest report as received.
-type latestReportResponse struct {
-	CustomerID string          `json:"customer_id"`
-	Status     hub.Status      `json:"status"`
-	ReceivedAt time.Time       `json:"received_at"`
-	Report     json.RawMessage `json:"report"`
-}
-
 func (s *Server) handleCustomerGet(w http.ResponseWriter, r *http.Request) {
 	id, err := s.customerFromPath(r)
 	if err != nil {
@@ -99,10 +92,39 @@ func (s *Server) handleCustomerGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, latestReportResponse{
-		CustomerID: id,
-		Status:     c.Status(s.Now(), s.Thresholds),
-		ReceivedAt: latest.Summary.ReceivedAt,
-		Report:     latest.Body,
+	body, err := withHubFields(latest.Body, map[string]any{
+		"received_at":    latest.Summary.ReceivedAt,
+		"status":         c.Status(s.Now(), s.Thresholds),
+		"field_problems": latest.Problems,
 	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// withHubFields returns the report body as received with the hub's own
+// fields set at its top level (SPEC §2.3): the controller's fields keep
+// their values, except the ones the hub sets, which it owns. A nil or
+// empty value is left out.
+func withHubFields(body json.RawMessage, fields map[string]any) ([]byte, error) {
+	var report map[string]json.RawMessage
+	if err := json.Unmarshal(body, &report); err != nil {
+		return nil, fmt.Errorf("decode stored report: %w", err)
+	}
+	for k, v := range fields {
+		if p, ok := v.(hub.FieldProblems); ok && len(p) == 0 {
+			delete(report, k)
+			continue
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", k, err)
+		}
+		report[k] = raw
+	}
+	return json.Marshal(report)
 }

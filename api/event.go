@@ -12,7 +12,8 @@ import (
 
 // eventCreatedResponse is the answer to a posted event.
 type eventCreatedResponse struct {
-	ID int64 `json:"id"`
+	ID            int64             `json:"id"`
+	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
 func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +27,7 @@ func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	e, err := hub.ParseEvent(body)
+	e, err := hub.ParseEvent(body, s.Now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -39,7 +40,8 @@ func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, eventCreatedResponse{ID: e.ID})
+	s.countProblems("event", e.Problems)
+	writeJSON(w, http.StatusCreated, eventCreatedResponse{ID: e.ID, FieldProblems: e.Problems})
 }
 
 // eventListResponse is a customer's events, newest first.

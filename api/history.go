@@ -36,14 +36,12 @@ func (s *Server) history(r *http.Request, stream, subjectID string) (historyResp
 	if err != nil {
 		return historyResponse{}, err
 	}
-	res := s.Tiers.ResolutionFor(d)
-	points, err := s.History.FindMetrics(r.Context(), hub.MetricFilter{
-		Stream: stream, SubjectID: subjectID, Resolution: res, Since: s.Now().Add(-d),
-	})
+	f := s.Tiers.Filter(stream, subjectID, d, s.Now())
+	points, err := s.History.FindMetrics(r.Context(), f)
 	if err != nil {
 		return historyResponse{}, err
 	}
-	return historyResponse{Period: text, Resolution: res, Points: points}, nil
+	return historyResponse{Period: text, Resolution: f.Resolution, Points: points}, nil
 }
 
 func (s *Server) handleHistoryGet(w http.ResponseWriter, r *http.Request) {

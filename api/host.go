@@ -16,6 +16,8 @@ type hostReportResponse struct {
 	Blocked             bool   `json:"blocked"`
 	DesiredGeneration   int64  `json:"desired_generation"`
 	HasSignedOps        bool   `json:"has_signed_ops"`
+	// FieldProblems tells the agent which fields the hub could not read.
+	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
 func (s *Server) handleHostReportCreate(w http.ResponseWriter, r *http.Request) {
@@ -43,6 +45,7 @@ func (s *Server) handleHostReportCreate(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
+	s.countProblems("host_report", report.Problems)
 	// The report is stored; a guest that cannot be recorded must not make
 	// the agent's heartbeat fail.
 	for _, g := range report.Guests {
@@ -56,6 +59,7 @@ func (s *Server) handleHostReportCreate(w http.ResponseWriter, r *http.Request) 
 		Blocked:             res.CustomerBlocked,
 		DesiredGeneration:   0,
 		HasSignedOps:        false,
+		FieldProblems:       report.Problems,
 	})
 }
 

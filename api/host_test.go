@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"regexp"
 	"strings"
@@ -179,11 +181,6 @@ func TestHostReportIngest(t *testing.T) {
 		{"oversize", []byte(`{"host_id":"` + hostID + `","audit_tail":["` + strings.Repeat("a", 4<<20) + `"]}`), 413, "larger than 4 MiB"},
 		{"not JSON", []byte(`host`), 400, "JSON object"},
 		{"no host_id", []byte(`{"agent_version":"0.2.0"}`), 400, "host_id is required"},
-		{"bad vmid", []byte(`{"host_id":"` + hostID + `","guests":[{"vmid":0}]}`), 400, "guests[0].vmid"},
-		{"duplicate vmid", []byte(`{"host_id":"` + hostID + `","guests":[{"vmid":101},{"vmid":101}]}`), 400, "appears twice"},
-		{"negative memory", []byte(`{"host_id":"` + hostID + `","host":{"mem_used_bytes":-1}}`), 400, "host.mem_used_bytes"},
-		{"bad reported_at", []byte(`{"host_id":"` + hostID + `","reported_at":"now"}`), 400, "reported_at"},
-		{"guests not an array", []byte(`{"host_id":"` + hostID + `","guests":{}}`), 400, "field guests"},
 	}
 	before := countHostReports(t, h)
 	for _, tt := range rejects {
@@ -199,6 +196,46 @@ func TestHostReportIngest(t *testing.T) {
 	}
 	if got := countHostReports(t, h); got != before {
 		t.Fatalf("rejected bodies stored: %d host reports, want %d", got, before)
+	}
+
+	// The tolerant reader (SPEC §2.2, §2.6): a malformed field or guest is
+	// left out with a problem, and the heartbeat is stored all the same.
+	tolerated := []struct {
+		name, body, problem string
+		guests              int
+	}{
+		{"bad vmid", `{"host_id":"` + hostID + `","guests":[{"vmid":0},{"vmid":102,"status":"running"}]}`, "guests[0].vmid", 1},
+		{"duplicate vmid", `{"host_id":"` + hostID + `","guests":[{"vmid":101},{"vmid":101}]}`, "appears twice", 1},
+		{"guest not an object", `{"host_id":"` + hostID + `","guests":["101",{"vmid":101}]}`, `"path":"guests[0]"`, 1},
+		{"negative memory", `{"host_id":"` + hostID + `","host":{"mem_used_bytes":-1}}`, "host.mem_used_bytes", 0},
+		{"bad reported_at", `{"host_id":"` + hostID + `","reported_at":"now"}`, "reported_at", 0},
+		{"guests not an array", `{"host_id":"` + hostID + `","guests":{}}`, `"path":"guests"`, 0},
+	}
+	for _, tt := range tolerated {
+		t.Run(tt.name, func(t *testing.T) {
+			before := countHostReports(t, h)
+			status, body := h.do("POST", "/api/v1/host-report", hostKey, []byte(tt.body))
+			if status != 200 || body["status"] != "ok" {
+				t.Fatalf("status %d %v, want 200 ok", status, body)
+			}
+			problems, _ := json.Marshal(body["field_problems"])
+			if !strings.Contains(string(problems), tt.problem) {
+				t.Fatalf("field problems %s, want them to mention %q", problems, tt.problem)
+			}
+			if got := countHostReports(t, h); got != before+1 {
+				t.Fatalf("%d host reports, want %d", got, before+1)
+			}
+			hosts, err := h.db.FindHosts(context.Background(), "kovacs-csalad")
+			if err != nil || len(hosts) != 1 || hosts[0].Latest == nil {
+				t.Fatalf("hosts %v %v", hosts, err)
+			}
+			if got := hosts[0].Latest.GuestTotal; got != tt.guests {
+				t.Errorf("guest_total %d, want %d (malformed guests dropped)", got, tt.guests)
+			}
+			if len(hosts[0].Latest.Problems) == 0 {
+				t.Error("the latest host report keeps no field problems")
+			}
+		})
 	}
 
 	// A minimal heartbeat, with the optional sections absent, is fine.

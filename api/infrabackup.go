@@ -13,6 +13,10 @@ type infraBackupResponse struct {
 	ID     int64  `json:"id"`
 	// Kept is how many versions the hub keeps per customer.
 	Kept int `json:"versions_kept"`
+	// Complete is false when the backup lacks what a restore needs;
+	// FieldProblems says what.
+	Complete      bool              `json:"complete"`
+	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
 func (s *Server) handleInfraBackupCreate(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +30,7 @@ func (s *Server) handleInfraBackupCreate(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
-	backup, err := hub.ParseInfraBackup(body)
+	backup, err := hub.ParseInfraBackup(body, s.Now(), isYAMLMapping)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -35,17 +39,22 @@ func (s *Server) handleInfraBackupCreate(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := configgen.ParseMapping(backup.ControllerYAMLBytes, "controller_yaml (decoded)", false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	stored, err := s.InfraBackups.CreateInfraBackup(r.Context(), backup)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.Logger.Info("infrastructure backup stored", "customer_id", backup.CustomerID, "id", stored.ID)
-	writeJSON(w, http.StatusCreated, infraBackupResponse{Status: "ok", ID: stored.ID, Kept: hub.InfraBackupVersionsKept})
+	s.Logger.Info("infrastructure backup stored", "customer_id", backup.CustomerID, "id", stored.ID,
+		"complete", backup.Complete(), "field_problems", len(backup.Problems))
+	s.countProblems("infra_backup", backup.Problems)
+	writeJSON(w, http.StatusCreated, infraBackupResponse{Status: "ok", ID: stored.ID, Kept: hub.InfraBackupVersionsKept,
+		Complete: backup.Complete(), FieldProblems: backup.Problems})
+}
+
+// isYAMLMapping reports whether text is a YAML mapping, as a controller.yaml is.
+func isYAMLMapping(text []byte) bool {
+	_, err := configgen.ParseMapping(text, "controller_yaml (decoded)", false)
+	return err == nil
 }
 
 func (s *Server) handleInfraBackupGet(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	hub "github.com/felhom/hub"
 )
 
 func TestInfraBackupCreateValidation(t *testing.T) {
@@ -43,25 +45,25 @@ func TestInfraBackupCreateValidation(t *testing.T) {
 		{"missing customer_id", set("customer_id", nil), nil, cfgGlobalKey, 400, "customer_id is required"},
 		{"bad customer_id", set("customer_id", "Kovács"), nil, cfgGlobalKey, 400, "customer_id must be"},
 		{"unknown customer", set("customer_id", "nobody"), nil, cfgGlobalKey, 400, "customer nobody is unknown"},
-		{"missing created_at", set("created_at", nil), nil, cfgGlobalKey, 400, "created_at is required"},
-		{"bad created_at", set("created_at", "yesterday"), nil, cfgGlobalKey, 400, "created_at must be an RFC 3339 time"},
-		{"created_at not a string", set("created_at", 17), nil, cfgGlobalKey, 400, "field created_at"},
-		{"missing controller_yaml", set("controller_yaml", nil), nil, cfgGlobalKey, 400, "controller_yaml is required"},
-		{"controller_yaml not base64", set("controller_yaml", "%%%not base64"), nil, cfgGlobalKey, 400, "controller_yaml is not valid base64"},
-		{"controller_yaml not yaml", set("controller_yaml", b64("a: [1\n")), nil, cfgGlobalKey, 400, "controller_yaml (decoded) is not valid YAML"},
-		{"controller_yaml a list", set("controller_yaml", b64("- 1\n")), nil, cfgGlobalKey, 400, "must be a YAML mapping"},
-		{"controller_yaml binary", set("controller_yaml", b64("\xff\xfe")), nil, cfgGlobalKey, 400, "controller_yaml must decode to UTF-8"},
-		{"settings_json not base64", set("settings_json", "!!"), nil, cfgGlobalKey, 400, "settings_json is not valid base64"},
-		{"settings_json not json", set("settings_json", b64("{nope")), nil, cfgGlobalKey, 400, "settings_json must decode to valid JSON"},
-		{"disks not a list", set("disks", map[string]any{}), nil, cfgGlobalKey, 400, "field disks: expected an array"},
-		{"disk without uuid", set("disks", []any{map[string]any{"mount_point": "/mnt/x"}}), nil, cfgGlobalKey, 400, "disks[0].uuid is required"},
-		{"disk relative mount", set("disks", []any{map[string]any{"uuid": "u", "mount_point": "mnt"}}), nil, cfgGlobalKey, 400, "disks[0].mount_point must be an absolute path"},
-		{"bind mount without target", set("bind_mounts", []any{map[string]any{"source": "/a"}}), nil, cfgGlobalKey, 400, "bind_mounts[0].target must be an absolute path"},
-		{"stack without app", set("stacks", []any{map[string]any{"hdd_path": "/a"}}), nil, cfgGlobalKey, 400, "stacks[0].app is required"},
-		{"stack field wrong type", set("stacks", []any{map[string]any{"app": 1}}), nil, cfgGlobalKey, 400, "expected a string"},
-		{"missing restic", set("restic", nil), nil, cfgGlobalKey, 400, "restic is required"},
-		{"restic not an object", set("restic", "pw"), nil, cfgGlobalKey, 400, "field restic: expected an object"},
-		{"restic without primary", set("restic.primary_password", nil), nil, cfgGlobalKey, 400, "restic.primary_password is required"},
+		{"missing created_at", set("created_at", nil), nil, cfgGlobalKey, 201, `"created_at","reason":"missing`},
+		{"bad created_at", set("created_at", "yesterday"), nil, cfgGlobalKey, 201, `"path":"created_at"`},
+		{"created_at not a string", set("created_at", 17), nil, cfgGlobalKey, 201, `"path":"created_at"`},
+		{"missing controller_yaml", set("controller_yaml", nil), nil, cfgGlobalKey, 201, `"path":"controller_yaml","reason":"missing`},
+		{"controller_yaml not base64", set("controller_yaml", "%%%not base64"), nil, cfgGlobalKey, 201, `not valid base64`},
+		{"controller_yaml not yaml", set("controller_yaml", b64("a: [1\n")), nil, cfgGlobalKey, 201, `does not decode to a YAML mapping`},
+		{"controller_yaml a list", set("controller_yaml", b64("- 1\n")), nil, cfgGlobalKey, 201, `does not decode to a YAML mapping`},
+		{"controller_yaml binary", set("controller_yaml", b64("\xff\xfe")), nil, cfgGlobalKey, 201, `does not decode to a YAML mapping`},
+		{"settings_json not base64", set("settings_json", "!!"), nil, cfgGlobalKey, 201, `"path":"settings_json","reason":"not valid base64`},
+		{"settings_json not json", set("settings_json", b64("{nope")), nil, cfgGlobalKey, 201, `does not decode to JSON`},
+		{"disks not a list", set("disks", map[string]any{}), nil, cfgGlobalKey, 201, `"path":"disks","reason":"expected an array`},
+		{"disk without uuid", set("disks", []any{map[string]any{"mount_point": "/mnt/x"}}), nil, cfgGlobalKey, 201, `disks[0].uuid`},
+		{"disk relative mount", set("disks", []any{map[string]any{"uuid": "u", "mount_point": "mnt"}}), nil, cfgGlobalKey, 201, `disks[0].mount_point`},
+		{"bind mount without target", set("bind_mounts", []any{map[string]any{"source": "/a"}}), nil, cfgGlobalKey, 201, `bind_mounts[0].target`},
+		{"stack without app", set("stacks", []any{map[string]any{"hdd_path": "/a"}}), nil, cfgGlobalKey, 201, `stacks[0].app`},
+		{"stack field wrong type", set("stacks", []any{map[string]any{"app": 1}}), nil, cfgGlobalKey, 201, `expected a string`},
+		{"missing restic", set("restic", nil), nil, cfgGlobalKey, 201, `"path":"restic","reason":"missing`},
+		{"restic not an object", set("restic", "pw"), nil, cfgGlobalKey, 201, `"path":"restic","reason":"expected an object`},
+		{"restic without primary", set("restic.primary_password", nil), nil, cfgGlobalKey, 201, `restic.primary_password`},
 		{"not an object", nil, []byte(`["x"]`), cfgGlobalKey, 400, "must be a JSON object"},
 		{"empty body", nil, []byte(``), cfgGlobalKey, 400, "request body is empty"},
 		{"malformed", nil, []byte(`{"customer_id":`), cfgGlobalKey, 400, "malformed JSON"},
@@ -70,6 +72,7 @@ func TestInfraBackupCreateValidation(t *testing.T) {
 		{"wrong key", nil, nil, "not-a-key", 401, "unknown API key"},
 		{"another customer's key", nil, nil, otherKey, 403, "may not act for customer kovacs-csalad"},
 	}
+	stored := 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := tt.raw
@@ -81,14 +84,27 @@ func TestInfraBackupCreateValidation(t *testing.T) {
 				body = mustJSON(t, m)
 			}
 			res := h.do(cfgRequest{method: "POST", path: "/api/v1/infra-backup", key: tt.key, body: body})
-			if res.status != tt.wantStatus || !strings.Contains(res.errorText(), tt.wantErr) {
+			text := res.errorText()
+			if res.status == http.StatusCreated {
+				text = string(res.body)
+			}
+			if res.status != tt.wantStatus || !strings.Contains(text, tt.wantErr) {
 				t.Fatalf("got %d %s, want %d %q", res.status, res.body, tt.wantStatus, tt.wantErr)
 			}
 			if bytes.Contains(res.body, []byte(secret)) {
 				t.Error("error echoes the restic password")
 			}
-			if all, _ := h.db.FindInfraBackups(context.Background(), "kovacs-csalad"); len(all) != 0 {
-				t.Fatalf("a rejected backup was stored")
+			all, _ := h.db.FindInfraBackups(context.Background(), "kovacs-csalad")
+			if tt.wantStatus != http.StatusCreated {
+				if len(all) != min(stored, hub.InfraBackupVersionsKept) {
+					t.Fatalf("a rejected backup was stored")
+				}
+				return
+			}
+			// Stored as received, judged incomplete, the problem named.
+			stored++
+			if len(all) != min(stored, hub.InfraBackupVersionsKept) || len(all[0].Problems) == 0 {
+				t.Fatalf("%d backups stored, newest problems %v", len(all), all[0].Problems)
 			}
 		})
 	}

@@ -11,6 +11,9 @@ import (
 type preferencesResponse struct {
 	Status string `json:"status"`
 	*hub.NotificationPrefs
+	// IgnoredEventTypes are the unknown types of enabled_events (SPEC §2.10).
+	IgnoredEventTypes []string          `json:"ignored_event_types"`
+	FieldProblems     hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
 // handlePreferencesSet stores the notification choices a controller syncs.
@@ -25,12 +28,25 @@ func (s *Server) handlePreferencesSet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	prefs, err := hub.ParseNotificationPrefs(body)
+	id, err := hub.ReadCustomerID(body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := p.canActFor(prefs.CustomerID); err != nil {
+	if err := p.canActFor(id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	current, err := s.Notifications.FindNotificationPrefs(r.Context(), id)
+	if hub.ErrorCode(err) == hub.ENOTFOUND {
+		current, err = nil, nil
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	prefs, err := hub.ParseNotificationPrefs(body, current)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -38,7 +54,9 @@ func (s *Server) handlePreferencesSet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, preferencesResponse{Status: "ok", NotificationPrefs: prefs})
+	s.countProblems("preferences", prefs.Problems)
+	writeJSON(w, http.StatusOK, preferencesResponse{Status: "ok", NotificationPrefs: prefs,
+		IgnoredEventTypes: prefs.IgnoredEventTypes, FieldProblems: prefs.Problems})
 }
 
 // handleNotifyCreate is the legacy relay: a controller's free-form message
@@ -68,6 +86,8 @@ func (s *Server) handleNotifyCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.countProblems("notify", req.Problems)
+	res.FieldProblems = req.Problems
 	writeJSON(w, http.StatusOK, res)
 }
 

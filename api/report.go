@@ -10,6 +10,9 @@ import (
 type reportResponse struct {
 	Status          string `json:"status"`
 	CustomerBlocked bool   `json:"customer_blocked"`
+	// FieldProblems tells the sender which fields the hub could not read
+	// (the report is stored all the same).
+	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
 func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
@@ -23,7 +26,7 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	report, err := hub.ParseReport(body)
+	report, err := hub.ParseReport(body, s.Now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -40,5 +43,6 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	if res.NewCustomer {
 		s.Logger.Info("new manual customer from report", "customer_id", report.CustomerID)
 	}
-	writeJSON(w, http.StatusOK, reportResponse{Status: "ok", CustomerBlocked: res.CustomerBlocked})
+	s.countProblems("report", report.Problems)
+	writeJSON(w, http.StatusOK, reportResponse{Status: "ok", CustomerBlocked: res.CustomerBlocked, FieldProblems: report.Problems})
 }

@@ -54,6 +54,10 @@ type Server struct {
 	Audit    hub.AuditService
 	Versions hub.VersionService
 
+	// FieldProblems counts the fields the tolerant reader could not read,
+	// per stream (/metrics); optional.
+	FieldProblems FieldProblemCounter
+
 	// GlobalKey is the fleet-wide API key (api.report_api_key).
 	GlobalKey      string
 	Thresholds     hub.Thresholds
@@ -63,6 +67,18 @@ type Server struct {
 	Version string
 	Logger  *slog.Logger
 	Now     func() time.Time
+}
+
+// FieldProblemCounter counts field problems of stored bodies.
+type FieldProblemCounter interface {
+	CountFieldProblems(stream string, problems hub.FieldProblems)
+}
+
+// countProblems counts the problems of a stored body of stream.
+func (s *Server) countProblems(stream string, problems hub.FieldProblems) {
+	if s.FieldProblems != nil && len(problems) > 0 {
+		s.FieldProblems.CountFieldProblems(stream, problems)
+	}
 }
 
 // Auth says which credentials a route accepts (SPEC §2.1).

@@ -84,7 +84,7 @@ func openDB(t *testing.T, path string, c *clock) *store.DB {
 
 func report(t *testing.T, db *store.DB, id string) {
 	t.Helper()
-	r, err := hub.ParseReport([]byte(fmt.Sprintf(`{"customer_id":%q}`, id)))
+	r, err := hub.ParseReport([]byte(fmt.Sprintf(`{"customer_id":%q}`, id)), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,7 @@ func (e *env) managed(t *testing.T, id, controllerURL string) *hub.CustomerConfi
 
 func (e *env) report(t *testing.T, body string) {
 	t.Helper()
-	r, err := hub.ParseReport([]byte(body))
+	r, err := hub.ParseReport([]byte(body), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func (f *Fleet) Backfill(ctx context.Context, st Store, setNow func(time.Time), 
 				continue
 			}
 			n.Tick(15 * time.Minute)
-			r, err := hub.ParseReport(n.Report(t, n.Behaviour != Paused))
+			r, err := hub.ParseReport(n.Report(t, n.Behaviour != Paused), t)
 			if err != nil {
 				return fmt.Errorf("backfill report of %s: %w", n.CustomerID, err)
 			}

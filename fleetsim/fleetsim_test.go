@@ -46,7 +46,7 @@ func TestReportSizes(t *testing.T) {
 		if got := len(body); got < size*8/10 || got > size*12/10 {
 			t.Errorf("target %d bytes, got %d", size, got)
 		}
-		if _, err := hub.ParseReport(body); err != nil {
+		if _, err := hub.ParseReport(body, time.Now()); err != nil {
 			t.Errorf("the hub rejects a simulated report: %v", err)
 		}
 	}

@@ -5,9 +5,11 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
+	hub "github.com/felhom/hub"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -27,6 +29,8 @@ type Metrics struct {
 	Transitions *prometheus.CounterVec
 	// Notifications counts notification outcomes by channel and outcome.
 	Notifications *prometheus.CounterVec
+
+	fieldProblems *prometheus.CounterVec
 }
 
 // ingestEndpoints are the routes whose traffic is ingest, by short name.
@@ -62,11 +66,31 @@ func New() *Metrics {
 		Notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hub_notifications_total", Help: "Notification decisions and deliveries by channel and outcome.",
 		}, []string{"channel", "outcome"}),
+		fieldProblems: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hub_ingest_field_problems_total",
+			Help: "Fields of stored bodies the tolerant reader could not read, by stream and field (list indices as []).",
+		}, []string{"stream", "field"}),
 	}
-	m.Registry.MustRegister(m.requests, m.ingest, m.ingestDuration, m.CheckerRuns, m.Transitions, m.Notifications,
+	m.Registry.MustRegister(m.requests, m.ingest, m.ingestDuration, m.CheckerRuns, m.Transitions, m.Notifications, m.fieldProblems,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// CountFieldProblems counts the field problems of one stored body. The
+// field label is the problem's path with list indices written as [], so
+// that its values are bounded by the fields the hub reads.
+func (m *Metrics) CountFieldProblems(stream string, problems hub.FieldProblems) {
+	for _, p := range problems {
+		field := indexPattern.ReplaceAllString(p.Path, "[]")
+		if field == "" {
+			field = "(more)"
+		}
+		m.fieldProblems.WithLabelValues(stream, field).Inc()
+	}
+}
+
+// indexPattern matches a list index in a field path.
+var indexPattern = regexp.MustCompile(`\[\d+\]`)
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {

@@ -305,7 +305,7 @@ func TestPruner(t *testing.T) {
 	if _, err := db.FindLatestReport(ctx, "a-node"); err != nil {
 		t.Fatalf("latest report pruned: %v", err)
 	}
-	history, err := db.FindHistory(ctx, "a-node", epoch.Add(-time.Hour))
+	history, err := db.FindMetrics(ctx, hub.MetricFilter{Stream: hub.StreamReports, SubjectID: "a-node", Resolution: hub.ResolutionRaw, Since: epoch.Add(-time.Hour)})
 	if err != nil || len(history) != 1 {
 		t.Fatalf("history %v, %v; want only the latest report", history, err)
 	}

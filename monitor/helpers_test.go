@@ -68,7 +68,7 @@ func newChecker(db *store.DB, clock *Clock) *monitor.StalenessChecker {
 
 func mustReport(tb testing.TB, db *store.DB, body string) {
 	tb.Helper()
-	r, err := hub.ParseReport([]byte(body))
+	r, err := hub.ParseReport([]byte(body), time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}

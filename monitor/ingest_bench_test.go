@@ -132,7 +132,7 @@ func seedHistory(t *testing.T, db *store.DB, clock *Clock, n, days int) []*fleet
 			go func() {
 				defer wg.Done()
 				node.Tick(15 * time.Minute)
-				r, err := hub.ParseReport(node.Report(clock.Now(), true))
+				r, err := hub.ParseReport(node.Report(clock.Now(), true), time.Now())
 				if err == nil {
 					_, err = db.CreateReport(ctx, r)
 				}
@@ -164,7 +164,7 @@ func seedHistory(t *testing.T, db *store.DB, clock *Clock, n, days int) []*fleet
 func ingestInTurns(db *store.DB, clock *Clock, nodes []*fleetsim.Node, work func() error) (off, on []time.Duration, err error) {
 	reports := make([]*hub.Report, len(nodes))
 	for i, n := range nodes {
-		if reports[i], err = hub.ParseReport(n.Report(clock.Now(), true)); err != nil {
+		if reports[i], err = hub.ParseReport(n.Report(clock.Now(), true), time.Now()); err != nil {
 			return nil, nil, err
 		}
 	}

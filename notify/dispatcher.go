@@ -105,7 +105,7 @@ func (d *Dispatcher) DispatchEvent(ctx context.Context, e *hub.Event) error {
 // RelayNotification validates a legacy relayed message and queues it for
 // the operator, with an idempotency key of its own.
 func (d *Dispatcher) RelayNotification(ctx context.Context, r *hub.RelayRequest) (*hub.RelayResult, error) {
-	if err := r.Validate(); err != nil {
+	if err := hub.ValidateCustomerID(r.CustomerID); err != nil {
 		return nil, err
 	}
 	key := d.NewRelayKey()

@@ -116,7 +116,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, path: filepath.Join(t.TempDir(), "hub.db"), clock: &clock{now: epoch}}
 	h.open()
 	ctx := context.Background()
-	r, _ := hub.ParseReport([]byte(`{"customer_id":"kovacs-csalad","health":"ok","system":{"hostname":"felhom-kovacs"}}`))
+	r, _ := hub.ParseReport([]byte(`{"customer_id":"kovacs-csalad","health":"ok","system":{"hostname":"felhom-kovacs"}}`), time.Now())
 	if _, err := h.db.CreateReport(ctx, r); err != nil {
 		t.Fatal(err)
 	}

@@ -192,7 +192,7 @@ func TestSampleEmails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	disk, err := hub.ParseEvent(example)
+	disk, err := hub.ParseEvent(example, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

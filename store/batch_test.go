@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/store"
@@ -22,7 +23,7 @@ func TestConcurrentReportsAllStored(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				body := fmt.Sprintf(`{"customer_id":"node-%02d","system":{"cpu_percent":%d}}`, w, i)
-				r, err := hub.ParseReport([]byte(body))
+				r, err := hub.ParseReport([]byte(body), time.Now())
 				if err != nil {
 					errs <- err
 					return
@@ -46,7 +47,7 @@ func TestConcurrentReportsAllStored(t *testing.T) {
 		t.Fatalf("%d customers, want %d", len(customers), writers)
 	}
 	for _, c := range customers {
-		h, err := db.FindHistory(ctx, c.ID, epoch.AddDate(-1, 0, 0))
+		h, err := db.FindMetrics(ctx, hub.MetricFilter{Stream: hub.StreamReports, SubjectID: c.ID, Resolution: hub.ResolutionRaw, Since: epoch.AddDate(-1, 0, 0)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -40,7 +40,7 @@ func infraBackupBody(id string, n int) []byte {
 
 func mustParseInfraBackup(tb testing.TB, body []byte) *hub.InfraBackup {
 	tb.Helper()
-	b, err := hub.ParseInfraBackup(body)
+	b, err := hub.ParseInfraBackup(body, time.Now(), func([]byte) bool { return true })
 	if err != nil {
 		tb.Fatal(err)
 	}

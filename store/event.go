@@ -77,14 +77,15 @@ func insertEvent(ctx context.Context, tx *sql.Tx, e *hub.Event, now time.Time) (
 	if e.DedupeKey != "" {
 		dedupe = sql.NullString{String: e.DedupeKey, Valid: true}
 	}
+	problems := e.Problems.Encode()
 	err := tx.QueryRowContext(ctx, `INSERT INTO events (
 			customer_id, event_type, severity, source, message, details,
-			occurred_at, received_at, dedupe_key
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			occurred_at, received_at, dedupe_key, problems
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING
 		RETURNING id`,
 		e.CustomerID, e.Type, e.Severity, e.Source, e.Message, details,
-		millis(e.OccurredAt), millis(now), dedupe,
+		millis(e.OccurredAt), millis(now), dedupe, problems,
 	).Scan(&e.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -113,18 +114,20 @@ func (db *DB) SetEventsStored(fn func()) {
 
 // eventColumns are the events columns scanned by scanEvent, in order.
 const eventColumns = `id, customer_id, event_type, severity, source, message, details,
-	occurred_at, received_at, COALESCE(dedupe_key, '')`
+	occurred_at, received_at, COALESCE(dedupe_key, ''), problems`
 
 func scanEvent(row rowScanner) (*hub.Event, error) {
 	var (
 		e                  hub.Event
 		details            sql.NullString
 		occurred, received int64
+		problems           string
 	)
 	if err := row.Scan(&e.ID, &e.CustomerID, &e.Type, &e.Severity, &e.Source, &e.Message,
-		&details, &occurred, &received, &e.DedupeKey); err != nil {
+		&details, &occurred, &received, &e.DedupeKey, &problems); err != nil {
 		return nil, err
 	}
+	e.Problems = hub.ParseFieldProblems(problems)
 	if details.Valid {
 		e.Details = []byte(details.String)
 	}

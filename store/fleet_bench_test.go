@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	hub "github.com/felhom/hub"
 )
@@ -21,7 +22,7 @@ func BenchmarkFindCustomers10k(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r, err := hub.ParseReport([]byte(fmt.Sprintf(`{"customer_id":"fleet-%05d","health":"ok","system":{"cpu_percent":3}}`, i)))
+			r, err := hub.ParseReport([]byte(fmt.Sprintf(`{"customer_id":"fleet-%05d","health":"ok","system":{"cpu_percent":3}}`, i)), time.Now())
 			if err == nil {
 				_, err = db.CreateReport(ctx, r)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/store"
@@ -61,7 +62,7 @@ func MustReport(tb testing.TB, db *store.DB, customerID string) *hub.ReportResul
 // MustReportBody stores a report body.
 func MustReportBody(tb testing.TB, db *store.DB, body string) *hub.ReportResult {
 	tb.Helper()
-	r, err := hub.ParseReport([]byte(body))
+	r, err := hub.ParseReport([]byte(body), time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}

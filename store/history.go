@@ -106,6 +106,11 @@ func (db *DB) FindMetrics(ctx context.Context, f hub.MetricFilter) ([]hub.Metric
 			n := float64(p.Samples)
 			p.CPUAvg, p.MemAvg, p.DiskAvg = round2(p.CPUAvg/n), round2(p.MemAvg/n), round2(p.DiskAvg/n)
 		}
+		// Rows stored before the tolerant reader may hold any number; no
+		// stored value may make a history read fail.
+		for _, v := range []*float64{&p.CPUAvg, &p.CPUMax, &p.MemAvg, &p.MemMax, &p.DiskAvg, &p.DiskMax} {
+			*v = finitePercent(*v)
+		}
 		out = append(out, p)
 	}
 	return out, rows.Err()

@@ -289,7 +289,7 @@ func isLatest(t *testing.T, db *store.DB, r *hub.ArchivedReport) bool {
 
 func mustCustomer(t *testing.T, body []byte) string {
 	t.Helper()
-	r, err := hub.ParseReport(body)
+	r, err := hub.ParseReport(body, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func (db *DB) FindHosts(ctx context.Context, customerID string) ([]*hub.Host, er
 			r.id IS NOT NULL, COALESCE(r.id, 0), COALESCE(r.received_at, 0), r.reported_at,
 			COALESCE(r.agent_version, ''), COALESCE(r.hostname, ''), COALESCE(r.cpu_percent, 0),
 			COALESCE(r.mem_percent, 0), COALESCE(r.disk_percent, 0), COALESCE(r.guest_total, 0),
-			COALESCE(r.guest_running, 0), COALESCE(r.cloudflared_status, '')
+			COALESCE(r.guest_running, 0), COALESCE(r.cloudflared_status, ''), COALESCE(r.problems, '')
 		FROM hosts h LEFT JOIN host_reports r ON r.id = h.latest_report_id
 		WHERE h.customer_id = ? ORDER BY h.id`, customerID)
 	if err != nil {
@@ -104,15 +104,18 @@ func (db *DB) FindHosts(ctx context.Context, customerID string) ([]*hub.Host, er
 			hasReport bool
 			received  int64
 			reported  sql.NullInt64
+			problems  string
 		)
 		h, err := scanHost(rows, &hasReport, &s.ReportID, &received, &reported, &s.AgentVersion,
 			&s.Hostname, &s.CPUPercent, &s.MemPercent, &s.DiskPercent, &s.GuestTotal,
-			&s.GuestRunning, &s.CloudflaredStatus)
+			&s.GuestRunning, &s.CloudflaredStatus, &problems)
 		if err != nil {
 			return nil, fmt.Errorf("scan host: %w", err)
 		}
 		if hasReport {
 			s.ReceivedAt, s.ReportedAt = fromMillis(received), timePtr(reported)
+			s.CPUPercent, s.MemPercent, s.DiskPercent = finitePercent(s.CPUPercent), finitePercent(s.MemPercent), finitePercent(s.DiskPercent)
+			s.Problems = hub.ParseFieldProblems(problems)
 			h.Latest = &s
 		}
 		h.Guests = []*hub.Guest{}
@@ -204,12 +207,13 @@ func createHostReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.HostRep
 	}
 
 	s := r.Summarize(now)
+	problems := r.Problems.Encode()
 	err = tx.QueryRowContext(ctx, `INSERT INTO host_reports (
 			host_id, received_at, reported_at, agent_version, hostname, cpu_percent, mem_percent,
-			disk_percent, guest_total, guest_running, cloudflared_status, body
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			disk_percent, guest_total, guest_running, cloudflared_status, body, problems
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.HostID, millis(now), nullMillis(s.ReportedAt), s.AgentVersion, s.Hostname, s.CPUPercent,
-		s.MemPercent, s.DiskPercent, s.GuestTotal, s.GuestRunning, s.CloudflaredStatus, emptyBody,
+		s.MemPercent, s.DiskPercent, s.GuestTotal, s.GuestRunning, s.CloudflaredStatus, emptyBody, problems,
 	).Scan(&res.ReportID)
 	if err != nil {
 		return res, nil, fmt.Errorf("insert host report: %w", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -157,7 +158,7 @@ func TestHostReservedColumns(t *testing.T) {
 	want := hub.HostReportSummary{ReportID: h.Latest.ReportID, ReceivedAt: clock.Now(), ReportedAt: h.Latest.ReportedAt,
 		AgentVersion: "0.2.0", Hostname: "pve-kovacs", CPUPercent: 11.3, MemPercent: 56.3, DiskPercent: 30,
 		GuestTotal: 2, GuestRunning: 0, CloudflaredStatus: "running"}
-	if got := *h.Latest; got != want {
+	if got := *h.Latest; !reflect.DeepEqual(got, want) {
 		t.Fatalf("latest %+v\nwant   %+v", got, want)
 	}
 	var spec101 map[string]any

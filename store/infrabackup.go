@@ -20,7 +20,8 @@ func infraSealContext(customerID string) string {
 // CreateInfraBackup stores a backup sealed and keeps only the customer's
 // latest hub.InfraBackupVersionsKept.
 func (db *DB) CreateInfraBackup(ctx context.Context, b *hub.InfraBackup) (*hub.StoredInfraBackup, error) {
-	out := &hub.StoredInfraBackup{CustomerID: b.CustomerID, CreatedAt: b.CreatedAt, Body: b.Raw}
+	out := &hub.StoredInfraBackup{CustomerID: b.CustomerID, CreatedAt: b.CreatedAt, Problems: b.Problems, Body: b.Raw}
+	problems := b.Problems.Encode()
 	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		var exists int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = ?`, b.CustomerID).Scan(&exists)
@@ -29,16 +30,19 @@ func (db *DB) CreateInfraBackup(ctx context.Context, b *hub.InfraBackup) (*hub.S
 		} else if err != nil {
 			return fmt.Errorf("check customer: %w", err)
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO infra_backups (customer_id, created_at, received_at, body_sealed)
-			VALUES (?, ?, ?, ?) RETURNING id`,
+		err = tx.QueryRowContext(ctx, `INSERT INTO infra_backups (customer_id, created_at, received_at, body_sealed, problems)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			b.CustomerID, millis(b.CreatedAt), millis(now),
-			db.sealer.Seal(string(b.Raw), infraSealContext(b.CustomerID))).Scan(&out.ID)
+			db.sealer.Seal(string(b.Raw), infraSealContext(b.CustomerID)), problems).Scan(&out.ID)
 		if err != nil {
 			return fmt.Errorf("insert infra backup: %w", err)
 		}
+		// The newest complete backup stays whatever came after it: a broken
+		// controller posting incomplete ones must not push it out.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM infra_backups WHERE customer_id = ? AND id NOT IN (
-				SELECT id FROM infra_backups WHERE customer_id = ? ORDER BY id DESC LIMIT ?)`,
-			b.CustomerID, b.CustomerID, hub.InfraBackupVersionsKept); err != nil {
+				SELECT id FROM infra_backups WHERE customer_id = ? ORDER BY id DESC LIMIT ?)
+			AND id <> COALESCE((SELECT MAX(id) FROM infra_backups WHERE customer_id = ? AND problems = ''), 0)`,
+			b.CustomerID, b.CustomerID, hub.InfraBackupVersionsKept, b.CustomerID); err != nil {
 			return fmt.Errorf("prune infra backups: %w", err)
 		}
 		out.ReceivedAt = now
@@ -50,17 +54,18 @@ func (db *DB) CreateInfraBackup(ctx context.Context, b *hub.InfraBackup) (*hub.S
 	return out, nil
 }
 
-const infraBackupSelect = `SELECT id, customer_id, created_at, received_at, body_sealed FROM infra_backups`
+const infraBackupSelect = `SELECT id, customer_id, created_at, received_at, body_sealed, problems FROM infra_backups`
 
 func (db *DB) scanInfraBackup(row rowScanner) (*hub.StoredInfraBackup, error) {
 	var (
 		b                 hub.StoredInfraBackup
 		created, received int64
-		sealed            string
+		sealed, problems  string
 	)
-	if err := row.Scan(&b.ID, &b.CustomerID, &created, &received, &sealed); err != nil {
+	if err := row.Scan(&b.ID, &b.CustomerID, &created, &received, &sealed, &problems); err != nil {
 		return nil, err
 	}
+	b.Problems = hub.ParseFieldProblems(problems)
 	body, err := db.sealer.Open(sealed, infraSealContext(b.CustomerID))
 	if err != nil {
 		return nil, fmt.Errorf("open infra backup %d: %w", b.ID, err)

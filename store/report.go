@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -38,14 +39,15 @@ func createReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.Report, now
 	}
 	res.CustomerBlocked = node.blocked
 	s := r.Summarize(now)
+	problems := r.Problems.Encode()
 	err = tx.QueryRowContext(ctx, `INSERT INTO reports (
 			customer_id, received_at, reported_at, controller_version, controller_url,
 			health, monitoring_enabled, hostname, cpu_percent, mem_percent, disk_percent,
-			containers_total, containers_running, last_backup_at, last_backup_status, body
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			containers_total, containers_running, last_backup_at, last_backup_status, body, problems
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.CustomerID, millis(now), nullMillis(s.ReportedAt), s.ControllerVersion, s.ControllerURL,
 		s.Health, s.MonitoringEnabled, s.Hostname, s.CPUPercent, s.MemPercent, s.DiskPercent,
-		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus, emptyBody,
+		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus, emptyBody, problems,
 	).Scan(&res.ReportID)
 	if err != nil {
 		return res, nil, fmt.Errorf("insert report: %w", err)
@@ -131,6 +133,9 @@ func summaryDest(s *hub.ReportSummary) ([]any, func()) {
 		&s.Health, &s.MonitoringEnabled, &s.Hostname, &s.CPUPercent, &s.MemPercent, &s.DiskPercent,
 		&s.ContainersTotal, &s.ContainersRunning, &lastBackup, &s.LastBackupStatus}
 	return dest, func() {
+		// Values stored before the tolerant reader may be out of range;
+		// no stored value may make a read fail.
+		s.CPUPercent, s.MemPercent, s.DiskPercent = finitePercent(s.CPUPercent), finitePercent(s.MemPercent), finitePercent(s.DiskPercent)
 		s.ReceivedAt = fromMillis(received)
 		s.ReportedAt = timePtr(reported)
 		s.LastBackupAt = timePtr(lastBackup)
@@ -143,8 +148,9 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 	dest, finish := summaryDest(&out.Summary)
 	var stored []byte
 	var keyframeID sql.NullInt64
-	dest = append(dest, &stored, &keyframeID)
-	err := db.read.QueryRowContext(ctx, `SELECT `+summaryColumns+`, COALESCE(b.body, r.body), b.keyframe_id
+	var problems string
+	dest = append(dest, &stored, &keyframeID, &problems)
+	err := db.read.QueryRowContext(ctx, `SELECT `+summaryColumns+`, COALESCE(b.body, r.body), b.keyframe_id, r.problems
 		FROM customers c JOIN reports r ON r.id = c.latest_report_id
 			LEFT JOIN report_bodies b ON b.report_id = r.id
 		WHERE c.id = ?`, customerID).Scan(dest...)
@@ -154,6 +160,7 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 		return nil, fmt.Errorf("find latest report: %w", err)
 	}
 	finish()
+	out.Problems = hub.ParseFieldProblems(problems)
 	// A latest report always stands alone (the compactor leaves it so), but
 	// a delta would be read just as well.
 	if out.Body, err = db.loadBody(ctx, stored, keyframeID); err != nil {
@@ -162,24 +169,11 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 	return &out, nil
 }
 
-// FindHistory returns the report summaries since the given time, oldest first.
-func (db *DB) FindHistory(ctx context.Context, customerID string, since time.Time) ([]hub.ReportSummary, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+summaryColumns+`
-		FROM reports r WHERE r.customer_id = ? AND r.received_at >= ?
-		ORDER BY r.received_at, r.id`, customerID, millis(since))
-	if err != nil {
-		return nil, fmt.Errorf("find history: %w", err)
+
+// finitePercent returns p clamped into 0..100; NaN is 0.
+func finitePercent(p float64) float64 {
+	if math.IsNaN(p) {
+		return 0
 	}
-	defer rows.Close()
-	out := []hub.ReportSummary{}
-	for rows.Next() {
-		var s hub.ReportSummary
-		dest, finish := summaryDest(&s)
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("scan history: %w", err)
-		}
-		finish()
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return min(max(p, 0), 100)
 }

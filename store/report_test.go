@@ -11,7 +11,7 @@ import (
 
 func mustParseReport(tb testing.TB, body string) *hub.Report {
 	tb.Helper()
-	r, err := hub.ParseReport([]byte(body))
+	r, err := hub.ParseReport([]byte(body), time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -94,7 +94,10 @@ func TestFindHistory(t *testing.T) {
 	if _, err := db.CreateReport(ctx, mustParseReport(t, `{"customer_id":"other"}`)); err != nil {
 		t.Fatal(err)
 	}
-	points, err := db.FindHistory(ctx, "ab", epoch.Add(2*time.Hour))
+	raw := func(id string, since time.Time) ([]hub.MetricPoint, error) {
+		return db.FindMetrics(ctx, hub.MetricFilter{Stream: hub.StreamReports, SubjectID: id, Resolution: hub.ResolutionRaw, Since: since})
+	}
+	points, err := raw("ab", epoch.Add(2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +105,11 @@ func TestFindHistory(t *testing.T) {
 		t.Fatalf("got %d points, want 3", len(points))
 	}
 	for i, p := range points {
-		if want := float64(i + 2); p.CPUPercent != want {
-			t.Errorf("point %d cpu = %v, want %v", i, p.CPUPercent, want)
+		if want := float64(i + 2); p.CPUAvg != want {
+			t.Errorf("point %d cpu = %v, want %v", i, p.CPUAvg, want)
 		}
 	}
-	none, err := db.FindHistory(ctx, "nobody", epoch)
+	none, err := raw("nobody", epoch)
 	if err != nil || none == nil || len(none) != 0 {
 		t.Errorf("history of unknown customer = %v, %v; want empty, nil", none, err)
 	}

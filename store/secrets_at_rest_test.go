@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,14 +54,14 @@ func TestSecretsAtRest(t *testing.T) {
 				t.Fatal(err)
 			}
 			secrets := []string{
-				"restic-primary-7",         // restic password in the infra backup
-				backup.ControllerYAML,      // base64 controller.yaml as posted
-				"customer:\n  id: kovacs",  // decoded controller.yaml
-				"cf-tunnel-token-SENTINEL", // tunnel token
-				"overrides-SENTINEL",       // free-form overrides
-				cfg.APIKey,                 // per-customer key
-				cfg.RetrievalPassword,      // retrieval password
-				cfg.SessionSecret,          // controller session secret
+				"restic-primary-7", // restic password in the infra backup
+				base64.StdEncoding.EncodeToString(backup.ControllerYAML), // base64 controller.yaml as posted
+				"customer:\n  id: kovacs",                                // decoded controller.yaml
+				"cf-tunnel-token-SENTINEL",                               // tunnel token
+				"overrides-SENTINEL",                                     // free-form overrides
+				cfg.APIKey,                                               // per-customer key
+				cfg.RetrievalPassword,                                    // retrieval password
+				cfg.SessionSecret,                                        // controller session secret
 			}
 			var raw []byte
 			if onPostgres() {

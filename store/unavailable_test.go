@@ -26,7 +26,7 @@ func openInternal(t *testing.T) *DB {
 
 func report(t *testing.T, id string) *hub.Report {
 	t.Helper()
-	r, err := hub.ParseReport([]byte(`{"customer_id":"` + id + `"}`))
+	r, err := hub.ParseReport([]byte(`{"customer_id":"`+id+`"}`), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestFullDiskIsUnavailableThenRecovers(t *testing.T) {
 	_, _ = rand.Read(random)
 	big = base64.StdEncoding.AppendEncode(big, random)
 	big = append(big, `"}`...)
-	r, err := hub.ParseReport(big)
+	r, err := hub.ParseReport(big, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

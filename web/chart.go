@@ -47,11 +47,12 @@ const (
 	chartBuckets = 240
 )
 
-// buildChart averages the points into buckets over [from, to) and draws
-// each metric as polylines that break where reports are missing for long.
-func buildChart(points []hub.ReportSummary, from, to time.Time, loc *time.Location) Chart {
+// buildChart averages the points into buckets over [from, to), each
+// weighted by the reports it stands for, and draws each metric as polylines
+// that break where reports are missing for long.
+func buildChart(points []hub.MetricPoint, from, to time.Time, loc *time.Location) Chart {
 	c := Chart{Width: chartWidth, Height: chartHeight, Left: chartLeft, Top: chartTop,
-		Right: chartRight, Bottom: chartBottom, Reports: len(points)}
+		Right: chartRight, Bottom: chartBottom}
 	period := to.Sub(from)
 	if period <= 0 {
 		return c
@@ -68,18 +69,24 @@ func buildChart(points []hub.ReportSummary, from, to time.Time, loc *time.Locati
 	}
 	var buckets []sum
 	for _, p := range points {
-		if p.ReceivedAt.Before(from) || !p.ReceivedAt.Before(to) {
+		if p.Samples <= 0 || !p.Time.Before(to) {
 			continue
 		}
-		start := from.Add(p.ReceivedAt.Sub(from) / bucket * bucket)
+		c.Reports += p.Samples
+		at := p.Time // a rolled-up point may start before from: it counts at from
+		if at.Before(from) {
+			at = from
+		}
+		start := from.Add(at.Sub(from) / bucket * bucket)
 		if len(buckets) == 0 || !buckets[len(buckets)-1].at.Equal(start) {
 			buckets = append(buckets, sum{at: start})
 		}
 		b := &buckets[len(buckets)-1]
-		b.cpu += p.CPUPercent
-		b.mem += p.MemPercent
-		b.disk += p.DiskPercent
-		b.n++
+		n := float64(p.Samples)
+		b.cpu += p.CPUAvg * n
+		b.mem += p.MemAvg * n
+		b.disk += p.DiskAvg * n
+		b.n += p.Samples
 	}
 
 	x := func(t time.Time) float64 {

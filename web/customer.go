@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -105,6 +104,8 @@ type ReportView struct {
 	Running    int
 	Backups    *BackupsView
 	Checks     []hub.ReportCheck
+	// Problems are the fields of the report the hub could not read.
+	Problems hub.FieldProblems
 }
 
 // SystemView is the system section of a report.
@@ -274,8 +275,11 @@ func (s *Server) reportView(stored *hub.StoredReport, now time.Time, latestVersi
 	if sum.ReportedAt != nil {
 		v.ReportedAt = formatTime(*sum.ReportedAt, s.Location)
 	}
-	var rep hub.Report
-	if err := json.Unmarshal(stored.Body, &rep); err != nil {
+	v.Problems = stored.Problems
+	// The same tolerant reader as at ingest: what it could not read then,
+	// it leaves out now.
+	rep, err := hub.ParseReport(stored.Body, sum.ReceivedAt)
+	if err != nil {
 		v.Unreadable = true
 		return v
 	}
@@ -295,9 +299,9 @@ func (s *Server) reportView(stored *hub.StoredReport, now time.Time, latestVersi
 	for _, st := range rep.Storage {
 		row := StorageRow{Mount: st.Mount, Label: st.Label, Role: st.Role,
 			Used: humanBytes(st.UsedBytes), Total: humanBytes(st.TotalBytes)}
-		if st.TotalBytes > 0 {
-			pct := st.UsedBytes / st.TotalBytes * 100
-			row.Percent, row.Fraction, row.Level = formatPercent(pct), min(st.UsedBytes/st.TotalBytes, 1), usageLevel(pct)
+		if st.HasPercent {
+			pct := st.Percent
+			row.Percent, row.Fraction, row.Level = formatPercent(pct), st.UsedBytes/st.TotalBytes, usageLevel(pct)
 		}
 		v.Storage = append(v.Storage, row)
 	}
@@ -311,10 +315,10 @@ func (s *Server) reportView(stored *hub.StoredReport, now time.Time, latestVersi
 	}
 	if b := rep.Backups; b != nil {
 		bv := &BackupsView{LastBackupStatus: b.LastBackupStatus, LastDBDumpStatus: b.LastDBDumpStatus}
-		if t, err := hub.ParseOptionalTime("", b.LastBackupAtText); err == nil && t != nil {
+		if t := b.LastBackupAt; t != nil {
 			bv.LastBackupAt, bv.LastBackupAgo = formatTime(*t, s.Location), ago(now, *t)
 		}
-		if t, err := hub.ParseOptionalTime("", b.LastDBDumpAtText); err == nil && t != nil {
+		if t := b.LastDBDumpAt; t != nil {
 			bv.LastDBDumpAt, bv.LastDBDumpAgo = formatTime(*t, s.Location), ago(now, *t)
 		}
 		if b.RepositoryBytes > 0 {
@@ -372,12 +376,12 @@ func (s *Server) historyView(ctx context.Context, id, period string, now time.Ti
 	if err != nil {
 		return nil, err
 	}
-	from := now.Add(-d)
-	points, err := s.Reports.FindHistory(ctx, id, from)
+	f := s.Tiers.Filter(hub.StreamReports, id, d, now)
+	points, err := s.History.FindMetrics(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	h := &HistoryView{ID: id, Period: period, Chart: buildChart(points, from, now, s.Location)}
+	h := &HistoryView{ID: id, Period: period, Chart: buildChart(points, f.Since, now, s.Location)}
 	for _, hp := range historyPeriods {
 		hp.Active = hp.Value == period
 		h.Periods = append(h.Periods, hp)

@@ -50,17 +50,17 @@ func TestFormatting(t *testing.T) {
 func TestBuildChart(t *testing.T) {
 	to := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	from := to.Add(-24 * time.Hour)
-	var points []hub.ReportSummary
+	var points []hub.MetricPoint
 	add := func(at time.Time, cpu float64) {
-		points = append(points, hub.ReportSummary{ReceivedAt: at, CPUPercent: cpu, MemPercent: 50, DiskPercent: 150})
+		points = append(points, hub.MetricPoint{Time: at, Samples: 1, CPUAvg: cpu, MemAvg: 50, DiskAvg: 150})
 	}
 	for i := range 8 { // two hours of reports
 		add(from.Add(time.Duration(i)*15*time.Minute), 10)
 	}
 	add(from.Add(10*time.Hour), 20) // a lone report after a long silence
-	add(from.Add(-time.Hour), 99)   // outside the period
+	add(to.Add(time.Hour), 99)      // outside the period
 	c := buildChart(points, from, to, time.UTC)
-	if c.Reports != len(points) || len(c.Series) != 3 {
+	if c.Reports != len(points)-1 || len(c.Series) != 3 { // the one outside does not count
 		t.Fatalf("chart: %+v", c)
 	}
 	cpu := c.Series[0]
@@ -84,6 +84,15 @@ func TestBuildChart(t *testing.T) {
 	}
 	if len(c.XTicks) != 3 || c.XTicks[0].Label != "18:00" {
 		t.Errorf("24 h ticks: %+v", c.XTicks)
+	}
+	// Rolled-up points weigh by the reports they stand for, and one that
+	// starts before the period counts at its start.
+	hourly := buildChart([]hub.MetricPoint{
+		{Time: from.Add(-30 * time.Minute), Samples: 1, CPUAvg: 90},
+		{Time: from.Add(5 * time.Minute), Samples: 3, CPUAvg: 10},
+	}, from, to, time.UTC)
+	if hourly.Reports != 4 || hourly.Series[0].Latest != "30.0%" {
+		t.Errorf("weighted chart: %d reports, latest %q; want 4 and 30.0%%", hourly.Reports, hourly.Series[0].Latest)
 	}
 	week := buildChart(nil, to.Add(-7*24*time.Hour), to, time.UTC)
 	if len(week.XTicks) != 7 || week.XTicks[0].Label != "Nov 16" || week.Series[0].Lines != nil {

@@ -135,6 +135,7 @@ func mustHarness(tb testing.TB, mutate func(*web.Server, *Harness)) *Harness {
 	h.Server = &web.Server{
 		Customers:    db,
 		Reports:      db,
+		History:      db,
 		Sessions:     db,
 		RateLimits:   db,
 		Actions:      h.Fleet,
@@ -250,7 +251,7 @@ func (h *Harness) Report(id string, at time.Time, fields map[string]any) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	r, err := hub.ParseReport(raw)
+	r, err := hub.ParseReport(raw, time.Now())
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -54,7 +54,6 @@ type CustomerReader interface {
 // ReportReader reads stored reports.
 type ReportReader interface {
 	FindLatestReport(ctx context.Context, customerID string) (*hub.StoredReport, error)
-	FindHistory(ctx context.Context, customerID string, since time.Time) ([]hub.ReportSummary, error)
 }
 
 // EventSource reads stored events (hub.EventService).

@@ -40,6 +40,10 @@ type FilterLink struct {
 type EventView struct {
 	At, Ago                         string
 	Type, Severity, Source, Message string
+	// UnknownType is true for a well-formed type the hub does not know.
+	UnknownType bool
+	// Problems are the fields of the posted event that could not be read.
+	Problems hub.FieldProblems
 }
 
 // HostsView lists the customer's hosts and their guests.
@@ -57,6 +61,8 @@ type HostView struct {
 	Cloudflared                            string
 	GuestsRunning, GuestsTotal             int
 	Guests                                 []GuestView
+	// Problems are the fields of the latest report that could not be read.
+	Problems hub.FieldProblems
 }
 
 // GuestView is one guest (LXC) on a host.
@@ -185,7 +191,8 @@ func (s *Server) eventsView(ctx context.Context, id, severity string, now time.T
 	}
 	for _, e := range events {
 		ev.Rows = append(ev.Rows, EventView{At: formatTime(e.OccurredAt, s.Location), Ago: ago(now, e.OccurredAt),
-			Type: e.Type, Severity: e.Severity, Source: e.Source, Message: e.Message})
+			Type: e.Type, Severity: e.Severity, Source: e.Source, Message: e.Message,
+			UnknownType: !e.Known(), Problems: e.Problems})
 	}
 	return ev, nil
 }
@@ -230,6 +237,7 @@ func (s *Server) hostsView(ctx context.Context, id string, now time.Time, latest
 			v.CPU, v.Mem, v.Disk = formatPercent(l.CPUPercent), formatPercent(l.MemPercent), formatPercent(l.DiskPercent)
 			v.Cloudflared = l.CloudflaredStatus
 			v.GuestsRunning, v.GuestsTotal = l.GuestRunning, l.GuestTotal
+			v.Problems = l.Problems
 		}
 		for _, g := range h.Guests {
 			v.Guests = append(v.Guests, GuestView{VMID: g.VMID, Name: g.Name, Status: g.Status,

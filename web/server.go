@@ -18,7 +18,10 @@ import (
 type Server struct {
 	Customers CustomerReader
 	Reports   ReportReader
-	Sessions  hub.SessionService
+	// History and Tiers draw the history chart, read as the API reads it.
+	History  hub.HistoryService
+	Tiers    hub.HistoryTiers
+	Sessions hub.SessionService
 	// RateLimits keeps the login throttle's counts, shared by every
 	// replica of the hub.
 	RateLimits hub.RateLimitService
@@ -60,8 +63,11 @@ type Server struct {
 // handler. Mount it at "/": every path not taken by a more specific
 // pattern (such as /api/) is the dashboard's.
 func (s *Server) Handler() (http.Handler, error) {
-	if s.Customers == nil || s.Reports == nil || s.Sessions == nil || s.RateLimits == nil || s.Actions == nil || s.Logger == nil || s.Now == nil {
-		return nil, errors.New("web: Customers, Reports, Sessions, RateLimits, Actions, Logger and Now are required")
+	if s.Customers == nil || s.Reports == nil || s.History == nil || s.Sessions == nil || s.RateLimits == nil || s.Actions == nil || s.Logger == nil || s.Now == nil {
+		return nil, errors.New("web: Customers, Reports, History, Sessions, RateLimits, Actions, Logger and Now are required")
+	}
+	if s.Tiers == (hub.HistoryTiers{}) {
+		s.Tiers = hub.DefaultHistoryTiers
 	}
 	if s.HostThresholds == (hub.Thresholds{}) {
 		s.HostThresholds = s.Thresholds

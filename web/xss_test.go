@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	hub "github.com/felhom/hub"
 )
@@ -71,8 +72,9 @@ func TestHostileReportRendersEscaped(t *testing.T) {
 
 func TestStatusBadgeNeverFromControllerText(t *testing.T) {
 	// The badge class comes from the hub's own status, not from anything
-	// the controller sent: a made-up health is refused at ingest.
-	if _, err := hub.ParseReport([]byte(`{"customer_id":"x1","health":"ok\" onclick=\"x"}`)); err == nil {
-		t.Fatal("a made-up health value was accepted")
+	// the controller sent: a made-up health is read as warn at ingest.
+	r, err := hub.ParseReport([]byte(`{"customer_id":"x1","health":"ok\" onclick=\"x"}`), time.Now())
+	if err != nil || r.Health != hub.HealthWarn || len(r.Problems) != 1 {
+		t.Fatalf("a made-up health value was read as %q (%v, %v)", r.Health, r.Problems, err)
 	}
 }

@@ -189,7 +189,7 @@ func reportRound(ctx context.Context, db *store.DB, sim []*fleetsim.Node, t time
 
 func postNode(ctx context.Context, db *store.DB, n *fleetsim.Node, t time.Time) (int64, error) {
 	n.Tick(15 * time.Minute)
-	r, err := hub.ParseReport(n.Report(t, true))
+	r, err := hub.ParseReport(n.Report(t, true), t)
 	if err != nil {
 		return 0, err
 	}

@@ -42,7 +42,7 @@ func benchHub(b *testing.B, n int) *Main {
 			defer func() { <-sem }()
 			id := fmt.Sprintf("bench-%05d", i)
 			node := fleetsim.NewNode(id, uint64(i), 20<<10)
-			r, err := hub.ParseReport(node.Report(time.Now(), true))
+			r, err := hub.ParseReport(node.Report(time.Now(), true), time.Now())
 			if err == nil {
 				_, err = m.DB.CreateReport(ctx, r)
 			}

@@ -319,7 +319,7 @@ func TestMainDemo(t *testing.T) {
 	if manual == 0 {
 		t.Error("the demo has no manual customer")
 	}
-	history, err := m.DB.FindHistory(context.Background(), "demo-00000", time.Now().Add(-7*time.Hour))
+	history, err := m.DB.FindMetrics(context.Background(), hub.MetricFilter{Stream: hub.StreamReports, SubjectID: "demo-00000", Resolution: hub.ResolutionRaw, Since: time.Now().Add(-7 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/config"
@@ -37,7 +38,7 @@ func mustSQLiteHubData(t *testing.T, dataDir string, key []byte) *hub.CustomerCo
 		t.Fatal(err)
 	}
 	for _, health := range []string{"ok", "warn", "ok"} {
-		r, err := hub.ParseReport([]byte(`{"customer_id":"kovacs-csalad","health":"` + health + `"}`))
+		r, err := hub.ParseReport([]byte(`{"customer_id":"kovacs-csalad","health":"`+health+`"}`), time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

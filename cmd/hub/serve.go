@@ -232,6 +232,8 @@ func (m *Main) Run(ctx context.Context) error {
 	webServer := &web.Server{
 		Customers:      m.DB,
 		Reports:        m.DB,
+		History:        m.DB,
+		Tiers:          historyTiers(cfg),
 		Sessions:       m.DB,
 		RateLimits:     m.DB,
 		Actions:        m.Fleet,

@@ -267,7 +267,7 @@ func StartHub(t *testing.T) *Hub {
 	if err != nil {
 		loc = time.UTC
 	}
-	webServer := &web.Server{Customers: db, Reports: db, Sessions: db, RateLimits: db, Actions: fleetService, PasswordHash: passwordHash,
+	webServer := &web.Server{Customers: db, Reports: db, History: db, Sessions: db, RateLimits: db, Actions: fleetService, PasswordHash: passwordHash,
 		SessionTTL: 7 * 24 * time.Hour, Thresholds: hub.DefaultThresholds, Version: "v0.8.0",
 		Location: loc, Logger: logger, Now: clock.Now,
 		Plugs: web.Plugs{Events: db, Hosts: db, Notifications: db, ConfigPreview: fleetService,
@@ -465,7 +465,7 @@ func (h *Hub) Report(id string, age time.Duration, fields map[string]any) {
 		body[k] = v
 	}
 	raw, _ = json.Marshal(body)
-	r, err := hub.ParseReport(raw)
+	r, err := hub.ParseReport(raw, time.Now())
 	if err != nil {
 		h.t.Fatal(err)
 	}
