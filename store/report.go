@@ -169,7 +169,6 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 	return &out, nil
 }
 
-
 // finitePercent returns p clamped into 0..100; NaN is 0.
 func finitePercent(p float64) float64 {
 	if math.IsNaN(p) {
