@@ -268,8 +268,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// The API owns /api/, /healthz and /metrics; every other path is the
 	// dashboard's.
 	mux := http.NewServeMux()
-	apiServer.Register(mux)
 	m.Metrics = m.newMetrics()
+	apiServer.FieldProblems = m.Metrics
+	apiServer.Register(mux)
 	mux.Handle("GET /metrics", m.Metrics.Handler())
 	// API bodies are budgeted after authentication (api.BodyBudget); the
 	// dashboard's forms get a small budget of their own.
