@@ -229,7 +229,7 @@ func (rd *reader) magnitude(path string, raw json.RawMessage) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	if v < 0 || v > maxPlausible {
+	if v < 0 || v >= maxPlausible {
 		rd.problem(path, "must be between 0 and 2^53; left out")
 		return 0, false
 	}
@@ -319,10 +319,11 @@ func SanitizeUTF8(body []byte) []byte {
 // decodeWire decodes body, which must be one JSON object, into the wire
 // struct w after replacing invalid UTF-8. It returns the sanitized body.
 func decodeWire(body []byte, w any) ([]byte, error) {
+	body = SanitizeUTF8(body)
 	if err := DecodeJSONObject(body, w); err != nil {
 		return nil, err
 	}
-	return SanitizeUTF8(body), nil
+	return body, nil
 }
 
 // ReadCustomerID reads only the customer_id of a JSON object body, for a

@@ -78,7 +78,7 @@ func (p Policy) decideOperator(key string, severe bool, st *hub.NotificationStat
 }
 
 // decideCustomer applies, in order: the channel switch, the customer's
-// block, the customer's enabled events, the address, and the customer's
+// block, whether the type is known, the customer's enabled events, the address, and the customer's
 // cooldown of the event type.
 func (p Policy) decideCustomer(eventType string, st *hub.NotificationState) Decision {
 	const ch = hub.ChannelCustomer
@@ -92,6 +92,10 @@ func (p Policy) decideCustomer(eventType string, st *hub.NotificationState) Deci
 		return skipped(ch, email, hub.SkipDisabled)
 	case blocked(st):
 		return skipped(ch, email, hub.SkipBlocked)
+	case hub.EventTypeSource(eventType) == "":
+		// A type the hub does not know goes to the operator only: it has no
+		// Hungarian text a customer could understand (SPEC §2.4).
+		return skipped(ch, email, hub.SkipNotEnabled)
 	case prefs == nil || !prefs.Enabled(eventType):
 		return skipped(ch, email, hub.SkipNotEnabled)
 	case email == "":

@@ -228,3 +228,49 @@ func TestTemplateStore(t *testing.T) {
 		}
 	}
 }
+
+// TestInfraBackupRetentionKeepsTheNewestComplete: a broken controller that
+// posts incomplete backups (the tolerant reader stores them) never pushes
+// the customer's newest complete one out.
+func TestInfraBackupRetentionKeepsTheNewestComplete(t *testing.T) {
+	ctx := context.Background()
+	clock := NewClock(epoch)
+	db := MustOpenDB(t, clock)
+	mustCreateConfig(t, db, "kovacs")
+	good, err := db.CreateInfraBackup(ctx, mustParseInfraBackup(t, infraBackupBody("kovacs", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range hub.InfraBackupVersionsKept + 5 {
+		clock.Add(time.Minute)
+		broken := mustParseInfraBackup(t, []byte(`{"customer_id":"kovacs"}`))
+		if broken.Complete() {
+			t.Fatal("a bare backup reads as complete")
+		}
+		if _, err := db.CreateInfraBackup(ctx, broken); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := db.FindInfraBackups(ctx, "kovacs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != hub.InfraBackupVersionsKept+1 {
+		t.Fatalf("kept %d versions, want the %d newest and the complete one", len(all), hub.InfraBackupVersionsKept)
+	}
+	last := all[len(all)-1]
+	if last.ID != good.ID || len(last.Problems) != 0 || string(last.Body) != string(infraBackupBody("kovacs", 1)) {
+		t.Fatalf("oldest kept %d %v, want the complete backup %d", last.ID, last.Problems, good.ID)
+	}
+	if len(all[0].Problems) == 0 {
+		t.Error("the newest backup lost its problems")
+	}
+	// A newer complete backup takes over: the old one may go.
+	clock.Add(time.Minute)
+	if _, err := db.CreateInfraBackup(ctx, mustParseInfraBackup(t, infraBackupBody("kovacs", 2))); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ = db.FindInfraBackups(ctx, "kovacs"); len(all) != hub.InfraBackupVersionsKept {
+		t.Fatalf("kept %d versions after a new complete one, want %d", len(all), hub.InfraBackupVersionsKept)
+	}
+}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -315,4 +316,49 @@ func TestLargeFleetShowsProblemsAndCapsOKRows(t *testing.T) {
 	}
 	expectContains(t, all.Body, `hx-get="/fleet?all=1"`)
 	expectNotContains(t, all.Body, "more customers are OK")
+}
+
+// TestHistoryChart30DaysAfterPrune: the 30-day chart reads history as the
+// API does, so once the raw tier is pruned (reports older than 7 days) it
+// still shows the whole month from the hourly rollups. It used to show 7.
+func TestHistoryChart30DaysAfterPrune(t *testing.T) {
+	h := MustHarness(t, nil)
+	h.Config("kovacs", "Kovács", nil)
+	ctx := context.Background()
+	now := h.Clock.Now()
+	const reports = 30 * 4 // every 6 hours for 30 days
+	for i := range reports {
+		h.Report("kovacs", now.Add(-time.Duration(i)*6*time.Hour-time.Minute), map[string]any{
+			"system": map[string]any{"cpu_percent": 20.0, "mem_total_bytes": 100, "mem_used_bytes": 40},
+		})
+	}
+	if _, err := h.DB.RollUpHistory(ctx, 10_000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.DB.PruneHistory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := h.DB.FindMetrics(ctx, hub.MetricFilter{Stream: hub.StreamReports, SubjectID: "kovacs", Resolution: hub.ResolutionRaw, Since: now.Add(-30 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > 7*4+1 {
+		t.Fatalf("%d raw points left: the prune did not trim the raw tier, so this test proves nothing", len(raw))
+	}
+	c := h.LoggedInClient()
+	month := c.Get("/customers/kovacs/history?period=30d")
+	expectStatus(t, month, http.StatusOK)
+	expectContains(t, month.Body, fmt.Sprintf(`id="chart-reports">from %d reports<`, reports))
+	// The API's answer over the same period counts the same reports.
+	var samples int
+	points, err := h.DB.FindMetrics(ctx, hub.DefaultHistoryTiers.Filter(hub.StreamReports, "kovacs", 30*24*time.Hour, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range points {
+		samples += p.Samples
+	}
+	if samples != reports {
+		t.Errorf("the API's 30 d history holds %d reports, the page %d", samples, reports)
+	}
 }
