@@ -286,37 +286,6 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 // Known reports whether the event's type is one of the registry's.
 func (e *Event) Known() bool { return EventTypeSource(e.Type) != "" }
 
-// Validate checks an event the hub itself stores: a known type, a
-// severity and a message within the limits.
-func (e *Event) Validate() error {
-	if err := ValidateCustomerID(e.CustomerID); err != nil {
-		return err
-	}
-	if !eventTypePattern.MatchString(e.Type) {
-		return Errorf(EINVALID, "event_type must be a name of a-z, 0-9 and '_'")
-	}
-	if !ValidSeverity(e.Severity) {
-		return Errorf(EINVALID, "severity must be info, warning or error")
-	}
-	if utf8.RuneCountInString(e.Message) > MaxEventMessageChars {
-		return Errorf(EINVALID, "message is longer than %d characters", MaxEventMessageChars)
-	}
-	if len(e.Details) > MaxEventDetailsBytes {
-		return Errorf(EINVALID, "details is larger than %d KiB", MaxEventDetailsBytes>>10)
-	}
-	return nil
-}
-
-// isPlainName reports whether s has only a-z, 0-9, '_' and '-'.
-func isPlainName(s string) bool {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // EventFilter selects a customer's events, newest first.
 type EventFilter struct {
 	CustomerID string

@@ -72,17 +72,6 @@ func (p *NotificationPrefs) Enabled(t string) bool {
 	return false
 }
 
-// isEventTypeName reports whether s has only a-z, 0-9 and '_', so that it
-// may be echoed in an error message.
-func isEventTypeName(s string) bool {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // ValidateEmail accepts "" or one plain address such as anna@example.hu: no
 // display name, no list, no control characters.
 func ValidateEmail(field, addr string) error {

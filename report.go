@@ -208,19 +208,6 @@ const (
 	maxReportChecks     = 1024
 )
 
-// readCustomerID reads the identity of a body: the one field whose problem
-// rejects it.
-func readCustomerID(raw json.RawMessage) (string, error) {
-	if !present(raw) {
-		return "", Errorf(EINVALID, "customer_id is required")
-	}
-	var id string
-	if raw[0] != '"' || json.Unmarshal(raw, &id) != nil {
-		return "", Errorf(EINVALID, "customer_id must be a string")
-	}
-	return id, ValidateCustomerID(id)
-}
-
 // health reads a health value, case-insensitively; an unknown one is warn.
 func (rd *reader) health(path string, raw json.RawMessage) string {
 	s, ok := rd.rawString(path, raw)
@@ -384,18 +371,6 @@ func (r *Report) Summarize(receivedAt time.Time) ReportSummary {
 func percent(used, total float64) float64 {
 	p, _ := percentOf(used, total)
 	return p
-}
-
-// ParseOptionalTime parses an RFC 3339 time named field; "" gives nil.
-func ParseOptionalTime(field, text string) (*time.Time, error) {
-	if text == "" {
-		return nil, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, text)
-	if err != nil {
-		return nil, Errorf(EINVALID, "%s must be an RFC 3339 time such as 2026-11-22T09:45:03Z", field)
-	}
-	return &t, nil
 }
 
 // DecodeJSONObject decodes body, which must be exactly one JSON object, into

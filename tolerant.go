@@ -326,6 +326,19 @@ func decodeWire(body []byte, w any) ([]byte, error) {
 	return body, nil
 }
 
+// readCustomerID reads the identity of a body: the one field whose problem
+// rejects it.
+func readCustomerID(raw json.RawMessage) (string, error) {
+	if !present(raw) {
+		return "", Errorf(EINVALID, "customer_id is required")
+	}
+	var id string
+	if raw[0] != '"' || json.Unmarshal(raw, &id) != nil {
+		return "", Errorf(EINVALID, "customer_id must be a string")
+	}
+	return id, ValidateCustomerID(id)
+}
+
 // ReadCustomerID reads only the customer_id of a JSON object body, for a
 // handler that must check who may act before it reads the rest.
 func ReadCustomerID(body []byte) (string, error) {

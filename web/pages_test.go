@@ -362,3 +362,16 @@ func TestHistoryChart30DaysAfterPrune(t *testing.T) {
 		t.Errorf("the API's 30 d history holds %d reports, the page %d", samples, reports)
 	}
 }
+
+// TestCustomerPageShowsFieldProblems: what the tolerant reader could not
+// read is shown with the latest report, escaped like all node text.
+func TestCustomerPageShowsFieldProblems(t *testing.T) {
+	h := MustHarness(t, nil)
+	h.Report("kovacs", h.Clock.Now(), map[string]any{"health": "<b>sick</b>", "storage": map[string]any{"/": 1}})
+	page := h.LoggedInClient().Get("/customers/kovacs")
+	expectStatus(t, page, http.StatusOK)
+	expectContains(t, page.Body, `2 fields could not be read and were left out`,
+		`<span class="mono">health</span>: must be ok, warn or fail; read as warn`,
+		`<span class="mono">storage</span>: expected an array, got an object; left out`)
+	expectNotContains(t, page.Body, "<b>sick</b>")
+}
