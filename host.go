@@ -276,27 +276,21 @@ func readVMID(raw json.RawMessage) (int64, bool) {
 
 // guests reads the well-formed guests; a malformed one is dropped.
 func (rd *reader) guests(raw json.RawMessage) []HostReportGuest {
-	items := rd.array("guests", raw, maxHostGuests)
-	out := make([]HostReportGuest, 0, len(items))
-	seen := make(map[int64]bool, len(items))
-	for i, item := range items {
-		path := fmt.Sprintf("guests[%d]", i)
-		var w guestWire
-		if !rd.object(path, item, &w) {
-			continue
-		}
+	var out []HostReportGuest
+	seen := map[int64]bool{}
+	readList(rd, "guests", raw, maxHostGuests, func(path string, w *guestWire) {
 		if !present(w.VMID) {
 			rd.problem(path+".vmid", "required; guest dropped")
-			continue
+			return
 		}
 		vmid, ok := readVMID(w.VMID)
 		if !ok {
 			rd.problem(path+".vmid", "must be a whole number between %d and %d; guest dropped", MinVMID, MaxVMID)
-			continue
+			return
 		}
 		if seen[vmid] {
 			rd.problem(path+".vmid", "vmid %d appears twice; guest dropped", vmid)
-			continue
+			return
 		}
 		seen[vmid] = true
 		g := HostReportGuest{
@@ -313,7 +307,7 @@ func (rd *reader) guests(raw json.RawMessage) []HostReportGuest {
 			}
 		}
 		out = append(out, g)
-	}
+	})
 	return out
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"path"
 	"time"
 	"unicode/utf8"
@@ -142,22 +141,6 @@ func ParseInfraBackup(body []byte, now time.Time, validYAML func([]byte) bool) (
 	}
 	b.Problems = rd.result()
 	return b, nil
-}
-
-// readList reads a list of objects of wire form W, checking each with
-// check; it returns how many entries were objects.
-func readList[W any](rd *reader, path string, raw json.RawMessage, maxLen int, check func(path string, w *W)) int {
-	n := 0
-	for i, item := range rd.array(path, raw, maxLen) {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		var w W
-		if !rd.object(p, item, &w) {
-			continue
-		}
-		check(p, &w)
-		n++
-	}
-	return n
 }
 
 // absPath checks an absolute slash-separated path; required says whether

@@ -123,16 +123,23 @@ type ReportSummary struct {
 // error (EINVALID, naming the problem); every other field that is not as the
 // contract says is left out and listed in Problems. now is the receipt time.
 func ParseReport(body []byte, now time.Time) (*Report, error) {
-	var w reportWire
-	body, err := decodeWire(body, &w)
-	if err != nil {
-		return nil, err
+	body = SanitizeUTF8(body)
+	var rd reader
+	// A well-formed body, the usual case, decodes in one pass; any other is
+	// split field by field so that each problem is found and named.
+	var w reportShape
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(body, &w) != nil {
+		var raw reportWire
+		if err := DecodeJSONObject(body, &raw); err != nil {
+			return nil, err
+		}
+		w = raw.shape(&rd)
 	}
 	r := &Report{Raw: json.RawMessage(body)}
+	var err error
 	if r.CustomerID, err = readCustomerID(w.CustomerID); err != nil {
 		return nil, err
 	}
-	var rd reader
 	r.ReportedAt = rd.timestamp("reported_at", w.ReportedAt)
 	r.ControllerVersion = rd.line("controller_version", w.ControllerVersion, 64)
 	r.ControllerURL = rd.line("controller_url", w.ControllerURL, 2048)
@@ -145,6 +152,36 @@ func ParseReport(body []byte, now time.Time) (*Report, error) {
 	r.Checks = rd.checks(w.Checks)
 	r.Problems = rd.result()
 	return r, nil
+}
+
+// reportShape is a report whose sections and lists have the contract's
+// shape; its leaves are undecoded, for the reader to judge one by one.
+type reportShape struct {
+	CustomerID        json.RawMessage  `json:"customer_id"`
+	ReportedAt        json.RawMessage  `json:"reported_at"`
+	ControllerVersion json.RawMessage  `json:"controller_version"`
+	ControllerURL     json.RawMessage  `json:"controller_url"`
+	Health            json.RawMessage  `json:"health"`
+	MonitoringEnabled json.RawMessage  `json:"monitoring_enabled"`
+	System            *systemWire      `json:"system"`
+	Storage           []*storageWire   `json:"storage"`
+	Containers        []*containerWire `json:"containers"`
+	Backups           *backupsWire     `json:"backups"`
+	Checks            []*checkWire     `json:"checks"`
+}
+
+// shape reads the sections and lists of a report that did not decode in
+// one pass, recording what is not as the contract says.
+func (w reportWire) shape(rd *reader) reportShape {
+	return reportShape{
+		CustomerID: w.CustomerID, ReportedAt: w.ReportedAt, ControllerVersion: w.ControllerVersion,
+		ControllerURL: w.ControllerURL, Health: w.Health, MonitoringEnabled: w.MonitoringEnabled,
+		System:     sectionOf[systemWire](rd, "system", w.System),
+		Storage:    listOf[storageWire](rd, "storage", w.Storage),
+		Containers: listOf[containerWire](rd, "containers", w.Containers),
+		Backups:    sectionOf[backupsWire](rd, "backups", w.Backups),
+		Checks:     listOf[checkWire](rd, "checks", w.Checks),
+	}
 }
 
 // The wire forms: every field the hub reads, undecoded, so that the reader
@@ -222,9 +259,8 @@ func (rd *reader) health(path string, raw json.RawMessage) string {
 	return HealthWarn
 }
 
-func (rd *reader) system(raw json.RawMessage) *ReportSystem {
-	var w systemWire
-	if !rd.object("system", raw, &w) {
+func (rd *reader) system(w *systemWire) *ReportSystem {
+	if w == nil {
 		return nil
 	}
 	s := &ReportSystem{
@@ -254,15 +290,9 @@ func (rd *reader) system(raw json.RawMessage) *ReportSystem {
 // maxLoad bounds a plausible load average.
 const maxLoad = 1 << 20
 
-func (rd *reader) storage(raw json.RawMessage) []ReportStorage {
-	items := rd.array("storage", raw, maxReportStorage)
-	out := make([]ReportStorage, 0, len(items))
-	for i, item := range items {
-		path := fmt.Sprintf("storage[%d]", i)
-		var w storageWire
-		if !rd.object(path, item, &w) {
-			continue
-		}
+func (rd *reader) storage(items []*storageWire) []ReportStorage {
+	var out []ReportStorage
+	eachEntry(rd, "storage", items, maxReportStorage, func(path string, w *storageWire) {
 		st := ReportStorage{
 			Mount: rd.line(path+".mount", w.Mount, 4096),
 			Label: rd.line(path+".label", w.Label, 255),
@@ -278,19 +308,13 @@ func (rd *reader) storage(raw json.RawMessage) []ReportStorage {
 			}
 		}
 		out = append(out, st)
-	}
+	})
 	return out
 }
 
-func (rd *reader) containers(raw json.RawMessage) []ReportContainer {
-	items := rd.array("containers", raw, maxReportContainers)
-	out := make([]ReportContainer, 0, len(items))
-	for i, item := range items {
-		path := fmt.Sprintf("containers[%d]", i)
-		var w containerWire
-		if !rd.object(path, item, &w) {
-			continue
-		}
+func (rd *reader) containers(items []*containerWire) []ReportContainer {
+	var out []ReportContainer
+	eachEntry(rd, "containers", items, maxReportContainers, func(path string, w *containerWire) {
 		out = append(out, ReportContainer{
 			Name:   rd.line(path+".name", w.Name, 255),
 			App:    rd.line(path+".app", w.App, 255),
@@ -298,13 +322,12 @@ func (rd *reader) containers(raw json.RawMessage) []ReportContainer {
 			State:  rd.line(path+".state", w.State, 64),
 			Health: rd.line(path+".health", w.Health, 64),
 		})
-	}
+	})
 	return out
 }
 
-func (rd *reader) backups(raw json.RawMessage, now time.Time) *ReportBackups {
-	var w backupsWire
-	if !rd.object("backups", raw, &w) {
+func (rd *reader) backups(w *backupsWire, now time.Time) *ReportBackups {
+	if w == nil {
 		return nil
 	}
 	b := &ReportBackups{
@@ -317,21 +340,15 @@ func (rd *reader) backups(raw json.RawMessage, now time.Time) *ReportBackups {
 	return b
 }
 
-func (rd *reader) checks(raw json.RawMessage) []ReportCheck {
-	items := rd.array("checks", raw, maxReportChecks)
-	out := make([]ReportCheck, 0, len(items))
-	for i, item := range items {
-		path := fmt.Sprintf("checks[%d]", i)
-		var w checkWire
-		if !rd.object(path, item, &w) {
-			continue
-		}
+func (rd *reader) checks(items []*checkWire) []ReportCheck {
+	var out []ReportCheck
+	eachEntry(rd, "checks", items, maxReportChecks, func(path string, w *checkWire) {
 		out = append(out, ReportCheck{
 			Name:    rd.line(path+".name", w.Name, 255),
 			Status:  rd.line(path+".status", w.Status, 64),
 			Message: rd.text(path+".message", w.Message, 4096),
 		})
-	}
+	})
 	return out
 }
 

@@ -145,6 +145,69 @@ func (rd *reader) array(path string, raw json.RawMessage, maxLen int) []json.Raw
 	return items
 }
 
+// readList reads raw, which should be a JSON array of objects, calling each
+// with the path and wire form W of every entry that is an object (null
+// entries are skipped, others are problems); it returns how many it read.
+func readList[W any](rd *reader, path string, raw json.RawMessage, maxLen int, each func(path string, w *W)) int {
+	return eachEntry(rd, path, listOf[W](rd, path, raw), maxLen, each)
+}
+
+// listOf decodes raw, which should be a JSON array of objects, into wire
+// forms W; an entry that is not an object is a problem and nil.
+func listOf[W any](rd *reader, path string, raw json.RawMessage) []*W {
+	if !present(raw) {
+		return nil
+	}
+	if raw[0] != '[' {
+		rd.problem(path, "expected an array, got %s; left out", jsonKind(raw))
+		return nil
+	}
+	// An array of objects, the usual case, decodes in one pass.
+	var all []*W
+	if err := json.Unmarshal(raw, &all); err == nil {
+		return all
+	}
+	items := rd.array(path, raw, math.MaxInt)
+	all = make([]*W, len(items))
+	for i, item := range items {
+		var w W
+		if rd.object(entryPath(path, i), item, &w) {
+			all[i] = &w
+		}
+	}
+	return all
+}
+
+// sectionOf decodes raw, which should be a JSON object, into its wire form
+// W; nil when absent or not an object.
+func sectionOf[W any](rd *reader, path string, raw json.RawMessage) *W {
+	var w W
+	if !rd.object(path, raw, &w) {
+		return nil
+	}
+	return &w
+}
+
+// eachEntry calls each for the entries that are objects, at most maxLen of
+// them, and returns how many it called it for.
+func eachEntry[W any](rd *reader, path string, items []*W, maxLen int, each func(path string, w *W)) int {
+	if len(items) > maxLen {
+		rd.problem(path, "has %d entries, more than %d; only the first %d read", len(items), maxLen, maxLen)
+		items = items[:maxLen]
+	}
+	n := 0
+	for i, w := range items {
+		if w != nil {
+			each(entryPath(path, i), w)
+			n++
+		}
+	}
+	return n
+}
+
+// entryPath names the i-th entry of the list at path.
+func entryPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
 // text reads a string of at most maxLen bytes. Longer strings are left out
 // (cut ones would look like real values).
 func (rd *reader) text(path string, raw json.RawMessage, maxLen int) string {
@@ -178,6 +241,11 @@ func (rd *reader) rawString(path string, raw json.RawMessage) (string, bool) {
 	if raw[0] != '"' {
 		rd.problem(path, "expected a string, got %s; left out", jsonKind(raw))
 		return "", false
+	}
+	// Most strings have no escapes: their bytes are the value (the body
+	// was made valid UTF-8 before it was split).
+	if inner := raw[1 : len(raw)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), true
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

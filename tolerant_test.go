@@ -245,7 +245,7 @@ func TestParseHostReportTolerant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "reported_at host.cpu_percent host.disk_used_bytes guests[0].vmid guests[1].spec guests[2].vmid guests[3] guests[4].vmid cloudflared"
+	want := "reported_at host.cpu_percent host.disk_used_bytes guests[3] guests[0].vmid guests[1].spec guests[2].vmid guests[4].vmid cloudflared"
 	if got := paths(r.Problems); got != want {
 		t.Fatalf("problems at %q\nwant         %q", got, want)
 	}
