@@ -144,7 +144,6 @@ func (t *Templates) Open(ctx context.Context) error {
 	}
 	if t.URL != "" {
 		t.mu.Lock()
-		t.status.URL = RedactURL(t.URL)
 		t.status.NextCheck = t.Now().UTC()
 		t.mu.Unlock()
 	}
@@ -332,8 +331,12 @@ func (t *Templates) Current() hub.Template {
 // fetch went.
 func (t *Templates) Status() TemplateStatus {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.status
+	st := t.status
+	t.mu.Unlock()
+	if t.URL != "" {
+		st.URL = RedactURL(t.URL)
+	}
+	return st
 }
 
 // Render generates the customer's controller.yaml from the template in use.
