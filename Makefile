@@ -1,7 +1,16 @@
 VERSION ?= dev
 LDFLAGS := -s -w -X main.Version=$(VERSION)
 
-.PHONY: build run test race fmt vet bench docker
+# The hub's image, named here only: docker and docker-push use it, the
+# Deployments in deploy/k8s run it (a test there keeps them equal), and the
+# README's deploy steps print it with `make image`. Releases are tagged
+# vX.Y.Z: `make VERSION=0.7.0 docker docker-push` (or VERSION=v0.7.0)
+# pushes gitea.dooplex.hu/admin/felhom-hub:v0.7.0.
+REGISTRY ?= gitea.dooplex.hu
+IMAGE ?= $(REGISTRY)/admin/felhom-hub
+TAG := $(if $(filter dev,$(VERSION)),dev,v$(patsubst v%,%,$(VERSION)))
+
+.PHONY: build run test race fmt vet bench docker docker-push image
 
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hub ./cmd/hub
@@ -15,8 +24,19 @@ test:
 race:
 	go test -race ./...
 
+# gofmt -l only lists files; vet fails when it lists any.
 vet:
-	gofmt -l . && go vet ./...
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
 
 docker:
-	docker build --build-arg VERSION=$(VERSION) -t felhom-hub:$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(TAG) .
+
+# Log in first: docker login $(REGISTRY) (the Gitea user and a token with
+# package write access).
+docker-push:
+	docker push $(IMAGE):$(TAG)
+
+image:
+	@echo $(IMAGE):$(TAG)

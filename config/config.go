@@ -81,12 +81,19 @@ type Retention struct {
 
 // Alerting configures the dead man's switch.
 type Alerting struct {
-	StaleThreshold      Duration `yaml:"stale_threshold"`
+	StaleThreshold Duration `yaml:"stale_threshold"`
+	// DownThreshold, when the file and the environment leave it out but
+	// set StaleThreshold, is twice StaleThreshold (the seed's 30m/60m), so
+	// that a seed-era hub.yaml with only stale_threshold: 90m starts.
 	DownThreshold       Duration `yaml:"down_threshold"`
 	HostStaleThreshold  Duration `yaml:"host_stale_threshold"`
 	HostDownThreshold   Duration `yaml:"host_down_threshold"`
 	CheckInterval       Duration `yaml:"check_interval"`
 	BackupCheckSchedule string   `yaml:"backup_check_schedule"`
+
+	// given records which thresholds the file or the environment set, by
+	// yaml key; Validate derives the down thresholds that were not given.
+	given map[string]bool
 }
 
 // Registry configures the controller image registry and the config template.
@@ -128,7 +135,26 @@ type Controllers struct {
 	AllowInsecure    bool     `yaml:"allow_insecure"`
 	Timeout          Duration `yaml:"timeout"`
 	MaxResponseBytes int64    `yaml:"max_response_bytes"`
-	VolatileKeys     []string `yaml:"volatile_keys"`
+	// VolatileKeys are the keys of a live controller.yaml that Show Diff
+	// ignores and Pull does not store: dotted paths, "*" within a segment
+	// matches any text, a key matches when it is the pattern or lies under
+	// it. Setting the list replaces DefaultVolatileKeys.
+	VolatileKeys []string `yaml:"volatile_keys"`
+}
+
+// DefaultVolatileKeys are the keys a controller writes into its own
+// controller.yaml at run time: when a job last ran (monitoring.last_check,
+// backup.last_run, updates.last_check…), what it last saw (…status), and
+// when it generated the file or an id for itself. None of them is in the
+// template, so they would otherwise show as differences and be pulled into
+// overrides.
+var DefaultVolatileKeys = []string{
+	"last_*",
+	"*.last_*",
+	"*.*.last_*",
+	"*.status",
+	"*.generated_at",
+	"*.instance_id",
 }
 
 // Secrets configures encryption at rest.
@@ -194,7 +220,7 @@ func Default() *Config {
 		Controllers: Controllers{
 			Timeout:          Duration(15 * time.Second),
 			MaxResponseBytes: 1 << 20,
-			VolatileKeys:     []string{},
+			VolatileKeys:     append([]string(nil), DefaultVolatileKeys...),
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}
@@ -226,7 +252,50 @@ func (c *Config) Parse(r io.Reader) error {
 		}
 		return fmt.Errorf("config: %w", err)
 	}
+	for _, key := range thresholdKeys {
+		if v := lookupNode(&doc, "alerting", key); v != nil && v.Tag != "!!null" {
+			c.Alerting.markGiven(key)
+		}
+	}
 	return nil
+}
+
+// thresholdKeys are the alerting keys whose presence Parse and ApplyEnv
+// record.
+var thresholdKeys = []string{"stale_threshold", "down_threshold", "host_stale_threshold", "host_down_threshold"}
+
+func (a *Alerting) markGiven(key string) {
+	if a.given == nil {
+		a.given = map[string]bool{}
+	}
+	a.given[key] = true
+}
+
+// lookupNode returns the value at a path of mapping keys in a YAML
+// document, or nil.
+func lookupNode(n *yaml.Node, path ...string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return nil
+		}
+		n = n.Content[0]
+	}
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
 }
 
 var lineRE = regexp.MustCompile(`line (\d+)`)

@@ -77,6 +77,9 @@ func (c *Config) ApplyEnv(environ []string) error {
 		if err := setFromString(k.ptr, v); err != nil {
 			return fmt.Errorf("environment %s (%s): %w", k.name, k.path, err)
 		}
+		if section, key, _ := strings.Cut(k.path, "."); section == "alerting" {
+			c.Alerting.markGiven(key)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -118,6 +119,7 @@ func (c *Config) validateRetention() error {
 
 func (c *Config) validateAlerting() error {
 	a := &c.Alerting
+	a.deriveDownThresholds()
 	pairs := []struct {
 		staleKey, downKey string
 		stale, down       Duration
@@ -140,6 +142,29 @@ func (c *Config) validateAlerting() error {
 		return bad("alerting.backup_check_schedule", "%v", err)
 	}
 	return nil
+}
+
+// deriveDownThresholds sets each down threshold the file and the
+// environment left out, while they set its stale threshold, to twice the
+// stale threshold: the seed's hub.yaml had only stale_threshold, and the
+// seed's 30m stale / 60m down keep their ratio. A down threshold that was
+// given is kept, and checked against the stale one.
+func (a *Alerting) deriveDownThresholds() {
+	for _, p := range []struct {
+		staleKey, downKey string
+		stale, down       *Duration
+	}{
+		{"stale_threshold", "down_threshold", &a.StaleThreshold, &a.DownThreshold},
+		{"host_stale_threshold", "host_down_threshold", &a.HostStaleThreshold, &a.HostDownThreshold},
+	} {
+		if !a.given[p.staleKey] || a.given[p.downKey] || p.stale.D() <= 0 {
+			continue
+		}
+		*p.down = Duration(math.MaxInt64) // a stale threshold of centuries
+		if p.stale.D() <= math.MaxInt64/2 {
+			*p.down = 2 * *p.stale
+		}
+	}
 }
 
 func (c *Config) validateRegistry() error {
@@ -188,6 +213,35 @@ func (c *Config) validateServer() error {
 		}
 	}
 	return nil
+}
+
+// IsProduction reports whether the hub serves a real fleet: its public_url
+// is set and names a host outside loopback, private and link-local
+// addresses, "localhost" and the names reserved for tests (.localhost,
+// .local, .test, .example, .invalid, .internal, .lan). A laptop or lab hub is
+// not production.
+func (s *Server) IsProduction() bool {
+	if s.PublicURL == "" {
+		return false
+	}
+	u, err := url.Parse(s.PublicURL)
+	if err != nil || u.Hostname() == "" {
+		return false
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if addr, err := netip.ParseAddr(host); err == nil {
+		addr = addr.Unmap()
+		return !(addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() || addr.IsUnspecified())
+	}
+	if host == "localhost" || !strings.Contains(host, ".") {
+		return false
+	}
+	for _, suffix := range []string{".localhost", ".local", ".test", ".example", ".invalid", ".internal", ".lan"} {
+		if strings.HasSuffix(host, suffix) {
+			return false
+		}
+	}
+	return true
 }
 
 // TrustedProxyPrefixes parses server.trusted_proxies; a bare address is a

@@ -199,8 +199,9 @@ func matchesAny(patterns []string, key string) bool {
 }
 
 // matchKey reports whether key is pattern or lies under it. Patterns are
-// dotted keys where "*" matches one segment; a segment without "[" in the
-// pattern matches a key segment with any list index: "stacks.status"
+// dotted keys where "*" matches any text within one segment ("*" is any
+// segment, "last_*" any segment starting last_); a segment without "[" in
+// the pattern matches a key segment with any list index: "stacks.status"
 // matches "stacks[3].status".
 func matchKey(pattern, key string) bool {
 	ps := strings.Split(strings.TrimSpace(pattern), ".")
@@ -215,9 +216,31 @@ func matchKey(pattern, key string) bool {
 				k = k[:j]
 			}
 		}
-		if p != "*" && p != k {
+		if !matchSegment(p, k) {
 			return false
 		}
 	}
 	return true
+}
+
+// matchSegment matches one key segment against a pattern segment in which
+// "*" stands for any text (no other character is special).
+func matchSegment(pattern, segment string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == segment
+	}
+	if !strings.HasPrefix(segment, parts[0]) {
+		return false
+	}
+	segment = segment[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(segment, part)
+		if i < 0 {
+			return false
+		}
+		segment = segment[i+len(part):]
+	}
+	return len(segment) >= len(last) && strings.HasSuffix(segment, last)
 }

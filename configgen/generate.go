@@ -132,6 +132,23 @@ func Generate(template []byte, cfg *hub.CustomerConfig) ([]byte, error) {
 	return Encode(doc)
 }
 
+// KeyHubURL is where a controller sends its reports.
+const KeyHubURL = "hub.url"
+
+// WithHubURL returns template with hub.url set to hubURL, so that the
+// configs a hub generates point at that hub; an override may still set
+// hub.url for one customer.
+func WithHubURL(template []byte, hubURL string) ([]byte, error) {
+	doc, err := ParseTemplate(template)
+	if err != nil {
+		return nil, err
+	}
+	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	setPath(m, strings.Split(KeyHubURL, "."), hubURL)
+	Merge(doc.Content[0], m)
+	return Encode(doc)
+}
+
 // setPath sets a string at a dotted path in mapping m, creating mappings.
 func setPath(m *yaml.Node, path []string, value string) {
 	for i := 0; i+1 < len(m.Content); i += 2 {

@@ -3,6 +3,8 @@ package configgen
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +26,14 @@ type Templates struct {
 	// or built-in template is used.
 	URL string
 	// Token, when set, is sent as "Authorization: Bearer <token>".
-	Token    string
+	Token string
+	// Username and Password, when Token is empty and either is set, are
+	// sent as basic auth: the registry's credentials, which Gitea accepts
+	// for its raw files too.
+	Username, Password string
+	// HubURL, when set, is written to hub.url of every generated config
+	// (server.public_url): a node set up from a staging hub reports to it.
+	HubURL   string
 	Interval time.Duration
 	MaxBytes int64
 	Timeout  time.Duration
@@ -42,15 +51,35 @@ type Templates struct {
 	wg     sync.WaitGroup
 }
 
+// Sources of the template in use (TemplateStatus.Source).
+const (
+	// SourceBuiltIn is the template compiled into the binary.
+	SourceBuiltIn = "built-in"
+	// SourceStored is the last good copy kept in the database, fetched
+	// by an earlier run.
+	SourceStored = "stored"
+	// SourceFetched is a copy this run fetched.
+	SourceFetched = "fetched"
+)
+
 // TemplateStatus tells the operator where the template in use came from.
+// Its URLs never carry credentials or a query.
 type TemplateStatus struct {
-	// Source is "built-in", "database" or "fetched".
-	Source    string
+	// Source is SourceBuiltIn, SourceStored or SourceFetched.
+	Source string
+	// SourceURL is where the template in use was fetched from; empty for
+	// the built-in one.
 	SourceURL string
 	FetchedAt time.Time
-	// LastCheck and LastError describe the latest fetch attempt.
+	// SHA256 is the hex SHA-256 of the template in use, as fetched.
+	SHA256 string
+	// URL is where the template is refreshed from; empty when nowhere.
+	URL string
+	// LastCheck and LastError describe the latest fetch attempt; NextCheck
+	// is when the next one is due (zero when the hub does not refresh).
 	LastCheck time.Time
 	LastError string
+	NextCheck time.Time
 }
 
 // NewTemplates returns Templates serving the built-in default until Open
@@ -66,8 +95,28 @@ func NewTemplates(store hub.TemplateService, logger *slog.Logger) *Templates {
 		Now:      time.Now,
 	}
 	t.current = hub.Template{Body: DefaultTemplate}
-	t.status = TemplateStatus{Source: "built-in"}
+	t.status = TemplateStatus{Source: SourceBuiltIn, SHA256: sha256Hex(DefaultTemplate)}
 	return t
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// RedactURL returns raw without its user information, query and fragment,
+// which may carry a token: the form the hub logs, stores and shows.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(not a valid URL)"
+	}
+	redacted := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	out := redacted.String()
+	if u.RawQuery != "" || u.ForceQuery {
+		out += "?…"
+	}
+	return out
 }
 
 // Open loads the last good template from the store and, when a URL is
@@ -84,10 +133,21 @@ func (t *Templates) Open(ctx context.Context) error {
 		} else {
 			t.mu.Lock()
 			t.current = *stored
-			t.status = TemplateStatus{Source: "database", SourceURL: stored.SourceURL, FetchedAt: stored.FetchedAt}
+			t.status.Source, t.status.FetchedAt = SourceStored, stored.FetchedAt
+			t.status.SHA256 = sha256Hex(stored.Body)
+			if stored.SourceURL != "" {
+				// Rows from before redaction may hold a query.
+				t.status.SourceURL = RedactURL(stored.SourceURL)
+			}
 			t.mu.Unlock()
 		}
 	}
+	if t.URL != "" {
+		t.mu.Lock()
+		t.status.NextCheck = t.Now().UTC()
+		t.mu.Unlock()
+	}
+	t.logInUse()
 	if t.URL == "" {
 		return nil
 	}
@@ -123,8 +183,17 @@ func (t *Templates) loop(ctx context.Context) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
-		if err := t.Refresh(ctx); err != nil && ctx.Err() == nil {
-			t.Logger.Warn("template refresh failed; keeping the last good template", slog.Any("error", err))
+		// The ticker fires every interval from the start, so the next
+		// attempt is due one interval after this one begins.
+		t.mu.Lock()
+		t.status.NextCheck = t.Now().UTC().Add(interval)
+		t.mu.Unlock()
+		err := t.Refresh(ctx)
+		status := t.Status()
+		if err != nil && ctx.Err() == nil {
+			t.Logger.Warn("controller.yaml template fetch failed; keeping the template in use",
+				"url", status.URL, "source", status.Source, "sha256", status.SHA256,
+				"retry_at", status.NextCheck, slog.Any("error", err))
 		}
 		select {
 		case <-ctx.Done():
@@ -145,12 +214,17 @@ func (t *Templates) Refresh(ctx context.Context) error {
 	if err != nil {
 		t.status.LastError = err.Error()
 	}
-	unchanged := err == nil && bytes.Equal(body, t.current.Body) && t.status.Source != "built-in"
+	unchanged := err == nil && bytes.Equal(body, t.current.Body) && t.status.Source != SourceBuiltIn
+	if unchanged {
+		// The stored copy is what the URL serves now: this run has it
+		// fetched, as of when it was first fetched.
+		t.status.Source = SourceFetched
+	}
 	t.mu.Unlock()
 	if err != nil || unchanged {
 		return err
 	}
-	tmpl := hub.Template{Body: body, SourceURL: t.URL, FetchedAt: now}
+	tmpl := hub.Template{Body: body, SourceURL: RedactURL(t.URL), FetchedAt: now}
 	if err := t.Store.SaveTemplate(ctx, &tmpl); err != nil {
 		// Serve it anyway: it is good, only not kept across a restart.
 		err = fmt.Errorf("store template: %w", err)
@@ -161,7 +235,8 @@ func (t *Templates) Refresh(ctx context.Context) error {
 		return err
 	}
 	t.set(tmpl)
-	t.Logger.Info("controller.yaml template updated", "bytes", len(body))
+	t.Logger.Info("controller.yaml template updated", "source", SourceFetched, "url", tmpl.SourceURL,
+		"fetched_at", now, "sha256", sha256Hex(body), "bytes", len(body))
 	return nil
 }
 
@@ -169,7 +244,24 @@ func (t *Templates) set(tmpl hub.Template) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.current = tmpl
-	t.status.Source, t.status.SourceURL, t.status.FetchedAt = "fetched", tmpl.SourceURL, tmpl.FetchedAt
+	t.status.Source, t.status.SourceURL, t.status.FetchedAt = SourceFetched, tmpl.SourceURL, tmpl.FetchedAt
+	t.status.SHA256 = sha256Hex(tmpl.Body)
+}
+
+// logInUse logs, once at start, which template the hub generates configs
+// from and where it refreshes it from.
+func (t *Templates) logInUse() {
+	st := t.Status()
+	attrs := []any{"source", st.Source, "sha256", st.SHA256}
+	if st.SourceURL != "" {
+		attrs = append(attrs, "url", st.SourceURL, "fetched_at", st.FetchedAt)
+	}
+	if st.URL != "" {
+		attrs = append(attrs, "refresh_url", st.URL, "refresh_interval", t.Interval)
+	} else {
+		attrs = append(attrs, "refresh_url", "(none: registry.template_url and registry.image are empty)")
+	}
+	t.Logger.Info("controller.yaml template in use", attrs...)
 }
 
 // fetch downloads and checks the template. Errors never contain the URL,
@@ -181,8 +273,11 @@ func (t *Templates) fetch(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, errors.New("template_url is not a valid URL")
 	}
-	if t.Token != "" {
+	switch {
+	case t.Token != "":
 		req.Header.Set("Authorization", "Bearer "+t.Token)
+	case t.Username != "" || t.Password != "":
+		req.SetBasicAuth(t.Username, t.Password)
 	}
 	req.Header.Set("Accept", "text/yaml, text/plain, */*")
 	resp, err := t.Client.Do(req)
@@ -214,19 +309,34 @@ func (t *Templates) fetch(ctx context.Context) ([]byte, error) {
 	return body, nil
 }
 
-// Current returns the template in use.
+// Current returns the template in use, with hub.url set to HubURL when
+// that is set: the base every config is generated from and every pull is
+// compared with.
 func (t *Templates) Current() hub.Template {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.current
+	current := t.current
+	t.mu.Unlock()
+	if t.HubURL == "" {
+		return current
+	}
+	body, err := WithHubURL(current.Body, t.HubURL)
+	if err != nil {
+		return current // the template was checked when it was taken in
+	}
+	current.Body = body
+	return current
 }
 
 // Status tells where the template in use came from and how the latest
 // fetch went.
 func (t *Templates) Status() TemplateStatus {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.status
+	st := t.status
+	t.mu.Unlock()
+	if t.URL != "" {
+		st.URL = RedactURL(t.URL)
+	}
+	return st
 }
 
 // Render generates the customer's controller.yaml from the template in use.

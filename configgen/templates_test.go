@@ -138,8 +138,8 @@ func TestTemplatesRefresh(t *testing.T) {
 	if got := string(restarted.Current().Body); got != "customer:\n  id: \"\"\nv: 2\n" {
 		t.Errorf("after restart serving %q", got)
 	}
-	if src := restarted.Status().Source; src != "database" {
-		t.Errorf("source = %q, want database", src)
+	if src := restarted.Status().Source; src != configgen.SourceStored {
+		t.Errorf("source = %q, want stored", src)
 	}
 }
 

@@ -21,11 +21,14 @@ type Page struct {
 	LoggedIn bool
 	Flash    *Flash
 	Version  string
+	// Template is the controller.yaml template in use; nil when unknown
+	// or nobody is logged in.
+	Template *TemplateView
 }
 
 // page builds the common part of a page and takes the pending flash.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, title, nav string) Page {
-	return Page{
+	p := Page{
 		Title:       title,
 		Nav:         nav,
 		AuthEnabled: s.authEnabled(),
@@ -33,6 +36,10 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, title, nav string)
 		Flash:       s.takeFlash(w, r),
 		Version:     s.Version,
 	}
+	if p.LoggedIn {
+		p.Template = s.templateView()
+	}
+	return p
 }
 
 type actorKey struct{}

@@ -55,6 +55,13 @@ type Server struct {
 	// Plugs are the optional providers of features built elsewhere.
 	Plugs Plugs
 
+	// Templates, when set, tells which controller.yaml template is in use:
+	// every page shows it in its footer. Production (server.public_url
+	// names a public host) adds a warning banner while that is the
+	// built-in template.
+	Templates  TemplateSource
+	Production bool
+
 	templates *templates
 	static    *staticFiles
 }

@@ -185,7 +185,7 @@ func TestCommands(t *testing.T) {
 	good := filepath.Join(dir, "good.yaml")
 	os.WriteFile(good, []byte("server:\n  listen: \":9090\"\n"), 0o600)
 	badFile := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(badFile, []byte("alerting:\n  stale_threshold: 2h\n"), 0o600)
+	os.WriteFile(badFile, []byte("alerting:\n  stale_threshold: 2h\n  down_threshold: 1h\n"), 0o600)
 	if code, out, _ := runCmd(t, "", "check-config", good); code != 0 || !strings.Contains(out, "ok") {
 		t.Errorf("check-config good: %d %q", code, out)
 	}

@@ -161,8 +161,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	m.Templates = configgen.NewTemplates(m.DB, m.Logger.With("component", "templates"))
-	m.Templates.URL, m.Templates.Token = cfg.Registry.TemplateURL, cfg.Registry.TemplateToken
-	m.Templates.Interval, m.Templates.Now = cfg.Registry.TemplateInterval.D(), m.Now
+	configureTemplates(m.Templates, cfg, m.Logger)
+	m.Templates.Now = m.Now
 	if err := m.Templates.Open(ctx); err != nil {
 		return err
 	}
@@ -245,6 +245,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Thresholds:     apiServer.Thresholds,
 		HostThresholds: apiServer.HostThresholds,
 		Version:        Version,
+		Templates:      m.Templates,
+		Production:     cfg.Server.IsProduction(),
 		Location:       dashboardLocation(m.Logger),
 		Logger:         m.Logger.With("component", "web"),
 		Now:            m.Now,

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/felhom/hub/config"
 	"go.yaml.in/yaml/v4"
 )
 
@@ -203,4 +204,127 @@ func TestKustomizeBuild(t *testing.T) {
 			t.Errorf("replicas renders %v", kinds)
 		}
 	}
+}
+
+// containerEnv returns the hub container's environment variables by name.
+func containerEnv(d doc) map[string]any {
+	env := map[string]any{}
+	for _, c := range get(d, "spec", "template", "spec", "containers").([]any) {
+		if get(c, "name") != "hub" {
+			continue
+		}
+		for _, e := range get(c, "env").([]any) {
+			env[fmt.Sprint(get(e, "name"))] = e
+		}
+	}
+	return env
+}
+
+// Behind the ingress every request comes from the ingress's address: each
+// set trusts the ingress's pod network for X-Forwarded-For, with a value
+// the hub accepts and the way to find it for a cluster written beside it.
+func TestTrustedProxies(t *testing.T) {
+	all := manifests(t, ".")
+	for _, set := range []string{"", "replicas/"} {
+		name := set + "deployment.yaml"
+		e := containerEnv(deployment(t, name, all[name]))["HUB_SERVER_TRUSTED_PROXIES"]
+		value, _ := get(e, "value").(string)
+		if value == "" {
+			t.Errorf("%s: HUB_SERVER_TRUSTED_PROXIES is not set", name)
+			continue
+		}
+		c := config.Default()
+		if err := c.ApplyEnv([]string{"HUB_SERVER_TRUSTED_PROXIES=" + value}); err != nil {
+			t.Fatal(err)
+		}
+		prefixes, err := c.Server.TrustedProxyPrefixes()
+		if err != nil || len(prefixes) == 0 {
+			t.Errorf("%s: HUB_SERVER_TRUSTED_PROXIES=%q: %v", name, value, err)
+		}
+		for _, p := range prefixes {
+			if p.Bits() == 0 {
+				t.Errorf("%s: trusting %s trusts every client's X-Forwarded-For", name, p)
+			}
+		}
+		raw := readFile(t, name)
+		for _, how := range []string{"cluster-cidr", "podCIDR"} {
+			if !strings.Contains(raw, how) {
+				t.Errorf("%s: no word on how to find the cluster's value (%s)", name, how)
+			}
+		}
+	}
+}
+
+// The geo-restriction needs a server snippet, which a default
+// ingress-nginx refuses: whoever keeps the annotation must find, next to
+// it, exactly what to enable on the controller. The snippet's country
+// variable must be one the documented GeoIP2 databases define.
+func TestGeoRestrictionDocumented(t *testing.T) {
+	all := manifests(t, ".")
+	for _, set := range []string{"", "replicas/"} {
+		name := set + "ingress.yaml"
+		raw := readFile(t, name)
+		annotations, _ := get(all[name][0], "metadata", "annotations").(map[string]any)
+		for key, v := range annotations {
+			if !strings.HasSuffix(key, "-snippet") {
+				continue
+			}
+			for _, needed := range []string{
+				`allow-snippet-annotations: "true"`,
+				"annotations-risk-level: Critical",
+				`use-geoip2: "true"`,
+				"--maxmind-license-key",
+			} {
+				if !strings.Contains(raw, needed) {
+					t.Errorf("%s: %s needs the ingress controller's %s, which the file does not say", name, key, needed)
+				}
+			}
+			snippet := fmt.Sprint(v)
+			if strings.Contains(snippet, "$geoip2_country_code") && !strings.Contains(raw, "--maxmind-edition-ids=GeoLite2-Country") {
+				t.Errorf("%s: $geoip2_country_code exists only with the GeoLite2-Country database (--maxmind-edition-ids)", name)
+			}
+			if strings.Contains(snippet, "$geoip2_city_country_code") && !strings.Contains(raw, "GeoLite2-City") {
+				t.Errorf("%s: $geoip2_city_country_code needs the GeoLite2-City database, which the file does not name", name)
+			}
+		}
+	}
+}
+
+// The Makefile names the image once (IMAGE); both Deployments run a
+// release of it.
+func TestImageIsTheMakefiles(t *testing.T) {
+	makefile := readFile(t, "../../Makefile")
+	vars := map[string]string{}
+	for _, line := range strings.Split(makefile, "\n") {
+		if k, v, ok := strings.Cut(line, "?="); ok && !strings.ContainsAny(k, "\t:") {
+			vars[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	image := strings.ReplaceAll(vars["IMAGE"], "$(REGISTRY)", vars["REGISTRY"])
+	if image == "" || strings.Contains(image, "$(") {
+		t.Fatalf("the Makefile's IMAGE is %q", vars["IMAGE"])
+	}
+	if !strings.Contains(makefile, "docker-push:") || !strings.Contains(makefile, "docker push $(IMAGE):$(TAG)") {
+		t.Error("the Makefile has no docker-push of $(IMAGE):$(TAG)")
+	}
+	all := manifests(t, ".")
+	for _, set := range []string{"", "replicas/"} {
+		name := set + "deployment.yaml"
+		for _, c := range get(deployment(t, name, all[name]), "spec", "template", "spec", "containers").([]any) {
+			got := fmt.Sprint(get(c, "image"))
+			repo, tag, _ := strings.Cut(got, ":v")
+			if repo != image || tag == "" {
+				t.Errorf("%s runs %s, want %s:vX.Y.Z (the Makefile's IMAGE)", name, got, image)
+			}
+		}
+	}
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

@@ -238,8 +238,10 @@ type Hub struct {
 }
 
 // StartHub serves a hub over a fresh database, wired like cmd/hub wires it:
-// every dashboard plug set, actions through the fleet service.
-func StartHub(t *testing.T) *Hub {
+// every dashboard plug set, actions through the fleet service. Options
+// change the dashboard's settings, over the hub's database, before it
+// starts.
+func StartHub(t *testing.T, options ...func(*web.Server, *store.DB)) *Hub {
 	t.Helper()
 	if browserCtx == nil {
 		t.Skipf("%s is not installed: skipping the browser test (apt-get install chromium)", chromiumPath)
@@ -272,6 +274,9 @@ func StartHub(t *testing.T) *Hub {
 		Location: loc, Logger: logger, Now: clock.Now,
 		Plugs: web.Plugs{Events: db, Hosts: db, Notifications: db, ConfigPreview: fleetService,
 			Controller: fleetService, Versions: db, Audit: db}}
+	for _, option := range options {
+		option(webServer, db)
+	}
 	dashboard, err := webServer.Handler()
 	if err != nil {
 		t.Fatal(err)

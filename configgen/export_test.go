@@ -1,0 +1,4 @@
+package configgen
+
+// MatchKey exposes matchKey to the external tests.
+var MatchKey = matchKey
