@@ -89,6 +89,62 @@ type WatchService interface {
 	CreditOutage(ctx context.Context, job string, from, to time.Time) error
 }
 
+// The dead man's switch's rules live here, in one place: Evaluate is what
+// the clock does to a watch, Report what a report does to it. The checker
+// and the store only read, call these, and write.
+
+// Evaluate decides what happens at now to a watch the checker found due. It
+// returns false when nothing is to be written.
+//
+//   - up, past its stale deadline: stale (warning), or straight to down
+//     (error) when the down deadline has passed too, as after a long outage;
+//   - stale, past its down deadline: down;
+//   - muted (blocked, paused, DISABLED): no event; looked at again one
+//     stale threshold later, so that lifting the mute re-arms the switch;
+//   - unknown and down: nothing to wait for until the next report.
+//
+// A report, not the clock, moves a watch back to up (Report).
+func (w Watch) Evaluate(now time.Time) (WatchUpdate, bool) {
+	u := WatchUpdate{Watch: w, State: w.State}
+	switch {
+	case w.State != StateUp && w.State != StateStale:
+		return u, !w.NextDeadline.IsZero()
+	case !now.After(w.NextDeadline):
+		return u, false
+	case w.Muted:
+		next := now.Add(w.Thresholds.Stale)
+		u.NextDeadline = &next
+		return u, true
+	}
+	if w.State == StateUp {
+		// The stale deadline is the report's time plus the stale threshold;
+		// the down deadline follows it by the difference of the thresholds.
+		downAt := w.NextDeadline.Add(max(w.Thresholds.Down-w.Thresholds.Stale, 0))
+		if !now.After(downAt) {
+			u.State = StateStale
+			u.NextDeadline = &downAt
+			u.Event = NewWatchEvent(w, StateStale, now, w.LastReportID)
+			return u, true
+		}
+	}
+	u.State = StateDown
+	u.Event = NewWatchEvent(w, StateDown, now, w.LastReportID)
+	return u, true
+}
+
+// Report decides what a report received at now, stored as reportID, does to
+// the watch: it is up again, with its stale deadline one stale threshold
+// away, and a watch that was stale or down has recovered (an event) unless
+// it is muted or the report says monitoring is off on the node.
+func (w Watch) Report(now time.Time, reportID int64, monitoringEnabled bool) WatchUpdate {
+	next := now.Add(w.Thresholds.Stale)
+	u := WatchUpdate{Watch: w, State: StateUp, NextDeadline: &next}
+	if !w.Muted && monitoringEnabled && (w.State == StateStale || w.State == StateDown) {
+		u.Event = NewWatchEvent(w, StateUp, now, reportID)
+	}
+	return u
+}
+
 // watchEventTypes names the event of each transition per kind.
 var watchEventTypes = map[WatchKind]map[MonitorState]string{
 	WatchNode: {StateStale: EventNodeStale, StateDown: EventNodeDown, StateUp: EventNodeRecovered},

@@ -140,7 +140,7 @@ func (c *StalenessChecker) passKind(ctx context.Context, kind hub.WatchKind, now
 		res.Due += len(due)
 		var updates []hub.WatchUpdate
 		for _, w := range due {
-			if u, ok := Evaluate(now, w); ok {
+			if u, ok := w.Evaluate(now); ok {
 				updates = append(updates, u)
 			}
 		}

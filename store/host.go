@@ -227,24 +227,24 @@ func createHostReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.HostRep
 	}
 	// Reality columns only: identity and the reserved desired-state columns
 	// are not the report's to write.
+	w.Name = hostName(r.HostID, hostname)
+	u := w.Report(now, res.ReportID, true)
 	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET
 			hostname = ?, agent_version = ?, pve_version = ?, kernel = ?,
 			latest_report_id = ?, last_report_at = ?, monitor_state = ?, next_deadline = ?,
 			state_changed_at = CASE WHEN monitor_state = ? THEN state_changed_at ELSE ? END
 		WHERE id = ?`,
 		s.Hostname, s.AgentVersion, pve, kernel, res.ReportID, millis(now),
-		hub.StateUp, millis(now.Add(thresholds.Stale)), hub.StateUp, millis(now), r.HostID); err != nil {
+		u.State, millis(*u.NextDeadline), u.State, millis(now), r.HostID); err != nil {
 		return res, nil, fmt.Errorf("update host: %w", err)
 	}
-	if w.Muted || (w.State != hub.StateStale && w.State != hub.StateDown) {
+	if u.Event == nil {
 		return res, nil, nil
 	}
-	w.Name = hostName(r.HostID, hostname)
-	e := hub.NewWatchEvent(w, hub.StateUp, now, res.ReportID)
-	if _, err := insertEvent(ctx, tx, e, now); err != nil {
+	if _, err := insertEvent(ctx, tx, u.Event, now); err != nil {
 		return res, nil, err
 	}
-	return res, e, nil
+	return res, u.Event, nil
 }
 
 // hostName is how messages name a host: its id and, when known, hostname.

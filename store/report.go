@@ -55,25 +55,23 @@ func createReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.Report, now
 	if err := insertBody(ctx, tx, reportStream, res.ReportID, r.Raw); err != nil {
 		return res, nil, err
 	}
+	u := node.watch.Report(now, res.ReportID, s.MonitoringEnabled)
 	if _, err := tx.ExecContext(ctx,
 		`UPDATE customers SET latest_report_id = ?, latest_received_at = ?,
 			monitor_state = ?, next_deadline = ?,
 			state_changed_at = CASE WHEN monitor_state = ? THEN state_changed_at ELSE ? END
 		WHERE id = ?`,
-		res.ReportID, millis(now), hub.StateUp, millis(now.Add(node.watch.Thresholds.Stale)),
-		hub.StateUp, millis(now), r.CustomerID); err != nil {
+		res.ReportID, millis(now), u.State, millis(*u.NextDeadline),
+		u.State, millis(now), r.CustomerID); err != nil {
 		return res, nil, fmt.Errorf("update latest report: %w", err)
 	}
-	muted := node.watch.Muted || !s.MonitoringEnabled
-	w := node.watch
-	if muted || (w.State != hub.StateStale && w.State != hub.StateDown) {
+	if u.Event == nil {
 		return res, nil, nil
 	}
-	e := hub.NewWatchEvent(w, hub.StateUp, now, res.ReportID)
-	if _, err := insertEvent(ctx, tx, e, now); err != nil {
+	if _, err := insertEvent(ctx, tx, u.Event, now); err != nil {
 		return res, nil, err
 	}
-	return res, e, nil
+	return res, u.Event, nil
 }
 
 // nodeState is a node's dead man's switch as a report finds it.

@@ -1,11 +1,10 @@
-package monitor_test
+package hub_test
 
 import (
 	"testing"
 	"time"
 
 	hub "github.com/felhom/hub"
-	"github.com/felhom/hub/monitor"
 )
 
 func TestEvaluate(t *testing.T) {
@@ -42,7 +41,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, write := monitor.Evaluate(tt.now, tt.w)
+			u, write := tt.w.Evaluate(tt.now)
 			if write != tt.write {
 				t.Fatalf("write = %v, want %v", write, tt.write)
 			}
@@ -81,8 +80,41 @@ func TestEvaluateDownNotAfterStale(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	w := hub.Watch{Kind: hub.WatchNode, ID: "a", CustomerID: "a", State: hub.StateUp, LastSeen: t0,
 		NextDeadline: t0.Add(90 * time.Minute), Thresholds: hub.Thresholds{Stale: 90 * time.Minute, Down: 60 * time.Minute}}
-	u, ok := monitor.Evaluate(t0.Add(90*time.Minute+time.Second), w)
+	u, ok := w.Evaluate(t0.Add(90*time.Minute + time.Second))
 	if !ok || u.State != hub.StateDown {
 		t.Fatalf("got %v %+v, want down", ok, u)
+	}
+}
+
+// TestWatchReport: a report moves any watch to up with a stale deadline one
+// threshold away; it recovers (an event) only from stale or down, and only
+// when neither the hub nor the node has muted it.
+func TestWatchReport(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	now := t0.Add(2 * time.Hour)
+	for _, tt := range []struct {
+		state      hub.MonitorState
+		muted      bool
+		monitoring bool
+		recovered  bool
+	}{
+		{hub.StateUnknown, false, true, false},
+		{hub.StateUp, false, true, false},
+		{hub.StateStale, false, true, true},
+		{hub.StateDown, false, true, true},
+		{hub.StateDown, true, true, false},
+		{hub.StateDown, false, false, false},
+	} {
+		w := hub.Watch{Kind: hub.WatchNode, ID: "ab", CustomerID: "ab", Name: "ab", State: tt.state,
+			LastSeen: t0, Muted: tt.muted, Thresholds: hub.DefaultThresholds}
+		u := w.Report(now, 42, tt.monitoring)
+		if u.State != hub.StateUp || u.NextDeadline == nil || !u.NextDeadline.Equal(now.Add(30*time.Minute)) {
+			t.Errorf("%+v: update %v %v", tt, u.State, u.NextDeadline)
+		}
+		if got := u.Event != nil; got != tt.recovered {
+			t.Errorf("%+v: recovered %v, want %v", tt, got, tt.recovered)
+		} else if got && (u.Event.Type != hub.EventNodeRecovered || u.Event.DedupeKey != "node_recovered:ab:42") {
+			t.Errorf("%+v: event %+v", tt, u.Event)
+		}
 	}
 }
