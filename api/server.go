@@ -12,6 +12,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/fleet"
+	"github.com/felhom/hub/internal/httpx"
 )
 
 // Pinger reports whether the database answers.
@@ -190,27 +191,8 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, hub.Errorf(hub.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
 }
 
-// errorStatus maps domain error codes to HTTP statuses.
-var errorStatus = map[string]int{
-	hub.EINVALID:      http.StatusBadRequest,
-	hub.ENOTFOUND:     http.StatusNotFound,
-	hub.EUNAUTHORIZED: http.StatusUnauthorized,
-	hub.EFORBIDDEN:    http.StatusForbidden,
-	hub.ECONFLICT:     http.StatusConflict,
-	hub.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	hub.ETOOMANY:      http.StatusTooManyRequests,
-	hub.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	hub.EINTERNAL:     http.StatusInternalServerError,
-	hub.EUPSTREAM:     http.StatusBadGateway,
-}
-
 // ErrorStatus returns the HTTP status for err.
-func ErrorStatus(err error) int {
-	if status, ok := errorStatus[hub.ErrorCode(err)]; ok {
-		return status
-	}
-	return http.StatusInternalServerError
-}
+func ErrorStatus(err error) int { return httpx.Status(err) }
 
 // writeError is the one error path: it maps the code to a status, logs
 // internal errors, and never shows their text to the client.

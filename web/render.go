@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/httpx"
 )
 
 //go:embed templates
@@ -84,18 +85,6 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 	_, _ = fmt.Fprint(w, `<!doctype html><title>Error · felhom hub</title><h1>Something went wrong</h1><p>The hub could not show this page. The error is in the hub's log.</p><p><a href="/">Back to the dashboard</a></p>`)
 }
 
-// errorStatus maps domain error codes to HTTP statuses.
-var errorStatus = map[string]int{
-	hub.EINVALID:      http.StatusBadRequest,
-	hub.ENOTFOUND:     http.StatusNotFound,
-	hub.EUNAUTHORIZED: http.StatusUnauthorized,
-	hub.EFORBIDDEN:    http.StatusForbidden,
-	hub.ECONFLICT:     http.StatusConflict,
-	hub.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	hub.ETOOMANY:      http.StatusTooManyRequests,
-	hub.EUNAVAILABLE:  http.StatusServiceUnavailable,
-}
-
 // ErrorPage is the page shown for a failed request.
 type ErrorPage struct {
 	Page
@@ -107,9 +96,9 @@ type ErrorPage struct {
 // renderError is the one error path of the pages: a domain error shows its
 // message with its status; anything else is logged and shown as a 500.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	status, ok := errorStatus[hub.ErrorCode(err)]
-	if !ok {
-		s.serverError(w, r, err)
+	status := httpx.Status(err)
+	if status == http.StatusInternalServerError || status == http.StatusBadGateway {
+		s.serverError(w, r, err) // its text is for the log, not the page
 		return
 	}
 	heading := http.StatusText(status)
