@@ -208,12 +208,6 @@ type EventDispatcher interface {
 	DispatchEvent(ctx context.Context, e *Event) error
 }
 
-// NopDispatcher dispatches nothing; it stands in until notifications exist.
-type NopDispatcher struct{}
-
-// DispatchEvent does nothing.
-func (NopDispatcher) DispatchEvent(context.Context, *Event) error { return nil }
-
 // JobRunService records when background jobs last ran, so that a job missed
 // while the hub was down runs once at start-up.
 type JobRunService interface {

@@ -188,4 +188,3 @@ func exampleReport(tb testing.TB) []byte {
 	return b
 }
 
-func stringsReader(s string) io.Reader { return strings.NewReader(s) }

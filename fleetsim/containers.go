@@ -107,7 +107,7 @@ var apps = []app{
 
 // simContainer is the state of one simulated container between reports.
 type simContainer struct {
-	app, svc *service
+	svc      *service
 	appName  string
 	project  string
 	patch    int

@@ -79,10 +79,6 @@ func (db *DB) FindHostByAPIKey(ctx context.Context, key string) (*hub.Host, erro
 	return h, nil
 }
 
-// hostSummaryColumns are the host_reports columns of a summary, in order.
-const hostSummaryColumns = `r.id, r.received_at, r.reported_at, r.agent_version, r.hostname,
-	r.cpu_percent, r.mem_percent, r.disk_percent, r.guest_total, r.guest_running, r.cloudflared_status`
-
 // FindHosts returns a customer's hosts with their latest report and guests.
 func (db *DB) FindHosts(ctx context.Context, customerID string) ([]*hub.Host, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+hostColumns+`,
