@@ -24,11 +24,13 @@ test:
 race:
 	go test -race ./...
 
-# gofmt -l only lists files; vet fails when it lists any.
+# gofmt -l only lists files; vet fails when it lists any, and on dead code.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+	go run $(STATICCHECK) -checks U1000 ./...
 
 docker:
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(TAG) .
