@@ -187,4 +187,3 @@ func exampleReport(tb testing.TB) []byte {
 	}
 	return b
 }
-
