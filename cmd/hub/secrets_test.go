@@ -253,9 +253,13 @@ func TestNoSecretLeaks(t *testing.T) {
 	s.must(403, nil, "GET", "/api/v1/admin/customers/kovacs-csalad", keyA, nil)
 	s.must(401, nil, "GET", "/api/v1/customers/kovacs-csalad", bearer(a.APIKey+"x"), nil)
 	s.must(401, nil, "GET", "/api/v1/customers/kovacs-csalad", http.Header{"Authorization": {"Basic " + a.APIKey}}, nil)
-	s.must(400, nil, "POST", "/api/v1/report", keyA, `{"customer_id":"kovacs-csalad","health":"`+a.APIKey+`"}`)
-	s.must(400, nil, "POST", "/api/v1/event", keyA, `{"customer_id":"kovacs-csalad","event_type":"backup_completed","severity":"`+a.RetrievalPassword+`","message":"x"}`)
-	s.must(400, nil, "POST", "/api/v1/infra-backup", keyA, `{"customer_id":"kovacs-csalad","controller_yaml":"`+s.secrets["restic primary"]+`"}`)
+	// The tolerant reader stores a body whatever its fields hold (a node
+	// that puts a secret in a field has it stored as sent), so these are
+	// bodies it must refuse: a bad identity, a forged hub event, malformed
+	// JSON, each with a secret that the answer must not echo.
+	s.must(400, nil, "POST", "/api/v1/report", keyA, `{"customer_id":"`+a.APIKey+`","health":"ok"}`)
+	s.must(400, nil, "POST", "/api/v1/event", keyA, `{"customer_id":"kovacs-csalad","event_type":"node_down","severity":"`+a.RetrievalPassword+`","message":"x"}`)
+	s.must(400, nil, "POST", "/api/v1/infra-backup", keyA, `{"customer_id":"kovacs-csalad","controller_yaml":"`+s.secrets["restic primary"]+`"`)
 	s.must(400, nil, "POST", "/api/v1/admin/customers", global, `{"customer_id":"x-`+a.APIKey[:20]+`","cloudflare_tunnel_token":5}`)
 
 	// Steering: the good controller takes everything, the hostile one
