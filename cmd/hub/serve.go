@@ -108,6 +108,7 @@ type Main struct {
 	Registry       *registry.Watcher
 	Fleet          *fleet.Service
 	history        *monitor.HistoryWorker
+	refused        *api.RefusedReports
 
 	listener net.Listener
 	server   *http.Server
@@ -188,8 +189,10 @@ func (m *Main) Run(ctx context.Context) error {
 			Timeout:          cfg.Controllers.Timeout.D(),
 			MaxResponseBytes: cfg.Controllers.MaxResponseBytes,
 		}),
-		VolatileKeys: cfg.Controllers.VolatileKeys,
-		Logger:       m.Logger.With("component", "fleet"),
+		VolatileKeys:     cfg.Controllers.VolatileKeys,
+		KeyRotationGrace: cfg.API.KeyRotationGrace.D(),
+		Now:              m.Now,
+		Logger:           m.Logger.With("component", "fleet"),
 	}
 	if cfg.Controllers.AllowInsecure {
 		m.Logger.Warn("controllers.allow_insecure is on: the hub will call plain-http and private-network controller URLs")
@@ -226,6 +229,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Now:            m.Now,
 	}
 	apiServer.TrustedProxies = trustedProxies
+	m.refused = api.NewRefusedReports(m.DB, m.Logger.With("component", "api"))
+	m.refused.Now = m.Now
+	apiServer.Refused = m.refused
 	if cfg.Auth.PasswordHash == "" {
 		m.Logger.Warn("auth.password_hash is not set: the dashboard has no login and anyone who can reach it can change the fleet; set one with: hub hash-password")
 	}
@@ -256,8 +262,11 @@ func (m *Main) Run(ctx context.Context) error {
 			Controller:    m.Fleet,
 			Versions:      m.DB,
 			Audit:         m.DB,
+			// Refused reports: counted by the API, shown per customer.
+			RefusedReports: m.DB,
 		},
 	}
+	webServer.KeyRotationGrace = cfg.API.KeyRotationGrace.D() // the customer page's advice after a rotation
 	dashboard, err := webServer.Handler()
 	if err != nil {
 		return err
@@ -348,6 +357,9 @@ func hostThresholds(cfg *config.Config) hub.Thresholds {
 func (m *Main) openBackground() error {
 	cfg := m.Config
 	if err := m.mailSender.Open(); err != nil {
+		return err
+	}
+	if err := m.refused.Open(context.Background()); err != nil {
 		return err
 	}
 	if m.Dispatcher == nil {
@@ -445,6 +457,7 @@ func (m *Main) Close(ctx context.Context) error {
 		{"daily jobs", m.scheduler, m.scheduler != nil},
 		{"staleness checker", m.checker, m.checker != nil},
 		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},
+		{"refused reports", m.refused, m.refused != nil},
 		{"mail sender", m.mailSender, m.mailSender != nil},
 		{"registry watcher", m.Registry, m.Registry != nil},
 		{"templates", m.Templates, m.Templates != nil},
