@@ -435,11 +435,19 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // background work, then closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	// The leases are released last, with time kept for them: a job that
+	// takes the rest of ctx must not leave them held for another replica
+	// (or this hub's next run) to wait out.
+	jobsCtx, cancelJobs := ctx, context.CancelFunc(func() {})
+	if deadline, ok := ctx.Deadline(); ok {
+		jobsCtx, cancelJobs = context.WithDeadline(ctx, deadline.Add(-min(2*time.Second, time.Until(deadline)/4)))
+	}
+	defer cancelJobs()
 	if m.demo != nil {
 		m.demo.stop()
 	}
 	if m.server != nil {
-		if err := m.server.Shutdown(ctx); err != nil {
+		if err := m.server.Shutdown(jobsCtx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		if err := <-m.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -465,7 +473,7 @@ func (m *Main) Close(ctx context.Context) error {
 		if !c.open {
 			continue
 		}
-		if err := c.c.Close(ctx); err != nil {
+		if err := c.c.Close(jobsCtx); err != nil {
 			errs = append(errs, fmt.Errorf("close %s: %w", c.name, err))
 		}
 	}
