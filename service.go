@@ -47,13 +47,22 @@ type CustomerService interface {
 	// SetCustomerBlocked blocks or unblocks a managed customer.
 	SetCustomerBlocked(ctx context.Context, id string, blocked bool) error
 	// RotateCustomerKey replaces the customer's API key with a new one.
-	RotateCustomerKey(ctx context.Context, id string, newKey string) error
+	// The key the node was last seen using stays valid for grace (0: not
+	// at all), or until the node authenticates with the new key: the
+	// current key when the node has used it or no earlier key is still
+	// valid, else the earlier key, whose grace starts again.
+	RotateCustomerKey(ctx context.Context, id string, newKey string, grace time.Duration) error
 	// DeleteCustomerConfig removes the managed config; a customer that has
 	// reported stays as a manual customer.
 	DeleteCustomerConfig(ctx context.Context, id string) error
-	// FindCustomerIDByKey returns the customer whose API key is key;
-	// EUNAUTHORIZED when no customer has it.
+	// FindCustomerIDByKey returns the customer whose API key is key, or
+	// whose previous key it is while that is valid; EUNAUTHORIZED when no
+	// customer has it.
 	FindCustomerIDByKey(ctx context.Context, key string) (string, error)
+	// AuthenticateCustomerKey is FindCustomerIDByKey for a request the node
+	// makes: the first use of a customer's current key after a rotation
+	// records that the node has it and ends the previous key's grace.
+	AuthenticateCustomerKey(ctx context.Context, key string) (string, error)
 	// UpdateCustomerConfig reads the config, lets update change it, validates
 	// and stores it in one transaction; nothing is stored when update or
 	// validation fails. Credentials and identity are not changed by it.
@@ -85,6 +94,9 @@ type CustomerConfig struct {
 	APIKey            string `json:"api_key"`
 	RetrievalPassword string `json:"retrieval_password"`
 	SessionSecret     string `json:"-"`
+	// Rotation is the state of the API key after a rotation: the previous
+	// key the node may still use, and whether it has used the current one.
+	Rotation KeyRotation `json:"key_rotation"`
 
 	// CloudflareTunnelToken is the customer's tunnel token, sealed at rest.
 	CloudflareTunnelToken string `json:"cloudflare_tunnel_token"`

@@ -276,7 +276,13 @@ func (s *Server) handleAdminCustomerRotateKey(w http.ResponseWriter, r *http.Req
 		return
 	}
 	s.Logger.Info("customer API key rotated", "customer_id", id)
-	writeJSON(w, http.StatusOK, map[string]string{"customer_id": id, "api_key": key})
+	resp := map[string]any{"customer_id": id, "api_key": key}
+	// Until then the node may keep reporting with the key it has, and
+	// pushes use that key (SPEC §2.1, §2.7).
+	if cfg, err := s.Customers.FindCustomerConfig(r.Context(), id); err == nil && cfg.Rotation.PreviousAPIKey != "" {
+		resp["previous_key_valid_until"] = cfg.Rotation.PreviousValidUntil
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) handleAdminCustomerDelete(w http.ResponseWriter, r *http.Request) {

@@ -53,7 +53,7 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 	if s.GlobalKey != "" && hub.SecretEqual(key, s.GlobalKey) {
 		return principal{global: true}, nil
 	}
-	id, err := s.Customers.FindCustomerIDByKey(r.Context(), key)
+	id, err := s.Customers.AuthenticateCustomerKey(r.Context(), key)
 	if err != nil {
 		return principal{}, err
 	}

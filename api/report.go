@@ -18,6 +18,7 @@ type reportResponse struct {
 func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	p, err := s.authenticate(r)
 	if err != nil {
+		s.noteRefusedReport(w, r, p, "", err)
 		s.writeError(w, r, err)
 		return
 	}
@@ -32,6 +33,7 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := p.canActFor(report.CustomerID); err != nil {
+		s.noteRefusedReport(w, r, p, report.CustomerID, err)
 		s.writeError(w, r, err)
 		return
 	}

@@ -45,6 +45,8 @@ type Server struct {
 	// Bodies bounds the request bodies in flight; Register sets defaults
 	// (DefaultBodyBudget, DefaultBodyWait).
 	Bodies *BodyBudget
+	// Refused counts the reports refused for existing customers; optional.
+	Refused *RefusedReports
 	// TrustedProxies may set X-Forwarded-For (server.trusted_proxies).
 	TrustedProxies []netip.Prefix
 	// Fleet performs (and audits) operator actions; Register makes one

@@ -43,6 +43,10 @@ type API struct {
 	// ReportAPIKey is the global key. Empty makes the hub mint one and keep
 	// it in the data directory.
 	ReportAPIKey string `yaml:"report_api_key"`
+	// KeyRotationGrace is how long a customer's rotated-out API key stays
+	// valid, unless the node reports with the new key first; 0 ends it at
+	// the rotation.
+	KeyRotationGrace Duration `yaml:"key_rotation_grace"`
 }
 
 // Notifications configures email.
@@ -59,7 +63,12 @@ type Notifications struct {
 	CustomerEnabled      bool     `yaml:"customer_enabled"`
 	DefaultCooldownHours int      `yaml:"default_cooldown_hours"`
 	MaxAttempts          int      `yaml:"max_attempts"`
-	SMTP                 SMTP     `yaml:"smtp"`
+	// SendConcurrency is how many mails are sent at once, so that one
+	// slow recipient does not hold the others; SendTimeout bounds one
+	// attempt, whatever the provider's own time-outs.
+	SendConcurrency int      `yaml:"send_concurrency"`
+	SendTimeout     Duration `yaml:"send_timeout"`
+	SMTP            SMTP     `yaml:"smtp"`
 }
 
 // SMTP configures the SMTP provider.
@@ -184,6 +193,7 @@ type Log struct {
 func Default() *Config {
 	return &Config{
 		Auth: Auth{SessionTTL: Duration(7 * 24 * time.Hour)},
+		API:  API{KeyRotationGrace: Duration(24 * time.Hour)},
 		Notifications: Notifications{
 			FromEmail:            "monitoring@felhom.eu",
 			ResendBaseURL:        "https://api.resend.com",
@@ -192,6 +202,8 @@ func Default() *Config {
 			CustomerEnabled:      true,
 			DefaultCooldownHours: 6,
 			MaxAttempts:          8,
+			SendConcurrency:      4,
+			SendTimeout:          Duration(15 * time.Second),
 			SMTP:                 SMTP{Port: 587, Security: "starttls"},
 		},
 		Retention: Retention{MaxDays: 90, FullDays: 7, PruneSchedule: "04:30"},

@@ -54,6 +54,9 @@ func (c *Config) validateAPI() error {
 	if k := c.API.ReportAPIKey; k != "" && len(k) < 16 {
 		return bad("api.report_api_key", "must be at least 16 characters")
 	}
+	if g := c.API.KeyRotationGrace.D(); g < 0 || g > 30*24*time.Hour {
+		return bad("api.key_rotation_grace", "must be between 0 and 720h (30 days)")
+	}
 	return nil
 }
 
@@ -91,6 +94,12 @@ func (c *Config) validateNotifications() error {
 	}
 	if n.MaxAttempts < 1 || n.MaxAttempts > 100 {
 		return bad("notifications.max_attempts", "must be between 1 and 100")
+	}
+	if n.SendConcurrency < 1 || n.SendConcurrency > 64 {
+		return bad("notifications.send_concurrency", "must be between 1 and 64")
+	}
+	if t := n.SendTimeout.D(); t < time.Second || t > 10*time.Minute {
+		return bad("notifications.send_timeout", "must be between 1s and 10m")
 	}
 	if n.SMTP.Port < 1 || n.SMTP.Port > 65535 {
 		return bad("notifications.smtp.port", "must be between 1 and 65535")

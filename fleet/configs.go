@@ -134,10 +134,14 @@ func (s *Service) SetBlocked(ctx context.Context, actor, id string, blocked bool
 	return s.done(ctx, actor, action, id, s.Customers.SetCustomerBlocked(ctx, id, blocked), "")
 }
 
-// RotateKey mints and stores a new API key and returns it.
+// RotateKey mints and stores a new API key and returns it. The key the
+// node was last seen using stays valid for KeyRotationGrace, or until the
+// node first uses the new one; meanwhile pushes use the old key, which is
+// the one the controller knows.
 func (s *Service) RotateKey(ctx context.Context, actor, id string) (string, error) {
 	key := hub.NewAPIKey()
-	if err := s.done(ctx, actor, ActionRotateKey, id, s.Customers.RotateCustomerKey(ctx, id, key), ""); err != nil {
+	err := s.Customers.RotateCustomerKey(ctx, id, key, s.KeyRotationGrace)
+	if err := s.done(ctx, actor, ActionRotateKey, id, err, describe("previous key valid for %s", s.KeyRotationGrace)); err != nil {
 		return "", err
 	}
 	return key, nil

@@ -26,14 +26,20 @@ type fakeController struct {
 	requests []string // "METHOD path auth body"
 	live     string
 	status   int
+	echo     bool // answer 401 with the Authorization header in the message
 }
 
 func (f *fakeController) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	f.requests = append(f.requests, fmt.Sprintf("%s %s %s %s", r.Method, r.URL.Path, r.Header.Get("Authorization"), body))
-	live, status := f.live, f.status
+	live, status, echo := f.live, f.status, f.echo
 	f.mu.Unlock()
+	if echo {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"error":"bad key %s"}`, r.Header.Get("Authorization"))
+		return
+	}
 	if status != 0 {
 		w.WriteHeader(status)
 		io.WriteString(w, `{"error":"apply failed: disk full"}`)

@@ -31,7 +31,7 @@ func redactConfig(err error, cfg *hub.CustomerConfig) error {
 // and every longer text value of its overrides (where an operator may have
 // put a password).
 func configSecrets(cfg *hub.CustomerConfig) []string {
-	secrets := []string{cfg.APIKey, cfg.RetrievalPassword, cfg.SessionSecret, cfg.CloudflareTunnelToken}
+	secrets := []string{cfg.APIKey, cfg.Rotation.PreviousAPIKey, cfg.RetrievalPassword, cfg.SessionSecret, cfg.CloudflareTunnelToken}
 	var overrides any
 	if yaml.Unmarshal([]byte(cfg.OverridesYAML), &overrides) == nil {
 		var walk func(v any)

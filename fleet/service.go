@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/controller"
@@ -39,7 +40,21 @@ type Service struct {
 	Controllers Controllers
 	// VolatileKeys are ignored by diffs and pulls (controllers.volatile_keys).
 	VolatileKeys []string
-	Logger       *slog.Logger
+	// KeyRotationGrace is how long a rotated-out API key stays valid
+	// (api.key_rotation_grace); 0 ends it at once.
+	KeyRotationGrace time.Duration
+	// Now is the clock that says whether a previous key is still valid;
+	// nil is time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// now reads the service's clock.
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Audit actions.

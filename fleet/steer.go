@@ -35,7 +35,7 @@ func (s *Service) push(ctx context.Context, id string) (*PushResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg, err := s.Controllers.Push(ctx, baseURL, cfg.APIKey, body)
+	msg, err := s.Controllers.Push(ctx, baseURL, cfg.ControllerKey(s.now()), body)
 	if err != nil {
 		return nil, redactConfig(controllerError(err), cfg)
 	}
@@ -68,7 +68,7 @@ func (s *Service) diff(ctx context.Context, id string) (*DiffResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	live, err := s.Controllers.Pull(ctx, baseURL, cfg.APIKey)
+	live, err := s.Controllers.Pull(ctx, baseURL, cfg.ControllerKey(s.now()))
 	if err != nil {
 		return nil, redactConfig(controllerError(err), cfg)
 	}
@@ -119,7 +119,7 @@ func (s *Service) pull(ctx context.Context, id string) (*PullResult, error) {
 	if s.Configs == nil {
 		return nil, unavailable("config generation")
 	}
-	live, err := s.Controllers.Pull(ctx, baseURL, cfg.APIKey)
+	live, err := s.Controllers.Pull(ctx, baseURL, cfg.ControllerKey(s.now()))
 	if err != nil {
 		return nil, redactConfig(controllerError(err), cfg)
 	}
@@ -131,7 +131,11 @@ func (s *Service) pull(ctx context.Context, id string) (*PullResult, error) {
 		return nil, hub.Errorf(hub.ECONFLICT, "the live config belongs to customer %q, not %s: nothing imported", *ex.CustomerID, id)
 	}
 	res := &PullResult{CustomerID: id, Updated: []string{}, Warnings: []string{}}
-	if ex.APIKey != nil && *ex.APIKey != cfg.APIKey {
+	switch {
+	case ex.APIKey == nil || *ex.APIKey == cfg.APIKey:
+	case cfg.Rotation.PreviousAPIKey != "" && *ex.APIKey == cfg.Rotation.PreviousAPIKey:
+		res.Warnings = append(res.Warnings, "the live hub.api_key is the customer's previous key, rotated out; a push will give the controller the new one")
+	default:
 		res.Warnings = append(res.Warnings, "the live hub.api_key differs from the hub's key for this customer; a push will replace it")
 	}
 	if ex.SessionSecret != nil && *ex.SessionSecret != cfg.SessionSecret {
@@ -205,7 +209,7 @@ func (s *Service) triggerUpdate(ctx context.Context, id, version string) (*Updat
 	if err != nil {
 		return nil, err
 	}
-	msg, err := s.Controllers.Update(ctx, baseURL, cfg.APIKey, version)
+	msg, err := s.Controllers.Update(ctx, baseURL, cfg.ControllerKey(s.now()), version)
 	if err != nil {
 		return nil, redactConfig(controllerError(err), cfg)
 	}

@@ -2,8 +2,11 @@ package notify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -12,10 +15,19 @@ import (
 // Defaults of the Sender.
 const (
 	DefaultPollInterval = 30 * time.Second
-	DefaultSendTimeout  = 30 * time.Second
-	DefaultBaseDelay    = 30 * time.Second
-	DefaultMaxDelay     = 30 * time.Minute
-	DefaultMaxAttempts  = 8
+	// DefaultSendTimeout bounds one attempt, whatever the provider's own
+	// time-outs: a provider that hangs costs a worker this long, then the
+	// mail is retried with back-off.
+	DefaultSendTimeout = 15 * time.Second
+	DefaultBaseDelay   = 30 * time.Second
+	DefaultMaxDelay    = 30 * time.Minute
+	DefaultMaxAttempts = 8
+	// DefaultConcurrency is how many mails are sent at once, so that one
+	// recipient whose provider hangs does not hold the others.
+	DefaultConcurrency = 4
+	// DefaultDrainTimeout is how long Close lets sends under way finish
+	// before it cancels them.
+	DefaultDrainTimeout = 2 * time.Second
 )
 
 // Delivery outcomes reported to Sender.Observe.
@@ -33,11 +45,11 @@ const minWait = 50 * time.Millisecond
 // even when the sender is being stopped.
 const markTimeout = 5 * time.Second
 
-// Sender delivers the outbox: it wakes when mails are queued (Notify), when
-// the next retry is due, and every PollInterval. It claims one mail at a
-// time with a lease, so two senders (or a sender restarted after a crash)
-// never hold one mail at once, and a crashed sender's mail is claimed
-// again when its lease ends.
+// Sender delivers the outbox with Concurrency workers: each wakes when mails
+// are queued (Notify), when the next retry is due, and every PollInterval.
+// A worker claims one mail at a time with a lease, so two workers or
+// senders (or a sender restarted after a crash) never hold one mail at
+// once, and a crashed sender's mail is claimed again when its lease ends.
 type Sender struct {
 	Queue    hub.NotificationQueue
 	Provider Provider
@@ -52,7 +64,14 @@ type Sender struct {
 	BaseDelay    time.Duration
 	MaxDelay     time.Duration
 	PollInterval time.Duration
-	SendTimeout  time.Duration
+	// SendTimeout bounds one attempt (notifications.send_timeout).
+	SendTimeout time.Duration
+	// Concurrency is how many mails are sent at once
+	// (notifications.send_concurrency).
+	Concurrency int
+	// DrainTimeout is how long Close waits for sends under way before it
+	// cancels them; a cancelled mail goes back to the queue.
+	DrainTimeout time.Duration
 	// Lease is how long a claim lasts; it must outlast a send.
 	Lease time.Duration
 	// Owner names this sender in the leases it takes.
@@ -81,6 +100,8 @@ func NewSender(queue hub.NotificationQueue, provider Provider, from string, maxA
 		MaxDelay:     DefaultMaxDelay,
 		PollInterval: DefaultPollInterval,
 		SendTimeout:  DefaultSendTimeout,
+		Concurrency:  DefaultConcurrency,
+		DrainTimeout: DefaultDrainTimeout,
 		Lease:        DefaultSendTimeout + time.Minute,
 		Owner:        "sender-" + hub.RandomHex(8),
 		Logger:       logger,
@@ -88,7 +109,9 @@ func NewSender(queue hub.NotificationQueue, provider Provider, from string, maxA
 	}
 }
 
-// Notify wakes the sender; it never blocks, and wake-ups coalesce.
+// Notify wakes a worker; it never blocks, and wake-ups coalesce. A worker
+// that finds a mail wakes another in turn, so a full queue gets every
+// worker.
 func (s *Sender) Notify() {
 	select {
 	case s.wake <- struct{}{}:
@@ -96,46 +119,71 @@ func (s *Sender) Notify() {
 	}
 }
 
-// Open starts the loop; it delivers what is due at once, so mails queued
-// before a restart go out first.
+func (s *Sender) workers() int { return max(s.Concurrency, 1) }
+
+// Open starts the workers; they deliver what is due at once, so mails
+// queued before a restart go out first.
 func (s *Sender) Open() error {
 	stopCtx, stop := context.WithCancel(context.Background())
 	workCtx, abort := context.WithCancel(context.Background())
 	s.stop, s.abort, s.done = stop, abort, make(chan struct{})
+	var wg sync.WaitGroup
+	for range s.workers() {
+		wg.Go(func() { s.loop(stopCtx, workCtx) })
+	}
 	go func() {
-		defer close(s.done)
-		for {
-			if _, err := s.run(stopCtx, workCtx); err != nil && stopCtx.Err() == nil {
-				s.Logger.Error("mail delivery failed; retrying at the next poll", slog.Any("error", err))
-			}
-			timer := time.NewTimer(s.nextWait(workCtx))
-			select {
-			case <-stopCtx.Done():
-				timer.Stop()
-				return
-			case <-s.wake:
-			case <-timer.C:
-			}
-			timer.Stop()
-		}
+		wg.Wait()
+		close(s.done)
 	}()
 	return nil
 }
 
-// Close stops the loop. A send in progress may finish until ctx ends; then
-// it is cancelled and its mail is claimed again after a restart.
+// loop is one worker: deliver what is due, then sleep until woken.
+func (s *Sender) loop(stopCtx, workCtx context.Context) {
+	for {
+		if _, err := s.run(stopCtx, workCtx); err != nil && stopCtx.Err() == nil {
+			s.Logger.Error("mail delivery failed; retrying at the next poll", slog.Any("error", err))
+		}
+		timer := time.NewTimer(s.nextWait(workCtx))
+		select {
+		case <-stopCtx.Done():
+			timer.Stop()
+			return
+		case <-s.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// Close stops claiming mails and lets sends under way finish for at most
+// DrainTimeout (and half of what is left of ctx), then cancels them: their
+// mails go back to the queue, due at once, to be sent again (with the same
+// idempotency key) by this hub's next run or another replica. A cancelled
+// send is not an error.
 func (s *Sender) Close(ctx context.Context) error {
 	if s.stop == nil {
 		return nil
 	}
 	s.stop()
 	defer s.abort()
+	drain := s.DrainTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		drain = min(drain, time.Until(deadline)/2)
+	}
+	timer := time.NewTimer(max(drain, 0))
+	defer timer.Stop()
+	select {
+	case <-s.done:
+		return nil
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	s.abort()
 	select {
 	case <-s.done:
 		return nil
 	case <-ctx.Done():
-		s.abort()
-		<-s.done
 		return ctx.Err()
 	}
 }
@@ -153,9 +201,28 @@ func (s *Sender) nextWait(ctx context.Context) time.Duration {
 	return wait
 }
 
-// RunOnce delivers every mail due now and returns how many it delivered.
+// RunOnce delivers every mail due now with Concurrency workers and returns
+// how many it delivered.
 func (s *Sender) RunOnce(ctx context.Context) (int, error) {
-	return s.run(ctx, ctx)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+		errs  []error
+	)
+	for range s.workers() {
+		wg.Go(func() {
+			n, err := s.run(ctx, ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			total += n
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	return total, errors.Join(errs...)
 }
 
 // run claims and delivers due mails one at a time until none is due or
@@ -170,6 +237,7 @@ func (s *Sender) run(stop, work context.Context) (int, error) {
 		if len(claimed) == 0 {
 			return sent, nil
 		}
+		s.Notify() // more may be due: an idle worker looks too
 		for _, m := range claimed {
 			ok, err := s.deliver(work, m)
 			if err != nil {
@@ -184,12 +252,15 @@ func (s *Sender) run(stop, work context.Context) (int, error) {
 }
 
 // deliver sends one claimed mail and records the outcome: sent, retry at a
-// backed-off time, or failed for good. It reports whether the mail went.
+// backed-off time, or failed for good. A send cancelled because the sender
+// is stopping puts the mail back, due at once. It reports whether the mail
+// went.
 func (s *Sender) deliver(ctx context.Context, m *hub.OutboxMessage) (bool, error) {
 	sendCtx, cancel := context.WithTimeout(ctx, s.SendTimeout)
 	sendErr := s.Provider.Send(sendCtx, &Message{
 		From: s.From, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, IdempotencyKey: m.IdempotencyKey,
 	})
+	timedOut := sendErr != nil && sendCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil
 	cancel()
 	// The outcome is recorded even while stopping, so that a delivered mail
 	// is not sent again.
@@ -205,7 +276,15 @@ func (s *Sender) deliver(ctx context.Context, m *hub.OutboxMessage) (bool, error
 		log.Info("mail sent")
 		return true, nil
 	}
+	if ctx.Err() != nil {
+		log.Info("mail send cancelled by shutdown; it goes back to the queue")
+		s.observe(m.Channel, OutcomeRetried)
+		return false, s.Queue.RetryOutbox(markCtx, m.ID, s.Owner, s.Now(), "cancelled by the hub's shutdown; will be sent again")
+	}
 	msg := truncate(sendErr.Error(), 500)
+	if timedOut {
+		msg = truncate(fmt.Sprintf("no answer within %s: %s", s.SendTimeout, sendErr.Error()), 500)
+	}
 	if IsPermanent(sendErr) || m.Attempts >= s.MaxAttempts {
 		log.Warn("mail failed for good", "permanent", IsPermanent(sendErr), slog.String("error", msg))
 		s.observe(m.Channel, OutcomeFailed)

@@ -172,17 +172,21 @@ func (db *DB) findConfig(ctx context.Context, q queryer, id string) (*hub.Custom
 		created, updated              int64
 		keySealed, pwSealed, ssSea    string
 		tunnelSealed, overridesSealed string
+		prevSealed                    string
+		prevUntil, rotated, confirmed int64
 	)
 	err := q.QueryRowContext(ctx, `SELECT customer_id, display_name, domain, status,
 			monitoring_paused, stale_threshold_seconds, down_threshold_seconds,
 			api_key_sealed, retrieval_password_sealed, session_secret_sealed,
 			cloudflare_tunnel_token_sealed, legacy_heartbeat_uuid, legacy_backup_uuid,
-			overrides_yaml_sealed, created_at, updated_at
+			overrides_yaml_sealed, created_at, updated_at,
+			previous_api_key_sealed, previous_api_key_valid_until, api_key_rotated_at, api_key_confirmed_at
 		FROM customer_configs WHERE customer_id = ?`, id).Scan(
 		&cfg.CustomerID, &cfg.DisplayName, &cfg.Domain, &cfg.Status,
 		&cfg.MonitoringPaused, &staleSec, &downSec, &keySealed, &pwSealed, &ssSea,
 		&tunnelSealed, &cfg.LegacyHeartbeatUUID, &cfg.LegacyBackupUUID,
-		&overridesSealed, &created, &updated)
+		&overridesSealed, &created, &updated,
+		&prevSealed, &prevUntil, &rotated, &confirmed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
 	} else if err != nil {
@@ -191,6 +195,11 @@ func (db *DB) findConfig(ctx context.Context, q queryer, id string) (*hub.Custom
 	cfg.StaleThreshold = time.Duration(staleSec) * time.Second
 	cfg.DownThreshold = time.Duration(downSec) * time.Second
 	cfg.CreatedAt, cfg.UpdatedAt = fromMillis(created), fromMillis(updated)
+	cfg.Rotation = hub.KeyRotation{
+		PreviousValidUntil: optionalMillis(prevUntil),
+		RotatedAt:          optionalMillis(rotated),
+		ConfirmedAt:        optionalMillis(confirmed),
+	}
 	for _, f := range []struct {
 		column string
 		sealed string
@@ -201,12 +210,21 @@ func (db *DB) findConfig(ctx context.Context, q queryer, id string) (*hub.Custom
 		{"session_secret", ssSea, &cfg.SessionSecret},
 		{"cloudflare_tunnel_token", tunnelSealed, &cfg.CloudflareTunnelToken},
 		{"overrides_yaml", overridesSealed, &cfg.OverridesYAML},
+		{"previous_api_key", prevSealed, &cfg.Rotation.PreviousAPIKey},
 	} {
 		if *f.dst, err = db.openOptional(f.sealed, sealContext(f.column, id)); err != nil {
 			return nil, fmt.Errorf("open %s of %s: %w", f.column, id, err)
 		}
 	}
 	return &cfg, nil
+}
+
+// optionalMillis reads a time stored as unix ms where 0 means none.
+func optionalMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return fromMillis(ms)
 }
 
 // UpdateCustomerConfig changes the editable fields of a config in one
@@ -225,6 +243,7 @@ func (db *DB) UpdateCustomerConfig(ctx context.Context, id string, update func(*
 		}
 		cfg.CustomerID, cfg.CreatedAt = fixed.CustomerID, fixed.CreatedAt
 		cfg.APIKey, cfg.RetrievalPassword, cfg.SessionSecret = fixed.APIKey, fixed.RetrievalPassword, fixed.SessionSecret
+		cfg.Rotation = fixed.Rotation
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
@@ -282,14 +301,53 @@ func (db *DB) SetCustomerBlocked(ctx context.Context, id string, blocked bool) e
 	})
 }
 
-// RotateCustomerKey replaces the customer's API key.
-func (db *DB) RotateCustomerKey(ctx context.Context, id, newKey string) error {
+// RotateCustomerKey replaces the customer's API key. The key the node was
+// last seen using stays valid for grace: the current key when the node has
+// authenticated with it or no earlier key is still valid, otherwise the
+// earlier key (rotating twice before the node has the second key must not
+// strand a node that only knows the first). grace 0 keeps no previous key.
+func (db *DB) RotateCustomerKey(ctx context.Context, id, newKey string, grace time.Duration) error {
 	if newKey == "" {
 		return errors.New("rotate key: empty key")
 	}
+	if grace < 0 {
+		return errors.New("rotate key: negative grace")
+	}
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
-		return updateConfig(ctx, tx, id, `api_key_hash = ?, api_key_sealed = ?, updated_at = ?`,
-			hub.HashSecret(newKey), db.sealer.Seal(newKey, sealContext("api_key", id)), millis(now))
+		var (
+			curHash, curSealed, prevSealed string
+			prevHash                       sql.NullString
+			prevUntil, confirmed           int64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT api_key_hash, api_key_sealed, previous_api_key_hash,
+				previous_api_key_sealed, previous_api_key_valid_until, api_key_confirmed_at
+			FROM customer_configs WHERE customer_id = ?`, id).Scan(
+			&curHash, &curSealed, &prevHash, &prevSealed, &prevUntil, &confirmed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
+		} else if err != nil {
+			return fmt.Errorf("rotate key: read: %w", err)
+		}
+		var keepHash any // NULL: no previous key
+		keepSealed, keepUntil := "", int64(0)
+		switch {
+		case grace == 0:
+		case prevHash.Valid && prevUntil > millis(now) && confirmed == 0:
+			// The node has not used the current key: it still knows the
+			// previous one, which keeps its place with a fresh grace.
+			keepHash, keepSealed, keepUntil = prevHash.String, prevSealed, millis(now.Add(grace))
+		default:
+			current, err := db.openOptional(curSealed, sealContext("api_key", id))
+			if err != nil {
+				return fmt.Errorf("rotate key: open current key of %s: %w", id, err)
+			}
+			keepHash, keepSealed, keepUntil = curHash, db.sealer.Seal(current, sealContext("previous_api_key", id)), millis(now.Add(grace))
+		}
+		return updateConfig(ctx, tx, id, `api_key_hash = ?, api_key_sealed = ?,
+				previous_api_key_hash = ?, previous_api_key_sealed = ?, previous_api_key_valid_until = ?,
+				api_key_rotated_at = ?, api_key_confirmed_at = 0, updated_at = ?`,
+			hub.HashSecret(newKey), db.sealer.Seal(newKey, sealContext("api_key", id)),
+			keepHash, keepSealed, keepUntil, millis(now), millis(now))
 	})
 }
 
@@ -326,6 +384,10 @@ func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
 			AND EXISTS (SELECT 1 FROM customers WHERE id = ? AND `+gone+`)`, id, id); err != nil {
 			return fmt.Errorf("delete infra backups: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM refused_reports WHERE customer_id = ?
+			AND EXISTS (SELECT 1 FROM customers WHERE id = ? AND `+gone+`)`, id, id); err != nil {
+			return fmt.Errorf("delete refused reports: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ? AND `+gone, id); err != nil {
 			return fmt.Errorf("delete customer: %w", err)
 		}
@@ -333,17 +395,76 @@ func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
 	})
 }
 
-// FindCustomerIDByKey looks a customer up by the SHA-256 of its API key and
-// confirms the match in constant time.
+// FindCustomerIDByKey looks a customer up by the SHA-256 of its API key,
+// or of its previous key while that is valid, and confirms the match in
+// constant time.
 func (db *DB) FindCustomerIDByKey(ctx context.Context, key string) (string, error) {
-	want := hub.HashSecret(key)
-	var id, got string
-	err := db.read.QueryRowContext(ctx,
-		`SELECT customer_id, api_key_hash FROM customer_configs WHERE api_key_hash = ?`, want).Scan(&id, &got)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !hub.SecretEqual(got, want)) {
-		return "", hub.Errorf(hub.EUNAUTHORIZED, "unknown API key")
-	} else if err != nil {
-		return "", fmt.Errorf("find key: %w", err)
+	m, err := db.matchCustomerKey(ctx, key)
+	if err != nil {
+		return "", err
 	}
-	return id, nil
+	return m.id, nil
+}
+
+// AuthenticateCustomerKey is FindCustomerIDByKey for a request from the
+// node: the first time it uses the current key after a rotation, the key
+// is recorded as confirmed and the previous one is forgotten. That is one
+// write per rotation; every later request only reads.
+func (db *DB) AuthenticateCustomerKey(ctx context.Context, key string) (string, error) {
+	m, err := db.matchCustomerKey(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if m.current && (m.confirmed == 0 || m.hasPrevious) {
+		err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
+			// The hash in the condition: a rotation that happened since the
+			// read has made this key a previous one, which stays.
+			_, err := tx.ExecContext(ctx, `UPDATE customer_configs
+				SET api_key_confirmed_at = ?, previous_api_key_hash = NULL,
+					previous_api_key_sealed = '', previous_api_key_valid_until = 0
+				WHERE customer_id = ? AND api_key_hash = ?`, millis(now), m.id, m.hash)
+			return err
+		})
+		if err != nil {
+			return "", fmt.Errorf("confirm key of %s: %w", m.id, err)
+		}
+	}
+	return m.id, nil
+}
+
+// keyMatch is the customer a key belongs to.
+type keyMatch struct {
+	id          string
+	hash        string
+	current     bool // the current key, not the previous one
+	confirmed   int64
+	hasPrevious bool
+}
+
+// matchCustomerKey finds the customer whose current key, or previous key
+// within its grace, hashes to the key's hash: two indexed lookups, the
+// second only when the first finds nothing.
+func (db *DB) matchCustomerKey(ctx context.Context, key string) (*keyMatch, error) {
+	want := hub.HashSecret(key)
+	m := &keyMatch{hash: want, current: true}
+	var got string
+	var prev sql.NullString
+	err := db.read.QueryRowContext(ctx, `SELECT customer_id, api_key_hash, api_key_confirmed_at, previous_api_key_hash
+		FROM customer_configs WHERE api_key_hash = ?`, want).Scan(&m.id, &got, &m.confirmed, &prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		m.current = false
+		var until int64
+		err = db.read.QueryRowContext(ctx, `SELECT customer_id, previous_api_key_hash, previous_api_key_valid_until
+			FROM customer_configs WHERE previous_api_key_hash = ?`, want).Scan(&m.id, &got, &until)
+		if err == nil && until <= millis(db.Now()) {
+			err = sql.ErrNoRows // its grace is over
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !hub.SecretEqual(got, want)) {
+		return nil, hub.Errorf(hub.EUNAUTHORIZED, "unknown API key")
+	} else if err != nil {
+		return nil, fmt.Errorf("find key: %w", err)
+	}
+	m.hasPrevious = prev.Valid
+	return m, nil
 }

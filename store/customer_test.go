@@ -54,7 +54,7 @@ func TestCustomerConfigLifecycle(t *testing.T) {
 	}
 
 	newKey := hub.NewAPIKey()
-	if err := db.RotateCustomerKey(ctx, "kovacs-csalad", newKey); err != nil {
+	if err := db.RotateCustomerKey(ctx, "kovacs-csalad", newKey, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.FindCustomerIDByKey(ctx, cfg.APIKey); hub.ErrorCode(err) != hub.EUNAUTHORIZED {
@@ -84,7 +84,7 @@ func TestCustomerConfigNotFound(t *testing.T) {
 	for name, err := range map[string]error{
 		"find":   func() error { _, err := db.FindCustomerConfig(ctx, "nobody"); return err }(),
 		"block":  db.SetCustomerBlocked(ctx, "nobody", true),
-		"rotate": db.RotateCustomerKey(ctx, "nobody", "k"),
+		"rotate": db.RotateCustomerKey(ctx, "nobody", "k", time.Hour),
 		"delete": db.DeleteCustomerConfig(ctx, "nobody"),
 	} {
 		if hub.ErrorCode(err) != hub.ENOTFOUND {

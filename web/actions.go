@@ -48,8 +48,14 @@ func (s *Server) handleCustomerRotateKey(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	s.Logger.Info("customer API key rotated", "customer_id", id)
-	s.redirectWithFlash(w, r, "/customers/"+id, "ok",
-		"New API key for "+id+". The old key no longer works: give the controller the new one (Credentials), or push the config.")
+	msg := "New API key for " + id + ". The old key no longer works: give the controller the new one (Credentials); " +
+		"Push Config cannot reach a controller that does not have it."
+	if cfg, err := s.Customers.FindCustomerConfig(r.Context(), id); err == nil && cfg.Rotation.PreviousValid(s.Now()) {
+		msg = "New API key for " + id + ". The key the node has stays valid until " +
+			formatTime(cfg.Rotation.PreviousValidUntil, s.Location) + ", or until the node reports with the new one: " +
+			"push the config now (it is sent with the key the controller knows), or give the controller the new key (Credentials)."
+	}
+	s.redirectWithFlash(w, r, "/customers/"+id, "ok", msg)
 }
 
 func (s *Server) handleCustomerDelete(w http.ResponseWriter, r *http.Request) {

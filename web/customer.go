@@ -40,6 +40,11 @@ type CustomerPage struct {
 	YAML          *YAMLView
 	Controller    *ControllerView
 	Audit         *AuditView
+	// KeyState warns of a key rotation the node has not caught up with
+	// and of refused reports; nil when there is neither.
+	KeyState *KeyStateView
+	// KeyRotationGrace is how long a rotated-out key stays valid.
+	KeyRotationGrace string
 }
 
 // ConfigView is the managed config as the page shows it.
@@ -203,9 +208,9 @@ func (s *Server) customerPage(ctx context.Context, r *http.Request, id, period s
 		p.Name = c.DisplayName
 	}
 
+	var cfg *hub.CustomerConfig
 	if c.Managed {
-		cfg, err := s.Customers.FindCustomerConfig(ctx, id)
-		if err != nil {
+		if cfg, err = s.Customers.FindCustomerConfig(ctx, id); err != nil {
 			return nil, err
 		}
 		p.Config = s.configView(cfg)
@@ -231,6 +236,10 @@ func (s *Server) customerPage(ctx context.Context, r *http.Request, id, period s
 	}
 	if err := s.plugSections(ctx, r, p, c, latestVersion); err != nil {
 		return nil, err
+	}
+	p.KeyState = s.keyStateView(ctx, c, cfg, now)
+	if s.KeyRotationGrace > 0 {
+		p.KeyRotationGrace = formatThreshold(s.KeyRotationGrace)
 	}
 	return p, nil
 }

@@ -29,6 +29,9 @@ type Plugs struct {
 	Versions VersionSource
 	// Audit feeds the audit section of the customer page.
 	Audit AuditSource
+	// RefusedReports feeds the count of refused reports on the customer
+	// page (hub.RefusedReportService).
+	RefusedReports RefusedReportSource
 }
 
 // Actions are the operator's state-changing actions on customer configs.
@@ -105,6 +108,11 @@ type VersionSource interface {
 	// FindLatestControllerVersion returns ENOTFOUND until the registry has
 	// been read.
 	FindLatestControllerVersion(ctx context.Context) (*hub.ControllerVersion, error)
+}
+
+// RefusedReportSource sums the reports refused for a customer since a time.
+type RefusedReportSource interface {
+	FindRefusedReports(ctx context.Context, customerID string, since time.Time) (hub.RefusedReports, error)
 }
 
 // AuditSource reads the audit log (hub.AuditService).

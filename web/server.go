@@ -43,6 +43,9 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 
 	Thresholds hub.Thresholds
+	// KeyRotationGrace is how long a rotated-out customer key stays valid
+	// (api.key_rotation_grace), for the page's advice.
+	KeyRotationGrace time.Duration
 	// HostThresholds are the host agents' staleness thresholds; zero
 	// means the node defaults.
 	HostThresholds hub.Thresholds

@@ -61,6 +61,9 @@ func (m *Main) newMailSender() error {
 	}
 	m.mailSender = notify.NewSender(m.DB, provider, cfg.FromEmail, cfg.MaxAttempts, logger)
 	m.mailSender.Now = m.Now
+	m.mailSender.Concurrency = cfg.SendConcurrency
+	m.mailSender.SendTimeout = cfg.SendTimeout.D()
+	m.mailSender.Lease = cfg.SendTimeout.D() + time.Minute // outlasts a send
 	m.mailSender.Observe = m.countNotification
 	m.DB.NotificationsQueued = m.mailSender.Notify
 	return nil

@@ -108,6 +108,7 @@ type Main struct {
 	Registry       *registry.Watcher
 	Fleet          *fleet.Service
 	history        *monitor.HistoryWorker
+	refused        *api.RefusedReports
 
 	listener net.Listener
 	server   *http.Server
@@ -188,8 +189,10 @@ func (m *Main) Run(ctx context.Context) error {
 			Timeout:          cfg.Controllers.Timeout.D(),
 			MaxResponseBytes: cfg.Controllers.MaxResponseBytes,
 		}),
-		VolatileKeys: cfg.Controllers.VolatileKeys,
-		Logger:       m.Logger.With("component", "fleet"),
+		VolatileKeys:     cfg.Controllers.VolatileKeys,
+		KeyRotationGrace: cfg.API.KeyRotationGrace.D(),
+		Now:              m.Now,
+		Logger:           m.Logger.With("component", "fleet"),
 	}
 	if cfg.Controllers.AllowInsecure {
 		m.Logger.Warn("controllers.allow_insecure is on: the hub will call plain-http and private-network controller URLs")
@@ -226,6 +229,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Now:            m.Now,
 	}
 	apiServer.TrustedProxies = trustedProxies
+	m.refused = api.NewRefusedReports(m.DB, m.Logger.With("component", "api"))
+	m.refused.Now = m.Now
+	apiServer.Refused = m.refused
 	if cfg.Auth.PasswordHash == "" {
 		m.Logger.Warn("auth.password_hash is not set: the dashboard has no login and anyone who can reach it can change the fleet; set one with: hub hash-password")
 	}
@@ -260,8 +266,11 @@ func (m *Main) Run(ctx context.Context) error {
 			Controller:    m.Fleet,
 			Versions:      m.DB,
 			Audit:         m.DB,
+			// Refused reports: counted by the API, shown per customer.
+			RefusedReports: m.DB,
 		},
 	}
+	webServer.KeyRotationGrace = cfg.API.KeyRotationGrace.D() // the customer page's advice after a rotation
 	dashboard, err := webServer.Handler()
 	if err != nil {
 		return err
@@ -355,6 +364,9 @@ func (m *Main) openBackground() error {
 	if err := m.mailSender.Open(); err != nil {
 		return err
 	}
+	if err := m.refused.Open(context.Background()); err != nil {
+		return err
+	}
 	if m.Dispatcher == nil {
 		m.Dispatcher = m.notifier
 	}
@@ -428,11 +440,19 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // background work, then closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	// The leases are released last, with time kept for them: a job that
+	// takes the rest of ctx must not leave them held for another replica
+	// (or this hub's next run) to wait out.
+	jobsCtx, cancelJobs := ctx, context.CancelFunc(func() {})
+	if deadline, ok := ctx.Deadline(); ok {
+		jobsCtx, cancelJobs = context.WithDeadline(ctx, deadline.Add(-min(2*time.Second, time.Until(deadline)/4)))
+	}
+	defer cancelJobs()
 	if m.demo != nil {
 		m.demo.stop()
 	}
 	if m.server != nil {
-		if err := m.server.Shutdown(ctx); err != nil {
+		if err := m.server.Shutdown(jobsCtx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		if err := <-m.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -450,6 +470,7 @@ func (m *Main) Close(ctx context.Context) error {
 		{"daily jobs", m.scheduler, m.scheduler != nil},
 		{"staleness checker", m.checker, m.checker != nil},
 		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},
+		{"refused reports", m.refused, m.refused != nil},
 		{"mail sender", m.mailSender, m.mailSender != nil},
 		{"registry watcher", m.Registry, m.Registry != nil},
 		{"templates", m.Templates, m.Templates != nil},
@@ -457,7 +478,7 @@ func (m *Main) Close(ctx context.Context) error {
 		if !c.open {
 			continue
 		}
-		if err := c.c.Close(ctx); err != nil {
+		if err := c.c.Close(jobsCtx); err != nil {
 			errs = append(errs, fmt.Errorf("close %s: %w", c.name, err))
 		}
 	}
