@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -325,5 +326,30 @@ func TestMainDemo(t *testing.T) {
 	}
 	if len(history) < 20 {
 		t.Errorf("demo-00000 has %d history points over 6 h, want a backfilled series", len(history))
+	}
+}
+
+// TestRunListensFirst: a port already taken fails Run at its first step,
+// before the database is created or any key minted.
+func TestRunListensFirst(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := config.Default()
+	cfg.Server.Listen = taken.Addr().String()
+	cfg.Server.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Registry.Image = ""
+	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	err = m.Run(context.Background())
+	if err == nil || !strings.HasPrefix(err.Error(), "listen:") {
+		t.Fatalf("Run = %v, want a listen error", err)
+	}
+	if err := m.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.Server.DataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the data directory was created (%v): Run went past the failed listen", err)
 	}
 }

@@ -96,8 +96,9 @@ type Main struct {
 	Dispatcher hub.EventDispatcher
 
 	// Demo, when set, makes the hub simulate its own fleet.
-	Demo *DemoOptions
-	demo *demo
+	Demo      *DemoOptions
+	demo      *demo
+	demoClock *shiftClock
 
 	notifier       *notify.Dispatcher
 	mailSender     *notify.Sender
@@ -120,16 +121,46 @@ func NewMain(cfg *config.Config, logger *slog.Logger) *Main {
 	return &Main{Config: cfg, Logger: logger, Now: time.Now}
 }
 
-// Run opens the database, starts the background work and starts serving.
-// It returns once the listener is up.
+// Run opens the hub in steps, each a method: it returns once the hub
+// serves and its background work runs. On an error, Close undoes what was
+// opened.
 func (m *Main) Run(ctx context.Context) error {
-	cfg := m.Config
-	m.Logger.Info("starting felhom hub", "version", Version, "listen", cfg.Server.Listen, "data_dir", cfg.Server.DataDir)
+	m.Logger.Info("starting felhom hub", "version", Version, "listen", m.Config.Server.Listen, "data_dir", m.Config.Server.DataDir)
+	for _, step := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"listen", m.listen}, // first: a port clash fails before anything is opened
+		{"open store", m.openStore},
+		{"open services", m.openServices},
+		{"open http", m.openHTTP},
+		{"start background work", m.startBackground},
+	} {
+		if err := step.run(ctx); err != nil {
+			return fmt.Errorf("%s: %w", step.name, err)
+		}
+	}
+	return nil
+}
 
-	var clock *shiftClock
+// listen takes the listening socket; connections wait in its queue until
+// openHTTP serves them.
+func (m *Main) listen(context.Context) error {
+	l, err := net.Listen("tcp", m.Config.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Server.Listen, err)
+	}
+	m.listener = l
+	return nil
+}
+
+// openStore opens the database with its secrets key, after the global key:
+// a replica without one stops before it touches the database.
+func (m *Main) openStore(ctx context.Context) error {
+	cfg := m.Config
 	if m.Demo != nil {
-		clock = &shiftClock{}
-		m.Now = clock.Now
+		m.demoClock = &shiftClock{}
+		m.Now = m.demoClock.Now
 		cfg.Controllers.AllowInsecure = true // the simulated controllers are on loopback http
 	}
 	m.DB = newStore(cfg)
@@ -148,8 +179,6 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		m.Logger.Warn("secrets.key is not set: customer secrets are stored unencrypted; set HUB_SECRETS_KEY to 32 random bytes in base64")
 	}
-	// The key first: a replica without one stops before it touches the
-	// database.
 	if m.GlobalKey, err = globalKey(cfg, m.Logger); err != nil {
 		return err
 	}
@@ -160,14 +189,20 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.DB.Driver() == "sqlite" && !m.DB.IncrementalVacuum() {
 		m.Logger.Warn("the database was not created with auto_vacuum=INCREMENTAL: pruned space is reused but the file never shrinks; stop the hub and run `sqlite3 hub.db 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'` once (needs free disk space the size of the file)")
 	}
+	return nil
+}
 
+// openServices opens what the handlers and the background work share: the
+// templates, the job leases, the registry watcher, the fleet service and the
+// notifier.
+func (m *Main) openServices(ctx context.Context) error {
+	cfg := m.Config
 	m.Templates = configgen.NewTemplates(m.DB, m.Logger.With("component", "templates"))
 	configureTemplates(m.Templates, cfg, m.Logger)
 	m.Templates.Now = m.Now
 	if err := m.Templates.Open(ctx); err != nil {
 		return err
 	}
-
 	if err := m.openLeases(ctx); err != nil {
 		return err
 	}
@@ -197,14 +232,20 @@ func (m *Main) Run(ctx context.Context) error {
 	if cfg.Controllers.AllowInsecure {
 		m.Logger.Warn("controllers.allow_insecure is on: the hub will call plain-http and private-network controller URLs")
 	}
+	return m.newNotifier()
+}
 
+// openHTTP builds the API, the dashboard and the metrics on one mux and
+// starts serving on the listener.
+func (m *Main) openHTTP(context.Context) error {
+	cfg := m.Config
 	trustedProxies, err := cfg.Server.TrustedProxyPrefixes()
 	if err != nil {
 		return err
 	}
-	if err := m.newNotifier(); err != nil {
-		return err
-	}
+	m.Metrics = m.newMetrics()
+	m.refused = api.NewRefusedReports(m.DB, m.Logger.With("component", "api"))
+	m.refused.Now = m.Now
 	apiServer := &api.Server{
 		Reports:        m.DB,
 		Customers:      m.DB,
@@ -220,6 +261,9 @@ func (m *Main) Run(ctx context.Context) error {
 		History:        m.DB,
 		DB:             m.DB,
 		RateLimits:     m.DB,
+		Refused:        m.refused,
+		FieldProblems:  m.Metrics,
+		TrustedProxies: trustedProxies,
 		GlobalKey:      m.GlobalKey,
 		Thresholds:     nodeThresholds(cfg),
 		HostThresholds: hostThresholds(cfg),
@@ -228,34 +272,31 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:         m.Logger.With("component", "api"),
 		Now:            m.Now,
 	}
-	apiServer.TrustedProxies = trustedProxies
-	m.refused = api.NewRefusedReports(m.DB, m.Logger.With("component", "api"))
-	m.refused.Now = m.Now
-	apiServer.Refused = m.refused
 	if cfg.Auth.PasswordHash == "" {
 		m.Logger.Warn("auth.password_hash is not set: the dashboard has no login and anyone who can reach it can change the fleet; set one with: hub hash-password")
 	}
 	webServer := &web.Server{
-		Customers:      m.DB,
-		Reports:        m.DB,
-		History:        m.DB,
-		Tiers:          historyTiers(cfg),
-		Sessions:       m.DB,
-		RateLimits:     m.DB,
-		Actions:        m.Fleet,
-		PasswordHash:   cfg.Auth.PasswordHash,
-		SessionTTL:     cfg.Auth.SessionTTL.D(),
-		PublicURL:      cfg.Server.PublicURL,
-		TrustedOrigins: cfg.Server.TrustedOrigins,
-		TrustedProxies: trustedProxies,
-		Thresholds:     apiServer.Thresholds,
-		HostThresholds: apiServer.HostThresholds,
-		Version:        Version,
-		Templates:      m.Templates,
-		Production:     cfg.Server.IsProduction(),
-		Location:       dashboardLocation(m.Logger),
-		Logger:         m.Logger.With("component", "web"),
-		Now:            m.Now,
+		Customers:        m.DB,
+		Reports:          m.DB,
+		History:          m.DB,
+		Tiers:            historyTiers(cfg),
+		Sessions:         m.DB,
+		RateLimits:       m.DB,
+		Actions:          m.Fleet,
+		PasswordHash:     cfg.Auth.PasswordHash,
+		SessionTTL:       cfg.Auth.SessionTTL.D(),
+		KeyRotationGrace: cfg.API.KeyRotationGrace.D(), // the customer page's advice after a rotation
+		PublicURL:        cfg.Server.PublicURL,
+		TrustedOrigins:   cfg.Server.TrustedOrigins,
+		TrustedProxies:   trustedProxies,
+		Thresholds:       apiServer.Thresholds,
+		HostThresholds:   apiServer.HostThresholds,
+		Version:          Version,
+		Templates:        m.Templates,
+		Production:       cfg.Server.IsProduction(),
+		Location:         dashboardLocation(m.Logger),
+		Logger:           m.Logger.With("component", "web"),
+		Now:              m.Now,
 		// Every section of the dashboard: the store reads, the fleet
 		// service acts (and audits) and renders the masked preview.
 		Plugs: web.Plugs{
@@ -270,7 +311,6 @@ func (m *Main) Run(ctx context.Context) error {
 			RefusedReports: m.DB,
 		},
 	}
-	webServer.KeyRotationGrace = cfg.API.KeyRotationGrace.D() // the customer page's advice after a rotation
 	dashboard, err := webServer.Handler()
 	if err != nil {
 		return err
@@ -279,18 +319,12 @@ func (m *Main) Run(ctx context.Context) error {
 	// The API owns /api/, /healthz and /metrics; every other path is the
 	// dashboard's.
 	mux := http.NewServeMux()
-	m.Metrics = m.newMetrics()
-	apiServer.FieldProblems = m.Metrics
 	apiServer.Register(mux)
 	mux.Handle("GET /metrics", m.Metrics.Handler())
 	// API bodies are budgeted after authentication (api.BodyBudget); the
 	// dashboard's forms get a small budget of their own.
 	mux.Handle("/", api.LimitBodies(dashboardBodyBudget, dashboardMaxBody, api.DefaultBodyWait, m.Logger, dashboard))
 
-	m.listener, err = net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
-	}
 	m.server = &http.Server{
 		Handler:           api.Middleware(m.Logger.With("component", "http"), m.Metrics.Middleware(mux)),
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
@@ -303,14 +337,19 @@ func (m *Main) Run(ctx context.Context) error {
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(m.listener) }()
 	m.Logger.Info("listening", "addr", m.listener.Addr().String())
+	return nil
+}
 
+// startBackground starts the background work, after a demo's backfill so
+// that the checker and the daily jobs see the present, then the demo's
+// simulated controllers.
+func (m *Main) startBackground(ctx context.Context) error {
 	if m.Demo != nil {
-		if m.demo, err = m.prepareDemo(ctx, clock); err != nil {
+		var err error
+		if m.demo, err = m.prepareDemo(ctx, m.demoClock); err != nil {
 			return err
 		}
 	}
-	// The background work starts after a demo's backfill, so that the
-	// checker and the daily jobs see the present.
 	if err := m.openBackground(); err != nil {
 		return err
 	}
@@ -450,6 +489,9 @@ func (m *Main) Close(ctx context.Context) error {
 	defer cancelJobs()
 	if m.demo != nil {
 		m.demo.stop()
+	}
+	if m.server == nil && m.listener != nil {
+		_ = m.listener.Close() // a later step of Run failed: nothing serves on it
 	}
 	if m.server != nil {
 		if err := m.server.Shutdown(jobsCtx); err != nil {
