@@ -2,6 +2,8 @@ package controller_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -280,5 +283,58 @@ func TestErrorAnswerNeverHoldsTheKey(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), key[:8]) {
 		t.Errorf("the error holds the key: %q", err)
+	}
+}
+
+// A controller may echo the key encoded: in base64 (alone or inside the
+// whole Authorization header), URL-escaped, in hex, or JSON-escaped in its
+// error field. None of it may reach the error, nor the text of a success.
+func TestAnswersNeverHoldTheKeyEncoded(t *testing.T) {
+	const key = "customer-key-SENTINEL-0123456789abcdef/+="
+	b64 := base64.StdEncoding.EncodeToString
+	var unicodeEscaped strings.Builder
+	for _, r := range key {
+		fmt.Fprintf(&unicodeEscaped, `\u%04x`, r)
+	}
+	echoes := map[string]string{
+		"base64":              b64([]byte(key)),
+		"base64url raw":       base64.RawURLEncoding.EncodeToString([]byte(key)),
+		"base64 header":       b64([]byte("Bearer " + key)),
+		"base64 basic header": b64([]byte("user:" + key)),
+		"query escaped":       url.QueryEscape(key),
+		"path escaped":        url.PathEscape(key),
+		"hex":                 hex.EncodeToString([]byte(key)),
+	}
+	for name, echo := range echoes {
+		for _, status := range []int{http.StatusUnauthorized, http.StatusOK} {
+			t.Run(fmt.Sprintf("%s/%d", name, status), func(t *testing.T) {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.WriteHeader(status)
+					fmt.Fprintf(w, `{"error":"bad key %s","status":"applied with %s"}`, echo, echo)
+				}))
+				defer srv.Close()
+				c := controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true}})
+				msg, err := c.Push(context.Background(), srv.URL, key, []byte("a: 1\n"))
+				text := msg
+				if err != nil {
+					text = err.Error()
+				}
+				if strings.Contains(text, echo) || strings.Contains(text, key[:12]) || !strings.Contains(text, "[redacted]") {
+					t.Errorf("answer %q", text)
+				}
+			})
+		}
+	}
+	// JSON-escaped in the error field: the raw body does not hold the key,
+	// the decoded message does.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"bad key %s"}`, unicodeEscaped.String())
+	}))
+	defer srv.Close()
+	c := controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true}})
+	_, err := c.Push(context.Background(), srv.URL, key, []byte("a: 1\n"))
+	if err == nil || strings.Contains(err.Error(), key[:12]) || !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("unicode-escaped echo: %v", err)
 	}
 }
