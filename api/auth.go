@@ -92,6 +92,6 @@ func (s *Server) authenticateHost(r *http.Request) (hostPrincipal, error) {
 	if err != nil {
 		return hostPrincipal{}, err
 	}
-	setHolder(r, "host:"+h.ID)
+	setHolder(r, customerHolder(h.CustomerID))
 	return hostPrincipal{host: h}, nil
 }

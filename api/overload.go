@@ -23,46 +23,81 @@ const DefaultBodyBudget = 24 << 20
 // before it is told to come back later.
 const DefaultBodyWait = 10 * time.Second
 
-// DefaultBodiesPerKey bounds the bodies one customer or host key has in
-// flight at once, so that a single slow or hostile node cannot hold the
-// whole budget (the global key, which manual nodes share, is not bounded).
-const DefaultBodiesPerKey = 3
+// DefaultBodiesPerHolder bounds the bodies one holder has in flight at
+// once. A holder is a customer (its customer key and the keys of all its
+// hosts together) or, for the global key that manual nodes share, one
+// client address.
+const DefaultBodiesPerHolder = 4
+
+// DefaultHolderShares divides the body budget: one holder may hold at most
+// 1/DefaultHolderShares of it in bytes (never less than one body of
+// hub.MaxBodyBytes), so that a slow or hostile node leaves the rest to
+// everyone else. With the default budget that is 6 MiB of 24: it takes
+// four misbehaving customers at once to make an honest node wait, and
+// the server's read time-out cuts every slow body off in the end.
+const DefaultHolderShares = 4
 
 // BodyBudget bounds the API request bodies in flight. A body is admitted
 // only after its request has authenticated, so that clients without a key
 // cannot hold the budget by sending slowly; each is weighed by its
-// declared length (hub.MaxBodyBytes when unknown).
+// declared length (hub.MaxBodyBytes when unknown), and each holder gets
+// only its share of the budget.
 type BodyBudget struct {
 	total *semaphore.Weighted
 	wait  time.Duration
-	// perKey bounds each customer or host key to this many bodies.
-	perKey int64
+	// perHolder bounds each holder to this many bodies, holderBytes to
+	// this many bytes.
+	perHolder   int64
+	holderBytes int64
 
-	mu   sync.Mutex
-	keys map[string]*semaphore.Weighted
+	mu      sync.Mutex
+	holders map[string]*holderLimit
+}
+
+// holderLimit is the share of one holder; it is forgotten once no request
+// of the holder holds or waits for room.
+type holderLimit struct {
+	users  int // requests holding or waiting, under BodyBudget.mu
+	bodies *semaphore.Weighted
+	bytes  *semaphore.Weighted
 }
 
 // NewBodyBudget admits bodies while they fit in budget bytes, waiting at
 // most wait for room.
 func NewBodyBudget(budget int64, wait time.Duration) *BodyBudget {
 	return &BodyBudget{
-		total:  semaphore.NewWeighted(budget),
-		wait:   wait,
-		perKey: DefaultBodiesPerKey,
-		keys:   map[string]*semaphore.Weighted{},
+		total:       semaphore.NewWeighted(budget),
+		wait:        wait,
+		perHolder:   DefaultBodiesPerHolder,
+		holderBytes: max(budget/DefaultHolderShares, hub.MaxBodyBytes),
+		holders:     map[string]*holderLimit{},
 	}
 }
 
-// keyLimit returns the per-key semaphore of holder.
-func (b *BodyBudget) keyLimit(holder string) *semaphore.Weighted {
+// holderShare returns the limit of holder, counting the caller as a user
+// until it calls putHolder.
+func (b *BodyBudget) holderShare(holder string) *holderLimit {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	sem, ok := b.keys[holder]
+	l, ok := b.holders[holder]
 	if !ok {
-		sem = semaphore.NewWeighted(b.perKey)
-		b.keys[holder] = sem
+		l = &holderLimit{
+			bodies: semaphore.NewWeighted(b.perHolder),
+			bytes:  semaphore.NewWeighted(b.holderBytes),
+		}
+		b.holders[holder] = l
 	}
-	return sem
+	l.users++
+	return l
+}
+
+// putHolder ends the caller's use of holder's limit.
+func (b *BodyBudget) putHolder(holder string, l *holderLimit) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if l.users--; l.users == 0 {
+		delete(b.holders, holder)
+	}
 }
 
 // errBusy is the answer when the budget has no room.
@@ -72,11 +107,13 @@ var errBusy = hub.Errorf(hub.EUNAVAILABLE, "the hub is busy; retry later")
 // releases it when the handler returns.
 type ticket struct {
 	budget *BodyBudget
-	// holder names the key that authenticated the request ("" for the
-	// global key); authenticate sets it.
+	// holder names whose share the body is taken from: the customer of a
+	// customer or host key (authenticate sets it), otherwise the client
+	// address.
 	holder  string
 	weight  int64
-	perKey  *semaphore.Weighted
+	share   *holderLimit
+	heldBy  string // the holder the claim was taken from
 	claimed bool
 }
 
@@ -86,7 +123,7 @@ type ticketKey struct{}
 // whatever it claims is given back when the handler returns.
 func (s *Server) withTicket(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		t := &ticket{budget: s.Bodies}
+		t := &ticket{budget: s.Bodies, holder: "address:" + clientAddress(r, s.TrustedProxies)}
 		defer t.release()
 		next(w, r.WithContext(context.WithValue(r.Context(), ticketKey{}, t)))
 	}
@@ -97,35 +134,44 @@ func ticketOf(r *http.Request) *ticket {
 	return t
 }
 
-// setHolder records which key authenticated the request.
+// setHolder records whose share the request's body is taken from.
 func setHolder(r *http.Request, holder string) {
 	if t := ticketOf(r); t != nil {
 		t.holder = holder
 	}
 }
 
-// claim takes room for a body of weight bytes.
+// customerHolder is the holder of every key of customerID: authenticate
+// sets "customer:"+id for a customer key, authenticateHost the same for
+// the key of any of the customer's hosts.
+func customerHolder(customerID string) string { return "customer:" + customerID }
+
+// claim takes room for a body of weight bytes: first in the holder's
+// share, then in the whole budget, so that a holder waiting for its own
+// share never queues in front of others for the budget.
 func (t *ticket) claim(ctx context.Context, weight int64) error {
 	if t.claimed {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.budget.wait)
 	defer cancel()
-	if t.holder != "" {
-		perKey := t.budget.keyLimit(t.holder)
-		if err := perKey.Acquire(ctx, 1); err != nil {
-			return errBusy
-		}
-		t.perKey = perKey
-	}
-	if err := t.budget.total.Acquire(ctx, weight); err != nil {
-		if t.perKey != nil {
-			t.perKey.Release(1)
-			t.perKey = nil
-		}
+	share := t.budget.holderShare(t.holder)
+	if err := share.bodies.Acquire(ctx, 1); err != nil {
+		t.budget.putHolder(t.holder, share)
 		return errBusy
 	}
-	t.weight, t.claimed = weight, true
+	if err := share.bytes.Acquire(ctx, weight); err != nil {
+		share.bodies.Release(1)
+		t.budget.putHolder(t.holder, share)
+		return errBusy
+	}
+	if err := t.budget.total.Acquire(ctx, weight); err != nil {
+		share.bytes.Release(weight)
+		share.bodies.Release(1)
+		t.budget.putHolder(t.holder, share)
+		return errBusy
+	}
+	t.weight, t.share, t.heldBy, t.claimed = weight, share, t.holder, true
 	return nil
 }
 
@@ -134,10 +180,10 @@ func (t *ticket) release() {
 		return
 	}
 	t.budget.total.Release(t.weight)
-	if t.perKey != nil {
-		t.perKey.Release(1)
-	}
-	t.claimed = false
+	t.share.bytes.Release(t.weight)
+	t.share.bodies.Release(1)
+	t.budget.putHolder(t.heldBy, t.share)
+	t.share, t.claimed = nil, false
 }
 
 // readBody reads the whole request body, at most hub.MaxBodyBytes, once

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -91,9 +93,15 @@ func budgetHub(t *testing.T, budget int64) (*configsHub, string, string) {
 // sendHeld starts a request whose 4 MiB body never arrives and returns
 // the body and a channel with the status.
 func (h *configsHub) sendHeld(key string) (*heldBody, chan int) {
+	return h.sendHeldTo("/api/v1/report", key, 4<<20)
+}
+
+// sendHeldTo starts a POST to path whose body of the declared size never
+// arrives.
+func (h *configsHub) sendHeldTo(path, key string, size int64) (*heldBody, chan int) {
 	body := newHeldBody()
-	req := httptest.NewRequest("POST", "/api/v1/report", body)
-	req.ContentLength = 4 << 20
+	req := httptest.NewRequest("POST", path, body)
+	req.ContentLength = size
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
@@ -107,7 +115,7 @@ func (h *configsHub) sendHeld(key string) (*heldBody, chan int) {
 }
 
 func TestBodyBudgetIsTakenOnlyAfterAuthentication(t *testing.T) {
-	h, ownKey, _ := budgetHub(t, 8<<20)
+	h, ownKey, otherKey := budgetHub(t, 8<<20)
 	// Clients without a valid key are answered without their body being
 	// read, so they hold nothing, however slowly they send.
 	for _, key := range []string{"", "no-such-key-0123456789"} {
@@ -123,12 +131,13 @@ func TestBodyBudgetIsTakenOnlyAfterAuthentication(t *testing.T) {
 		t.Fatalf("report after unauthenticated slow bodies: %d %s", res.status, res.body)
 	}
 
-	// Two authenticated 4 MiB bodies fill the 8 MiB budget: the next body
-	// waits, then gets 503 with Retry-After.
+	// Two authenticated 4 MiB bodies (of two customers: one customer gets
+	// only its share) fill the 8 MiB budget: the next body waits, then
+	// gets 503 with Retry-After.
 	var held []*heldBody
 	var statuses []chan int
-	for range 2 {
-		b, st := h.sendHeld(ownKey)
+	for _, key := range []string{ownKey, otherKey} {
+		b, st := h.sendHeld(key)
 		<-b.reading
 		held, statuses = append(held, b), append(statuses, st)
 	}
@@ -159,7 +168,7 @@ func TestBodyBudgetBoundsOneKey(t *testing.T) {
 	h, ownKey, otherKey := budgetHub(t, 64<<20)
 	var held []*heldBody
 	var statuses []chan int
-	for range api.DefaultBodiesPerKey {
+	for range api.DefaultBodiesPerHolder {
 		b, st := h.sendHeld(ownKey)
 		<-b.reading
 		held, statuses = append(held, b), append(statuses, st)
@@ -200,5 +209,150 @@ func TestDeclaredOversizeBodyIsRefusedUnread(t *testing.T) {
 	case <-body.reading:
 		t.Error("the oversize body was read")
 	default:
+	}
+}
+
+// mintHost creates a host of customerID and returns its id and key.
+func (h *configsHub) mintHost(customerID string) (id, key string) {
+	h.t.Helper()
+	res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/hosts", key: cfgGlobalKey,
+		body: []byte(`{"customer_id":"` + customerID + `"}`)})
+	if res.status != http.StatusCreated {
+		h.t.Fatalf("mint host: %d %s", res.status, res.body)
+	}
+	var out struct {
+		HostID string `json:"host_id"`
+		APIKey string `json:"api_key"`
+	}
+	if err := json.Unmarshal(res.body, &out); err != nil {
+		h.t.Fatal(err)
+	}
+	return out.HostID, out.APIKey
+}
+
+// One customer holding its customer key and a host key sends slow bodies
+// on both: together they get one share of the budget (a quarter of it),
+// and honest customers, their hosts and manual nodes on the global key go
+// on at once. The budget's wait is 100 ms, so an honest request that had
+// to wait for the misbehaving customer's bodies would get 503.
+func TestBodyBudgetIsSharedPerCustomer(t *testing.T) {
+	h := newConfigsHub(t)
+	h.api.Bodies = api.NewBodyBudget(api.DefaultBodyBudget, 100*time.Millisecond)
+	const share = api.DefaultBodyBudget / api.DefaultHolderShares // 6 MiB
+	hogKey, _ := h.createCustomer(`{"customer_id":"kovacs-csalad"}`)
+	_, hogHostKey := h.mintHost("kovacs-csalad")
+
+	var held []*heldBody
+	var statuses []chan int
+	hold := func(path, key string, size int64) {
+		t.Helper()
+		b, st := h.sendHeldTo(path, key, size)
+		select {
+		case <-b.reading:
+		case got := <-st:
+			t.Fatalf("%s: %d before its body was read, want it admitted", path, got)
+		}
+		held, statuses = append(held, b), append(statuses, st)
+	}
+	refused := func(what, path, key string, size int64) {
+		t.Helper()
+		b, st := h.sendHeldTo(path, key, size)
+		select {
+		case got := <-st:
+			if got != http.StatusServiceUnavailable {
+				t.Fatalf("%s: %d, want 503", what, got)
+			}
+		case <-b.reading:
+			close(b.release)
+			t.Fatalf("%s: admitted, want 503", what)
+		}
+	}
+
+	// The host key's slow 4 MiB body is admitted; a second 4 MiB body of
+	// the same customer is not, on either key, though the budget has 20
+	// MiB left.
+	hold("/api/v1/host-report", hogHostKey, 4<<20)
+	for range 2 {
+		refused("second 4 MiB body on the customer key", "/api/v1/report", hogKey, 4<<20)
+		refused("second 4 MiB body on the host key", "/api/v1/host-report", hogHostKey, 4<<20)
+	}
+	// What is left of its share, and no more.
+	hold("/api/v1/report", hogKey, share-4<<20)
+	refused("one byte over the share", "/api/v1/event", hogKey, 1)
+	refused("one byte over the share on the host key", "/api/v1/host-report", hogHostKey, 1)
+
+	// Four honest customers upload 4 MiB each over slow links, and still
+	// their small reports, their hosts' heartbeats and a manual node's
+	// report go through at once.
+	for i := range 4 {
+		id := fmt.Sprintf("honest-%d", i)
+		key, _ := h.createCustomer(`{"customer_id":"` + id + `"}`)
+		hostID, hostKey := h.mintHost(id)
+		hold("/api/v1/infra-backup", key, 4<<20)
+		for _, req := range []cfgRequest{
+			{method: "POST", path: "/api/v1/report", key: key, body: []byte(`{"customer_id":"` + id + `"}`)},
+			{method: "POST", path: "/api/v1/host-report", key: hostKey, body: []byte(`{"host_id":"` + hostID + `"}`)},
+			{method: "POST", path: "/api/v1/report", key: cfgGlobalKey, body: []byte(`{"customer_id":"manual-` + id + `"}`), remote: fmt.Sprintf("198.51.100.%d:4000", i+1)},
+		} {
+			if res := h.do(req); res.status != http.StatusOK {
+				t.Errorf("%s %s of an honest node while another customer misbehaves: %d %s", req.method, req.path, res.status, res.body)
+			}
+		}
+	}
+
+	// The slow bodies end; the misbehaving customer's share is free again.
+	for i, b := range held {
+		close(b.release)
+		<-statuses[i]
+	}
+	if res := h.do(cfgRequest{method: "POST", path: "/api/v1/report", key: hogKey, body: []byte(`{"customer_id":"kovacs-csalad"}`)}); res.status != http.StatusOK {
+		t.Errorf("after its slow bodies end: %d %s", res.status, res.body)
+	}
+}
+
+// Manual nodes share the global key: a slow one takes the share of its own
+// address only.
+func TestBodyBudgetGlobalKeyIsSharedPerAddress(t *testing.T) {
+	h := newConfigsHub(t)
+	h.api.Bodies = api.NewBodyBudget(api.DefaultBodyBudget, 100*time.Millisecond)
+	var held []*heldBody
+	var statuses []chan int
+	send := func(remote string) (*heldBody, chan int) {
+		body := newHeldBody()
+		req := httptest.NewRequest("POST", "/api/v1/report", body)
+		req.ContentLength = 4 << 20
+		req.RemoteAddr = remote
+		req.Header.Set("Authorization", "Bearer "+cfgGlobalKey)
+		status := make(chan int, 1)
+		go func() {
+			w := httptest.NewRecorder()
+			h.mux.ServeHTTP(w, req)
+			status <- w.Code
+		}()
+		return body, status
+	}
+	b, st := send("203.0.113.9:5000")
+	<-b.reading
+	held, statuses = append(held, b), append(statuses, st)
+	second, st2 := send("203.0.113.9:5001")
+	select {
+	case got := <-st2:
+		if got != http.StatusServiceUnavailable {
+			t.Errorf("a second 4 MiB body from the same address: %d, want 503", got)
+		}
+	case <-second.reading:
+		close(second.release)
+		t.Error("a second 4 MiB body from the same address was admitted")
+	}
+	for i := range 3 {
+		res := h.do(cfgRequest{method: "POST", path: "/api/v1/report", key: cfgGlobalKey,
+			body: []byte(fmt.Sprintf(`{"customer_id":"manual-%d"}`, i)), remote: fmt.Sprintf("198.51.100.%d:4000", i+1)})
+		if res.status != http.StatusOK {
+			t.Errorf("manual node %d: %d %s", i, res.status, res.body)
+		}
+	}
+	for i, b := range held {
+		close(b.release)
+		<-statuses[i]
 	}
 }

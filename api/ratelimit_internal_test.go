@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
@@ -13,8 +14,8 @@ import (
 
 // TestFailureLimit checks the retrieval limits against the database: burst
 // failures at once, then one per interval, an attempt given back (a right
-// password) not counted, and scopes that keep an address and a customer of
-// the same name apart.
+// password) not counted, scopes that keep an address and a customer of the
+// same name apart, and only failures counted against a customer.
 func TestFailureLimit(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -24,51 +25,81 @@ func TestFailureLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s := &Server{RateLimits: db, Retrieval: &RetrievalLimits{
+	s := &Server{RateLimits: db, Logger: slog.New(slog.DiscardHandler), Retrieval: &RetrievalLimits{
 		PerAddress:  FailureLimit{Scope: "test:addr:", Burst: 3, Every: time.Minute},
-		PerCustomer: FailureLimit{Scope: "test:customer:", Burst: 100, Every: time.Second},
+		PerCustomer: FailureLimit{Scope: "test:customer:", Burst: 2, Every: time.Hour},
 	}}
-	// take takes an attempt; a refused one reports its wait.
-	take := func(addr, customer string) time.Duration {
+	// admit admits an attempt; a refused one reports its wait.
+	admit := func(addr, customer string) time.Duration {
 		t.Helper()
-		w, err := s.takeRetrievalAttempt(ctx, addr, customer)
+		w, err := s.admitRetrievalAttempt(ctx, addr, customer)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return w
 	}
-	// A right password gives its attempt back: any number pass.
+	// A right password gives its attempt back: any number pass, and the
+	// customer is never charged.
 	for i := range 10 {
-		if w := take("a", "c"); w != 0 {
+		if w := admit("a", "c"); w != 0 {
 			t.Fatalf("attempt %d with refunds must not wait: %v", i, w)
 		}
 		s.refundRetrievalAttempt(ctx, "a", "c")
 	}
+	if w, _ := db.RateLimitWait(ctx, s.Retrieval.PerCustomer.limit("c")); w != 0 {
+		t.Fatalf("right passwords charged the customer: wait %v", w)
+	}
 	for i := range 3 {
-		if w := take("a", "c"); w != 0 {
+		if w := admit("a", "x"); w != 0 {
 			t.Fatalf("failure %d must not wait: %v", i, w)
 		}
 	}
-	if w := take("a", "c"); w != time.Minute {
+	if w := admit("a", "x"); w != time.Minute {
 		t.Fatalf("wait = %v, want 1m", w)
 	}
 	now = now.Add(45 * time.Second)
-	if w := take("a", "c"); w != 15*time.Second {
+	if w := admit("a", "x"); w != 15*time.Second {
 		t.Fatalf("wait after 45 s = %v, want 15s", w)
 	}
 	now = now.Add(15 * time.Second)
-	if w := take("a", "c"); w != 0 {
+	if w := admit("a", "x"); w != 0 {
 		t.Fatalf("wait after 1 m = %v, want 0", w)
 	}
-	if w := take("a", "c"); w != time.Minute {
+	if w := admit("a", "x"); w != time.Minute {
 		t.Fatalf("the attempt after 1 m was not counted: wait %v, want 1m", w)
 	}
-	if w := take("b", "c"); w != 0 {
+	if w := admit("b", "x"); w != 0 {
 		t.Fatalf("another address waits: %v", w)
 	}
 	// A customer named like the limited address is not limited.
-	if w := take("b", "a"); w != 0 {
+	if w := admit("b", "a"); w != 0 {
 		t.Fatalf("the scopes collide: %v", w)
+	}
+
+	// Failures of customer "c": two at once, then one an hour.
+	for i := range 2 {
+		if w, err := s.countRetrievalFailure(ctx, "c"); err != nil || w != 0 {
+			t.Fatalf("customer failure %d: wait %v, %v", i, w, err)
+		}
+	}
+	if w, err := s.countRetrievalFailure(ctx, "c"); err != nil || w != time.Hour {
+		t.Fatalf("third customer failure: wait %v, %v; want 1h", w, err)
+	}
+	// While the customer's limit is spent, an address with a failure to
+	// wait out is not admitted; a clean one is, and only once until it
+	// is given back.
+	if w := admit("b", "c"); w != 2*time.Minute {
+		t.Fatalf("address with two failures, customer spent: wait %v, want 2m", w)
+	}
+	if w := admit("clean", "c"); w != 0 {
+		t.Fatalf("clean address, customer spent: wait %v, want 0", w)
+	}
+	s.refundRetrievalAttempt(ctx, "clean", "c")
+	if w := admit("clean", "c"); w != 0 {
+		t.Fatalf("clean address after a right password: wait %v, want 0", w)
+	}
+	if w := admit("clean", "c"); w != time.Minute {
+		t.Fatalf("address after a failure, customer spent: wait %v, want 1m", w)
 	}
 }
 

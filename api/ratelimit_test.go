@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,11 +120,15 @@ func TestRetrievalLimitConcurrentFailures(t *testing.T) {
 		t.Fatalf("statuses %v: want exactly the burst of 20 failures, the rest 429", statuses)
 	}
 	// All at one instant: tat = now + failures·3 min, of which the burst's
-	// first 19 intervals do not wait.
-	res := a.getRecovery("kovacs-csalad", password, "198.51.100.1:1")
+	// first 19 intervals do not wait. The next wrong guess is refused...
+	res := a.getRecovery("kovacs-csalad", "guess", "198.51.100.1:1")
 	want := strconv.Itoa((failures - 19) * 180)
 	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != want {
 		t.Fatalf("after %d failures: %d Retry-After=%q, want 429 and %s", failures, res.status, res.header.Get("Retry-After"), want)
+	}
+	// ...but the right password, counted only when it fails, is not.
+	if res := a.getRecovery("kovacs-csalad", password, "198.51.100.2:1"); res.status != http.StatusOK {
+		t.Fatalf("right password after %d failures: %d %s", failures, res.status, res.body)
 	}
 }
 
@@ -131,6 +136,16 @@ func TestRetrievalLimitConcurrentFailures(t *testing.T) {
 type brokenLimits struct {
 	hub.RateLimitService
 	failWait, failAdd bool
+	// failCustomerTake fails only the takes of per-customer limits (the
+	// count of a failure); failRefund the refunds.
+	failCustomerTake, failRefund bool
+}
+
+func (b *brokenLimits) RefundRateLimitEvents(ctx context.Context, limits ...hub.RateLimit) error {
+	if b.failRefund {
+		return errDiskIO
+	}
+	return b.RateLimitService.RefundRateLimitEvents(ctx, limits...)
 }
 
 var errDiskIO = errors.New("disk I/O error")
@@ -146,6 +161,11 @@ func (b *brokenLimits) TakeRateLimitEvents(ctx context.Context, limits ...hub.Ra
 	if b.failAdd {
 		return false, errDiskIO
 	}
+	for _, l := range limits {
+		if b.failCustomerTake && strings.HasPrefix(l.Key, "retrieval:customer:") {
+			return false, errDiskIO
+		}
+	}
 	return b.RateLimitService.TakeRateLimitEvents(ctx, limits...)
 }
 
@@ -159,20 +179,30 @@ func TestRetrievalLimitDatabaseFailure(t *testing.T) {
 	broken := &brokenLimits{RateLimitService: h.db}
 	h.api.RateLimits = broken
 	tests := []struct {
-		name              string
-		failWait, failAdd bool
-		password          string
-		want              int
+		name                         string
+		failWait, failAdd            bool
+		failCustomerTake, failRefund bool
+		password                     string
+		want                         int
 	}{
-		{"write fails, wrong password", false, true, "guess", http.StatusServiceUnavailable},
-		{"write fails, no password", false, true, "", http.StatusServiceUnavailable},
-		{"write fails, right password", false, true, password, http.StatusServiceUnavailable},
-		{"healthy, right password", false, false, password, http.StatusOK},
-		{"healthy, wrong password", false, false, "guess", http.StatusUnauthorized},
+		{"write fails, wrong password", false, true, false, false, "guess", http.StatusServiceUnavailable},
+		{"write fails, no password", false, true, false, false, "", http.StatusServiceUnavailable},
+		{"write fails, right password", false, true, false, false, password, http.StatusServiceUnavailable},
+		{"read fails, right password", true, false, false, false, password, http.StatusServiceUnavailable},
+		{"read fails, wrong password", true, false, false, false, "guess", http.StatusServiceUnavailable},
+		// A failure that cannot be counted against the customer is not
+		// answered as an ordinary 401 either.
+		{"failure count fails, wrong password", false, false, true, false, "guess", http.StatusServiceUnavailable},
+		{"failure count fails, right password", false, false, true, false, password, http.StatusOK},
+		// A refund that cannot be written leaves the attempt counted.
+		{"refund fails, right password", false, false, false, true, password, http.StatusOK},
+		{"healthy, right password", false, false, false, false, password, http.StatusOK},
+		{"healthy, wrong password", false, false, false, false, "guess", http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			broken.failWait, broken.failAdd = tt.failWait, tt.failAdd
+			broken.failCustomerTake, broken.failRefund = tt.failCustomerTake, tt.failRefund
 			for _, path := range []string{"/api/v1/recovery/kovacs-csalad", "/api/v1/config/kovacs-csalad"} {
 				res := h.do(cfgRequest{method: "GET", path: path, password: tt.password})
 				if res.status != tt.want {
@@ -183,5 +213,40 @@ func TestRetrievalLimitDatabaseFailure(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRetrievalRightPasswordDuringParallelGuessing: 40 wrong guesses and
+// 10 right passwords at once, from as many addresses, through two
+// replicas. Exactly the burst of failures is answered 401, the rest of the
+// guesses 429, and every right password 200.
+func TestRetrievalRightPasswordDuringParallelGuessing(t *testing.T) {
+	a := newConfigsHub(t)
+	replicas := []*configsHub{a, a.replica()}
+	_, password := a.createCustomer(`{"customer_id":"kovacs-csalad"}`)
+	const guessers, owners = 40, 10
+	var (
+		wg                  sync.WaitGroup
+		mu                  sync.Mutex
+		guesses, rightTries = map[int]int{}, map[int]int{}
+	)
+	for i := range guessers + owners {
+		wg.Go(func() {
+			pw, got := "guess", guesses
+			if i >= guessers {
+				pw, got = password, rightTries
+			}
+			res := replicas[i%2].getRecovery("kovacs-csalad", pw, fmt.Sprintf("[2001:db8:%x::1]:1", i))
+			mu.Lock()
+			got[res.status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if guesses[http.StatusUnauthorized] != 20 || guesses[http.StatusTooManyRequests] != guessers-20 {
+		t.Errorf("wrong guesses: %v, want exactly 20 401 and the rest 429", guesses)
+	}
+	if rightTries[http.StatusOK] != owners {
+		t.Errorf("right passwords: %v, want all %d 200", rightTries, owners)
 	}
 }

@@ -19,35 +19,49 @@ const retrievalHeader = "X-Retrieval-Password"
 
 // authenticateRetrieval checks the X-Retrieval-Password of a request for
 // the path's customer, with failures rate-limited per client address and
-// per customer. It returns the customer id.
+// per customer (RetrievalLimits). It returns the customer id. A wrong
+// password, a missing one and an unknown customer are the same 401.
 func (s *Server) authenticateRetrieval(w http.ResponseWriter, r *http.Request) (string, error) {
 	id := r.PathValue("id")
 	if err := hub.ValidateCustomerID(id); err != nil {
 		return "", err
 	}
 	ctx, addr := r.Context(), clientAddress(r, s.TrustedProxies)
-	wait, err := s.takeRetrievalAttempt(ctx, addr, id)
+	wait, err := s.admitRetrievalAttempt(ctx, addr, id)
 	if err != nil {
 		return "", err
 	}
 	if wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		return "", hub.Errorf(hub.ETOOMANY, "too many failed retrieval attempts; try again later")
+		return "", tooManyRetrievals(w, wait)
 	}
 	password := r.Header.Get(retrievalHeader)
-	if password == "" {
-		return "", hub.Errorf(hub.EUNAUTHORIZED, "missing %s header", retrievalHeader)
+	err = hub.Errorf(hub.EUNAUTHORIZED, "missing %s header", retrievalHeader)
+	if password != "" {
+		err = s.Customers.AuthenticateRetrieval(ctx, id, password)
 	}
-	if err := s.Customers.AuthenticateRetrieval(ctx, id, password); err != nil {
-		if hub.ErrorCode(err) == hub.EUNAUTHORIZED {
-			s.Logger.Warn("retrieval password rejected", "customer_id", id, "remote", addr)
-		} else {
-			s.refundRetrievalAttempt(ctx, addr, id) // not a failed guess
-		}
+	switch {
+	case err == nil:
+		s.refundRetrievalAttempt(ctx, addr, id)
+		return id, nil
+	case hub.ErrorCode(err) != hub.EUNAUTHORIZED:
+		s.refundRetrievalAttempt(ctx, addr, id) // not a failed guess
 		return "", err
 	}
-	s.refundRetrievalAttempt(ctx, addr, id)
-	return id, nil
+	s.Logger.Warn("retrieval password rejected", "customer_id", id, "remote", addr)
+	wait, cerr := s.countRetrievalFailure(ctx, id)
+	if cerr != nil {
+		return "", cerr
+	}
+	if wait > 0 {
+		return "", tooManyRetrievals(w, wait)
+	}
+	return "", err
+}
+
+// tooManyRetrievals is the 429 of a limited retrieval attempt.
+func tooManyRetrievals(w http.ResponseWriter, wait time.Duration) error {
+	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	return hub.Errorf(hub.ETOOMANY, "too many failed retrieval attempts; try again later")
 }
 
 // renderConfig generates the customer's controller.yaml.

@@ -170,9 +170,14 @@ func TestRetrievalRateLimit(t *testing.T) {
 				t.Fatalf("failure %d: %d", i, res.status)
 			}
 		}
-		res := get("kovacs-csalad", password, "[2001:db8:ffff::1]:1")
+		res := get("kovacs-csalad", "guess", "[2001:db8:ffff::1]:1")
 		if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "180" {
-			t.Fatalf("21st attempt on the customer: %d %q", res.status, res.header.Get("Retry-After"))
+			t.Fatalf("21st failure on the customer: %d %q", res.status, res.header.Get("Retry-After"))
+		}
+		// Only failures count: the right password is never refused by the
+		// customer's limit.
+		if res := get("kovacs-csalad", password, "[2001:db8:fffe::1]:1"); res.status != http.StatusOK {
+			t.Fatalf("right password after 20 failures: %d %s", res.status, res.body)
 		}
 		// The same new address may still try another customer.
 		if res := get("other", "guess", "[2001:db8:ffff::1]:1"); res.status != http.StatusUnauthorized {
@@ -194,4 +199,125 @@ func TestRetrievalRateLimit(t *testing.T) {
 			t.Fatalf("next /64: %d", res.status)
 		}
 	})
+}
+
+// Issue 16: 20 wrong guesses from 20 addresses locked the real customer
+// out. Only failures count against the customer: the right password from
+// any address that has not been guessing gets through at once, on both
+// retrieval endpoints, while wrong guesses stay limited.
+func TestRetrievalSpreadGuessesDoNotLockOut(t *testing.T) {
+	h := newConfigsHub(t)
+	_, password := h.createCustomer(`{"customer_id":"kovacs-csalad"}`)
+	for i := range 20 {
+		res := h.getRecovery("kovacs-csalad", "guess", fmt.Sprintf("203.0.113.%d:1", i+1))
+		if res.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, res.status)
+		}
+	}
+	for i, path := range []string{"/api/v1/recovery/kovacs-csalad", "/api/v1/config/kovacs-csalad"} {
+		res := h.do(cfgRequest{method: "GET", path: path, password: password, remote: fmt.Sprintf("198.51.100.%d:1", i+1)})
+		if res.status != http.StatusOK {
+			t.Fatalf("%s with the right password after 20 guesses: %d %s", path, res.status, res.body)
+		}
+	}
+	// A 21st guesser is still refused, and the right password after it
+	// still works.
+	res := h.getRecovery("kovacs-csalad", "guess", "203.0.113.99:1")
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "180" {
+		t.Fatalf("21st guess: %d Retry-After=%q", res.status, res.header.Get("Retry-After"))
+	}
+	if res := h.getRecovery("kovacs-csalad", password, "198.51.100.1:1"); res.status != http.StatusOK {
+		t.Fatalf("right password after the 21st guess: %d", res.status)
+	}
+}
+
+// One wrong guess a minute, for a week of fake time, kept the customer
+// locked out for good. Now the right password works after every guess,
+// and the guesses stay limited per customer: at most the burst plus one
+// every three minutes are answered 401.
+func TestRetrievalSlowGuesserNeverLocksOut(t *testing.T) {
+	h := newConfigsHub(t)
+	_, password := h.createCustomer(`{"customer_id":"kovacs-csalad"}`)
+	const owner = "198.51.100.50:1"
+	const minutes = 7 * 24 * 60
+	statuses := map[int]int{}
+	for minute := range minutes {
+		// The guesser comes from one address, then from a new one each
+		// minute: neither makes a difference to the owner.
+		guesser := "203.0.113.7:1"
+		if minute%2 == 1 {
+			guesser = fmt.Sprintf("[2001:db8:%x::1]:1", minute)
+		}
+		res := h.getRecovery("kovacs-csalad", "guess", guesser)
+		statuses[res.status]++
+		if minute%97 == 0 || minute > minutes-5 {
+			if res := h.getRecovery("kovacs-csalad", password, owner); res.status != http.StatusOK {
+				t.Fatalf("minute %d: right password %d %s", minute, res.status, res.body)
+			}
+		}
+		h.clock.Add(time.Minute)
+	}
+	// Failures answered 401: the burst of 20 at first, then one per 3 min.
+	maxFailures := 20 + minutes/3 + 1
+	if statuses[http.StatusUnauthorized] > maxFailures || statuses[http.StatusTooManyRequests] == 0 {
+		t.Errorf("guess statuses %v: want at most %d 401, the rest 429", statuses, maxFailures)
+	}
+	if statuses[http.StatusUnauthorized]+statuses[http.StatusTooManyRequests] != minutes {
+		t.Errorf("guess statuses %v: only 401 and 429 expected", statuses)
+	}
+}
+
+// An address that has been guessing may have to wait: while the customer's
+// limit is spent, such an address is refused even with the right password
+// until its own failures are waited out. An honest address that has not
+// failed goes on.
+func TestRetrievalGuessingAddressWaitsWhileCustomerIsSpent(t *testing.T) {
+	h := newConfigsHub(t)
+	_, password := h.createCustomer(`{"customer_id":"kovacs-csalad"}`)
+	for i := range 20 {
+		h.getRecovery("kovacs-csalad", "guess", fmt.Sprintf("203.0.113.%d:1", i+1))
+	}
+	// 203.0.113.1 has one failure to wait out (a minute); it gets no check.
+	res := h.getRecovery("kovacs-csalad", password, "203.0.113.1:1")
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "60" {
+		t.Fatalf("guessing address, customer spent: %d Retry-After=%q, want 429 and 60", res.status, res.header.Get("Retry-After"))
+	}
+	if res := h.getRecovery("kovacs-csalad", password, "198.51.100.1:1"); res.status != http.StatusOK {
+		t.Fatalf("honest address: %d", res.status)
+	}
+	h.clock.Add(time.Minute)
+	if res := h.getRecovery("kovacs-csalad", password, "203.0.113.1:1"); res.status != http.StatusOK {
+		t.Fatalf("guessing address after its minute: %d", res.status)
+	}
+	// With the customer's limit not spent, the address's burst applies as
+	// before: one failure does not hold back the right password.
+	h.clock.Add(time.Hour)
+	h.getRecovery("kovacs-csalad", "typo", "198.51.100.2:1")
+	if res := h.getRecovery("kovacs-csalad", password, "198.51.100.2:1"); res.status != http.StatusOK {
+		t.Fatalf("right password after one typo: %d", res.status)
+	}
+}
+
+// An unknown customer is limited exactly like a known one, so the answers
+// tell nothing about which customers exist.
+func TestRetrievalLimitDoesNotEnumerate(t *testing.T) {
+	h := newConfigsHub(t)
+	h.createCustomer(`{"customer_id":"kovacs-csalad"}`)
+	answers := func(id string) []string {
+		var out []string
+		for i := range 22 {
+			res := h.getRecovery(id, "guess", fmt.Sprintf("[2001:db8:%s:%x::1]:1", map[string]string{"kovacs-csalad": "a", "nobody": "b"}[id], i))
+			out = append(out, fmt.Sprintf("%d %s %s", res.status, res.header.Get("Retry-After"), res.body))
+		}
+		return out
+	}
+	known, unknown := answers("kovacs-csalad"), answers("nobody")
+	for i := range known {
+		if known[i] != unknown[i] {
+			t.Errorf("attempt %d: known customer %q, unknown %q", i, known[i], unknown[i])
+		}
+	}
+	if !strings.HasPrefix(known[0], "401") || !strings.HasPrefix(known[21], "429") {
+		t.Errorf("answers %q", known)
+	}
 }

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 	"unicode"
+
+	hub "github.com/felhom/hub"
 )
 
 // Error kinds.
@@ -116,7 +118,7 @@ func (c *Client) Push(ctx context.Context, baseURL, apiKey string, configYAML []
 	if err != nil {
 		return "", err
 	}
-	return message(body), nil
+	return message(body, apiKey), nil
 }
 
 // Pull fetches the live config from GET {base}/api/config.
@@ -131,7 +133,7 @@ func (c *Client) Update(ctx context.Context, baseURL, apiKey, version string) (s
 	if err != nil {
 		return "", err
 	}
-	return message(body), nil
+	return message(body, apiKey), nil
 }
 
 // endpoint joins a controller base URL and an API path.
@@ -186,7 +188,7 @@ func (c *Client) call(ctx context.Context, method, baseURL, path, apiKey, conten
 		// A controller may echo the request: its key must not reach the
 		// hub's logs, audit log or error bodies. Redacted before the
 		// message is cut short, so that no part of the key is left.
-		msg := message([]byte(Redact(string(data), apiKey)))
+		msg := message(data, apiKey)
 		text := fmt.Sprintf("controller at %s answered HTTP %d", u.Host, resp.StatusCode)
 		if msg != "" {
 			text += ": " + msg
@@ -227,16 +229,6 @@ func (c *Client) classify(u *url.URL, err error) error {
 	return &Error{Kind: KindUnreachable, Message: fmt.Sprintf("controller at %s is unreachable: %s", host, cause(err))}
 }
 
-// Redact replaces every secret (of 8 characters or more) in s.
-func Redact(s string, secrets ...string) string {
-	for _, secret := range secrets {
-		if len(secret) >= 8 {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	return s
-}
-
 func policyError(err error) *Error {
 	return &Error{Kind: KindPolicy, Message: "controller_url " + err.Error()}
 }
@@ -257,16 +249,17 @@ func cause(err error) string {
 
 // message extracts a short human text from a controller's answer: the
 // "error" or "message" of a JSON object, or the text itself.
-func message(body []byte) string {
+func message(body []byte, secrets ...string) string {
 	var obj map[string]any
 	if json.Unmarshal(body, &obj) == nil {
 		for _, k := range []string{"error", "message", "status"} {
 			if s, ok := obj[k].(string); ok && s != "" {
-				return truncate(s)
+				// Redacted after decoding too: "\u0061" spells "a".
+				return truncate(hub.Redact(s, secrets...))
 			}
 		}
 	}
-	return truncate(string(body))
+	return truncate(hub.Redact(string(body), secrets...))
 }
 
 // truncate makes text safe to show: valid UTF-8, printable, one line, at

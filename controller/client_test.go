@@ -2,6 +2,8 @@ package controller_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -210,6 +213,12 @@ func TestClientPolicy(t *testing.T) {
 		"https://[::ffff:127.0.0.1]",
 		"https://[64:ff9b::a00:1]",
 		"https://[2002:c0a8:101::1]",
+		"https://[::127.0.0.1]", // IPv4-compatible (issue 16)
+		"https://[::ffff:0:7f00:1]",
+		"https://[64:ff9b:1::a00:1]",
+		"https://[2001:0:7f00:1::f7f7:f7f7]",
+		"https://255.255.255.255",
+		"https://198.18.0.1",
 	} {
 		_, err := c.Pull(context.Background(), target, "k")
 		var ce *controller.Error
@@ -280,5 +289,200 @@ func TestErrorAnswerNeverHoldsTheKey(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), key[:8]) {
 		t.Errorf("the error holds the key: %q", err)
+	}
+}
+
+// A controller may echo the key encoded: in base64 (alone or inside the
+// whole Authorization header), URL-escaped, in hex, or JSON-escaped in its
+// error field. None of it may reach the error, nor the text of a success.
+func TestAnswersNeverHoldTheKeyEncoded(t *testing.T) {
+	const key = "customer-key-SENTINEL-0123456789abcdef/+="
+	b64 := base64.StdEncoding.EncodeToString
+	var unicodeEscaped strings.Builder
+	for _, r := range key {
+		fmt.Fprintf(&unicodeEscaped, `\u%04x`, r)
+	}
+	echoes := map[string]string{
+		"base64":              b64([]byte(key)),
+		"base64url raw":       base64.RawURLEncoding.EncodeToString([]byte(key)),
+		"base64 header":       b64([]byte("Bearer " + key)),
+		"base64 basic header": b64([]byte("user:" + key)),
+		"query escaped":       url.QueryEscape(key),
+		"path escaped":        url.PathEscape(key),
+		"hex":                 hex.EncodeToString([]byte(key)),
+	}
+	for name, echo := range echoes {
+		for _, status := range []int{http.StatusUnauthorized, http.StatusOK} {
+			t.Run(fmt.Sprintf("%s/%d", name, status), func(t *testing.T) {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.WriteHeader(status)
+					fmt.Fprintf(w, `{"error":"bad key %s","status":"applied with %s"}`, echo, echo)
+				}))
+				defer srv.Close()
+				c := controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true}})
+				msg, err := c.Push(context.Background(), srv.URL, key, []byte("a: 1\n"))
+				text := msg
+				if err != nil {
+					text = err.Error()
+				}
+				if strings.Contains(text, echo) || strings.Contains(text, key[:12]) || !strings.Contains(text, "[redacted]") {
+					t.Errorf("answer %q", text)
+				}
+			})
+		}
+	}
+	// JSON-escaped in the error field: the raw body does not hold the key,
+	// the decoded message does.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"bad key %s"}`, unicodeEscaped.String())
+	}))
+	defer srv.Close()
+	c := controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true}})
+	_, err := c.Push(context.Background(), srv.URL, key, []byte("a: 1\n"))
+	if err == nil || strings.Contains(err.Error(), key[:12]) || !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("unicode-escaped echo: %v", err)
+	}
+}
+
+// fakeDNS is a resolver whose every answer to an A query is the next
+// address of answers (the last one repeats), and AAAA queries find nothing:
+// a name that rebinds between lookups. It speaks DNS over the in-memory
+// stream the Go resolver dials.
+type fakeDNS struct {
+	mu      sync.Mutex
+	answers []netip.Addr
+	asked   int
+}
+
+func (d *fakeDNS) resolver() *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		client, server := net.Pipe()
+		go d.serve(server)
+		return client, nil
+	}}
+}
+
+func (d *fakeDNS) serve(conn net.Conn) {
+	defer conn.Close()
+	for {
+		var size [2]byte
+		if _, err := io.ReadFull(conn, size[:]); err != nil {
+			return
+		}
+		query := make([]byte, int(size[0])<<8|int(size[1]))
+		if _, err := io.ReadFull(conn, query); err != nil || len(query) < 12 {
+			return
+		}
+		// The question: the name's labels, then type and class.
+		end := 12
+		for end < len(query) && query[end] != 0 {
+			end += int(query[end]) + 1
+		}
+		end += 5
+		if end > len(query) {
+			return
+		}
+		question, qtype := query[12:end], int(query[end-4])<<8|int(query[end-3])
+		reply := append([]byte{query[0], query[1], 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0}, question...)
+		if qtype == 1 { // A
+			d.mu.Lock()
+			addr := d.answers[min(d.asked, len(d.answers)-1)]
+			d.asked++
+			d.mu.Unlock()
+			reply[7] = 1 // one answer
+			ip := addr.As4()
+			reply = append(reply, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4)
+			reply = append(reply, ip[:]...)
+		}
+		if _, err := conn.Write(append([]byte{byte(len(reply) >> 8), byte(len(reply))}, reply...)); err != nil {
+			return
+		}
+	}
+}
+
+// TestPolicyHoldsAgainstDNSRebinding: the policy is applied at dial time
+// to the address a name resolved to, on every new connection. A name that
+// first resolves to an allowed address and then rebinds to a refused one
+// gets its first call through and the second refused before any packet
+// reaches the refused address; a name resolving to loopback from the start
+// is refused too.
+func TestPolicyHoldsAgainstDNSRebinding(t *testing.T) {
+	fake := newFake()
+	srv := httptest.NewTLSServer(fake)
+	defer srv.Close()
+	served := netip.MustParseAddrPort(srv.Listener.Addr().String()) // 127.0.0.1:port
+	// A second listener on another loopback address, standing for the
+	// hub's internal network: it must never be reached.
+	internal, err := net.Listen("tcp", "127.0.0.2:"+fmt.Sprint(served.Port()))
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	reached := make(chan struct{}, 10)
+	go func() {
+		for {
+			c, err := internal.Accept()
+			if err != nil {
+				return
+			}
+			reached <- struct{}{}
+			c.Close()
+		}
+	}()
+	defer internal.Close()
+
+	dns := &fakeDNS{answers: []netip.Addr{served.Addr(), netip.MustParseAddr("127.0.0.2")}}
+	tlsConfig := srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	tlsConfig.ServerName = "example.com" // the test certificate's name
+	c := controller.New(controller.Options{
+		Timeout:   2 * time.Second,
+		TLSConfig: tlsConfig,
+		Resolver:  dns.resolver(),
+		// The test server stands for a public controller: only its own
+		// address and port pass, everything else is judged as usual.
+		Policy: controller.Policy{CheckTarget: func(ap netip.AddrPort) error {
+			if ap == served {
+				return nil
+			}
+			return controller.CheckAddr(ap.Addr())
+		}},
+	})
+	target := fmt.Sprintf("https://controller.rebind.example:%d", served.Port())
+	if _, err := c.Pull(context.Background(), target, "k"); err != nil {
+		t.Fatalf("first call, resolved to the allowed address: %v", err)
+	}
+	c.CloseIdleConnections() // the next call dials again
+	_, err = c.Pull(context.Background(), target, "k")
+	var ce *controller.Error
+	if !errors.As(err, &ce) || ce.Kind != controller.KindPolicy || !strings.Contains(ce.Message, "127.0.0.2") {
+		t.Fatalf("after rebinding to 127.0.0.2: %v, want a policy refusal naming it", err)
+	}
+	select {
+	case <-reached:
+		t.Fatal("the refused address was connected to")
+	default:
+	}
+	if got := len(fake.requests()); got != 1 {
+		t.Errorf("the controller got %d requests, want 1", got)
+	}
+	dns.mu.Lock()
+	asked := dns.asked
+	dns.mu.Unlock()
+	if asked < 2 {
+		t.Errorf("the name was resolved %d times, want once per dial", asked)
+	}
+
+	// Without the test's exception, a name resolving to loopback is
+	// refused at once, and so is one that resolves to a private address.
+	for _, answer := range []string{"127.0.0.1", "10.0.0.1", "169.254.169.254"} {
+		dns := &fakeDNS{answers: []netip.Addr{netip.MustParseAddr(answer)}}
+		c := controller.New(controller.Options{Timeout: 2 * time.Second, TLSConfig: tlsConfig, Resolver: dns.resolver()})
+		_, err := c.Pull(context.Background(), target, "k")
+		if !errors.As(err, &ce) || ce.Kind != controller.KindPolicy {
+			t.Errorf("name resolving to %s: %v, want a policy refusal", answer, err)
+		}
+	}
+	if got := len(fake.requests()); got != 1 {
+		t.Errorf("the controller got %d requests, want still 1", got)
 	}
 }

@@ -16,75 +16,98 @@ type PolicyError struct {
 
 func (e *PolicyError) Error() string { return "target refused by policy: " + e.Reason }
 
-// blockedPrefixes are the special-purpose ranges a controller on the public
-// internet never lives in: loopback, private, link-local, unspecified,
-// shared (CGNAT), benchmarking, reserved, multicast and documentation.
-// Translation ranges (NAT64, 6to4, Teredo) are checked on the IPv4 address
-// they embed.
-var blockedPrefixes = func() []netip.Prefix {
-	var out []netip.Prefix
-	for _, s := range []string{
-		"0.0.0.0/8",      // "this network", unspecified
-		"10.0.0.0/8",     // private
-		"100.64.0.0/10",  // shared address space (CGNAT)
-		"127.0.0.0/8",    // loopback
-		"169.254.0.0/16", // link-local, cloud metadata
-		"172.16.0.0/12",  // private
-		"192.0.0.0/24",   // IETF protocol assignments
-		"192.168.0.0/16", // private
-		"198.18.0.0/15",  // benchmarking
-		"224.0.0.0/4",    // multicast
-		"240.0.0.0/4",    // reserved, broadcast
-		"::/128",         // unspecified
-		"::1/128",        // loopback
-		"fc00::/7",       // unique local
-		"fe80::/10",      // link-local
-		"ff00::/8",       // multicast
-		"100::/64",       // discard
-		"2001:db8::/32",  // documentation
-	} {
-		out = append(out, netip.MustParsePrefix(s))
+// addrRule is one special-purpose range: refused outright, or judged on
+// the IPv4 addresses it embeds (translation ranges).
+type addrRule struct {
+	prefix netip.Prefix
+	what   string
+	// embedded returns the IPv4 addresses inside an address of the range;
+	// nil refuses the whole range.
+	embedded func(b [16]byte) []netip.Addr
+}
+
+// addrRules are the ranges a controller on the public internet never
+// lives in (IANA's special-purpose registries): loopback, private,
+// link-local, unspecified, shared (CGNAT), benchmarking, reserved,
+// broadcast, multicast, documentation, discard, and the IPv6 forms that
+// carry an IPv4 address, which are judged as that address (IPv4-mapped,
+// NAT64, 6to4, Teredo) or refused where they never lead anywhere public
+// (IPv4-compatible, local-use NAT64).
+var addrRules = func() []addrRule {
+	v4 := func(b []byte) netip.Addr { return netip.AddrFrom4([4]byte(b)) }
+	inverted := func(b []byte) netip.Addr { return netip.AddrFrom4([4]byte{^b[0], ^b[1], ^b[2], ^b[3]}) }
+	rules := []struct {
+		prefix, what string
+		embedded     func(b [16]byte) []netip.Addr
+	}{
+		{"0.0.0.0/8", `"this network" (unspecified)`, nil},
+		{"10.0.0.0/8", "private", nil},
+		{"100.64.0.0/10", "shared (CGNAT)", nil},
+		{"127.0.0.0/8", "loopback", nil},
+		{"169.254.0.0/16", "link-local (cloud metadata)", nil},
+		{"172.16.0.0/12", "private", nil},
+		{"192.0.0.0/24", "IETF protocol assignment", nil},
+		{"192.0.2.0/24", "documentation", nil},
+		{"192.88.99.0/24", "6to4 relay anycast", nil},
+		{"192.168.0.0/16", "private", nil},
+		{"198.18.0.0/15", "benchmarking", nil},
+		{"198.51.100.0/24", "documentation", nil},
+		{"203.0.113.0/24", "documentation", nil},
+		{"224.0.0.0/4", "multicast", nil},
+		{"240.0.0.0/4", "reserved or broadcast", nil},
+		// ::ffff:0:0/96 (IPv4-mapped) never gets here: CheckAddr unmaps
+		// it first and judges the IPv4 address.
+		{"::/96", "unspecified, loopback or IPv4-compatible", nil}, // ::, ::1, ::a.b.c.d (deprecated)
+		{"::ffff:0:0:0/96", "IPv4-translated", func(b [16]byte) []netip.Addr { return []netip.Addr{v4(b[12:])} }},
+		{"64:ff9b::/96", "NAT64", func(b [16]byte) []netip.Addr { return []netip.Addr{v4(b[12:])} }},
+		{"64:ff9b:1::/48", "local-use NAT64", nil},
+		{"100::/64", "discard", nil},
+		// Teredo: the server's address, then the client's, inverted.
+		{"2001::/32", "Teredo", func(b [16]byte) []netip.Addr { return []netip.Addr{v4(b[4:8]), inverted(b[12:])} }},
+		{"2001:db8::/32", "documentation", nil},
+		{"2002::/16", "6to4", func(b [16]byte) []netip.Addr { return []netip.Addr{v4(b[2:6])} }},
+		{"3fff::/20", "documentation", nil},
+		{"fc00::/7", "unique local (private)", nil},
+		{"fe80::/10", "link-local", nil},
+		{"fec0::/10", "site-local (deprecated)", nil},
+		{"ff00::/8", "multicast", nil},
+	}
+	out := make([]addrRule, len(rules))
+	for i, r := range rules {
+		out[i] = addrRule{prefix: netip.MustParsePrefix(r.prefix), what: r.what, embedded: r.embedded}
 	}
 	return out
 }()
 
-// translationPrefixes embed an IPv4 address whose own policy applies.
-var (
-	nat64Prefix  = netip.MustParsePrefix("64:ff9b::/96")
-	sixToFour    = netip.MustParsePrefix("2002::/16")
-	teredoPrefix = netip.MustParsePrefix("2001::/32")
-)
-
 // CheckAddr returns a *PolicyError for an address the hub must not call.
 func CheckAddr(addr netip.Addr) error {
+	if reason := refusal(addr); reason != "" {
+		return &PolicyError{Reason: reason}
+	}
+	return nil
+}
+
+// refusal says why addr must not be called, or "" when it may.
+func refusal(addr netip.Addr) string {
+	// An IPv4-mapped address (::ffff:a.b.c.d) is its IPv4 address.
 	addr = addr.Unmap().WithZone("")
 	if !addr.IsValid() {
-		return &PolicyError{Reason: "invalid address"}
+		return "invalid address"
 	}
-	for _, p := range blockedPrefixes {
-		if p.Contains(addr) {
-			return &PolicyError{Reason: fmt.Sprintf("%s is a loopback, private, link-local or reserved address", addr)}
+	for _, r := range addrRules {
+		if !r.prefix.Contains(addr) {
+			continue
 		}
-	}
-	if addr.Is6() {
-		b := addr.As16()
-		var embedded netip.Addr
-		switch {
-		case nat64Prefix.Contains(addr):
-			embedded = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
-		case sixToFour.Contains(addr):
-			embedded = netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]})
-		case teredoPrefix.Contains(addr):
-			// Teredo's client address is stored inverted.
-			embedded = netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]})
+		if r.embedded == nil {
+			return fmt.Sprintf("%s is in the %s range %s", addr, r.what, r.prefix)
 		}
-		if embedded.IsValid() {
-			if err := CheckAddr(embedded); err != nil {
-				return &PolicyError{Reason: fmt.Sprintf("%s embeds %s", addr, embedded)}
+		for _, inner := range r.embedded(addr.As16()) {
+			if reason := refusal(inner); reason != "" {
+				return fmt.Sprintf("%s (%s %s) embeds %s: %s", addr, r.what, r.prefix, inner, reason)
 			}
 		}
 	}
-	return nil
+	return ""
 }
 
 // Policy decides which targets the client may call.

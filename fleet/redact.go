@@ -1,26 +1,22 @@
 package fleet
 
 import (
-	"strings"
-
 	hub "github.com/felhom/hub"
-	"github.com/felhom/hub/controller"
 	"go.yaml.in/yaml/v4"
 )
 
 // redactConfig removes the customer's secrets from an error a controller
 // caused: its message reaches the operator, the log and the audit log, and
 // a controller may echo what it was sent (the generated controller.yaml
-// holds them all). A secret cut short at the end of a truncated message
-// is removed too.
+// holds them all), in any encoding hub.Redact knows. A secret cut short
+// at the end of a truncated message is removed too.
 func redactConfig(err error, cfg *hub.CustomerConfig) error {
 	if err == nil {
 		return nil
 	}
 	secrets := configSecrets(cfg)
 	msg := hub.ErrorMessage(err)
-	clean := controller.Redact(msg, secrets...)
-	clean = redactCutTail(clean, secrets)
+	clean := hub.Redact(msg, secrets...)
 	if clean == msg {
 		return err
 	}
@@ -52,24 +48,4 @@ func configSecrets(cfg *hub.CustomerConfig) []string {
 		walk(overrides)
 	}
 	return secrets
-}
-
-// redactCutTail removes the start of a secret that a truncated message
-// ("…" at its end) cut off.
-func redactCutTail(msg string, secrets []string) string {
-	body, cut := strings.CutSuffix(msg, "…")
-	if !cut {
-		return msg
-	}
-	for _, s := range secrets {
-		if len(s) < 8 {
-			continue
-		}
-		for n := len(s) - 1; n >= 4; n-- {
-			if strings.HasSuffix(body, s[:n]) {
-				return body[:len(body)-n] + "[redacted]…"
-			}
-		}
-	}
-	return msg
 }

@@ -39,7 +39,7 @@ func (s *Service) push(ctx context.Context, id string) (*PushResult, error) {
 	if err != nil {
 		return nil, redactConfig(controllerError(err), cfg)
 	}
-	return &PushResult{CustomerID: id, Bytes: len(body), ControllerMessage: msg}, nil
+	return &PushResult{CustomerID: id, Bytes: len(body), ControllerMessage: hub.Redact(msg, configSecrets(cfg)...)}, nil
 }
 
 // DiffResult is the per-key comparison of the hub's and the live config.
@@ -213,5 +213,5 @@ func (s *Service) triggerUpdate(ctx context.Context, id, version string) (*Updat
 	if err != nil {
 		return nil, redactConfig(controllerError(err), cfg)
 	}
-	return &UpdateResult{CustomerID: id, Version: version, ControllerMessage: msg}, nil
+	return &UpdateResult{CustomerID: id, Version: version, ControllerMessage: hub.Redact(msg, configSecrets(cfg)...)}, nil
 }

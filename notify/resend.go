@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	hub "github.com/felhom/hub"
 )
 
 // DefaultResendBaseURL is Resend's API.
@@ -88,7 +90,8 @@ func (r *Resend) Send(ctx context.Context, m *Message) error {
 	if re.Name == "" && re.Message == "" {
 		detail = http.StatusText(resp.StatusCode)
 	}
-	detail = truncate(r.redact(headerText(detail)), 300)
+	// Redacted before it is cut short, so that no part of the key is left.
+	detail = truncate(headerText(r.redact(detail)), 300)
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return temporaryf(parseRetryAfter(resp.Header.Get("Retry-After")), "resend: HTTP %d %s", resp.StatusCode, detail)
@@ -99,13 +102,9 @@ func (r *Resend) Send(ctx context.Context, m *Message) error {
 	return permanentf("resend: HTTP %d %s", resp.StatusCode, detail)
 }
 
-// redact removes the API key should an answer ever echo it.
-func (r *Resend) redact(s string) string {
-	if len(r.APIKey) >= 8 {
-		s = strings.ReplaceAll(s, r.APIKey, "[redacted]")
-	}
-	return s
-}
+// redact removes the API key, in any encoding, should an answer ever echo
+// it.
+func (r *Resend) redact(s string) string { return hub.Redact(s, r.APIKey) }
 
 // parseRetryAfter reads a Retry-After header in seconds; 0 when absent or
 // not a number of seconds.

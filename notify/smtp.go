@@ -12,6 +12,8 @@ import (
 	"net/textproto"
 	"strconv"
 	"time"
+
+	hub "github.com/felhom/hub"
 )
 
 // SMTP security modes, as notifications.smtp.security spells them.
@@ -83,7 +85,7 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	if err := s.converse(conn, from.Address, to.Address, msg); err != nil {
-		return classifySMTP(err)
+		return s.redact(classifySMTP(err))
 	}
 	return nil
 }
@@ -161,6 +163,21 @@ func (s *SMTP) converse(conn net.Conn, from, to string, msg []byte) error {
 		return fmt.Errorf("DATA: %w", err)
 	}
 	return c.Quit()
+}
+
+// redact removes the password, in any encoding, from the message of a
+// classified error: a server may echo what it was sent (the AUTH PLAIN
+// line holds the password in base64).
+func (s *SMTP) redact(err error) error {
+	var se *SendError
+	if !errors.As(err, &se) {
+		return err
+	}
+	msg := se.Error()
+	if clean := hub.Redact(msg, s.Password); clean != msg {
+		return &SendError{Permanent: se.Permanent, RetryAfter: se.RetryAfter, Err: errors.New(clean)}
+	}
+	return err
 }
 
 // classifySMTP makes 5xx replies permanent and everything else retryable.

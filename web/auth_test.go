@@ -280,3 +280,56 @@ func TestBannerAbsentWithLogin(t *testing.T) {
 	c := h.LoggedInClient()
 	expectNotContains(t, c.Get("/").Body, `id="open-banner"`)
 }
+
+// A logged-in operator who follows a crafted link to /login goes on at
+// once: the redirect must stay on the site whatever "next" holds, after a
+// browser's own clean-up of the Location (tabs and newlines dropped, "\"
+// read as "/").
+func TestLoggedInLoginRedirectStaysOnSite(t *testing.T) {
+	h := MustHarness(t, nil)
+	c := h.LoggedInClient()
+	base, _ := url.Parse("https://hub.example/")
+	browserish := strings.NewReplacer("\t", "", "\n", "", "\r", "", "\\", "/")
+	for rawQuery, want := range map[string]string{
+		"next=/%09/evil.example/":                   "/",
+		"next=/%0a/evil.example/":                   "/",
+		"next=/%0d/evil.example/":                   "/",
+		"next=/%2509/evil.example/":                 "/",
+		"next=%2F%2Fevil.example":                   "/",
+		"next=/%5Cevil.example":                     "/",
+		"next=/%2f%2fevil.example":                  "/",
+		"next=/%252f%252fevil.example":              "/",
+		"next=https:evil.example":                   "/",
+		"next=https://evil.example/":                "/",
+		"next=/.//evil.example":                     "/",
+		"next=/%EF%BC%8F/evil.example":              "/",
+		"next=%09//evil.example":                    "/",
+		"next=/customers/ok-node":                   "/customers/ok-node",
+		"next=%2Fcustomers%2Fok-node%3Fperiod%3D7d": "/customers/ok-node?period=7d",
+	} {
+		resp := c.Get("/login?" + rawQuery)
+		expectStatus(t, resp, http.StatusSeeOther)
+		loc := resp.Header.Get("Location")
+		if loc != want {
+			t.Errorf("GET /login?%s redirects to %q, want %q", rawQuery, loc, want)
+		}
+		for _, s := range []string{loc, browserish.Replace(loc)} {
+			ref, err := url.Parse(s)
+			if err != nil {
+				t.Fatalf("GET /login?%s: Location %q does not parse: %v", rawQuery, loc, err)
+			}
+			if u := base.ResolveReference(ref); u.Host != "hub.example" {
+				t.Errorf("GET /login?%s: Location %q leads to %s", rawQuery, loc, u)
+			}
+		}
+	}
+	// The form post after a login takes the same road.
+	for _, next := range []string{"/\t/evil.example/", "/%09/evil.example/", "/\\/evil.example", "/.//evil.example"} {
+		h.Clock.Add(time.Minute) // stay clear of the login throttle
+		resp := h.Client().Post("/login", url.Values{"password": {testPassword}, "next": {next}})
+		expectStatus(t, resp, http.StatusSeeOther)
+		if got := resp.Header.Get("Location"); got != "/" {
+			t.Errorf("login with next %q redirects to %q, want /", next, got)
+		}
+	}
+}

@@ -46,8 +46,11 @@ func TestMemoryUnder64Concurrent4MiBBodies(t *testing.T) {
 		"HUB_SERVER_LISTEN":      freeAddr(t),
 		"HUB_SERVER_DATA_DIR":    t.TempDir(),
 		"HUB_API_REPORT_API_KEY": key,
-		"HUB_LOG_LEVEL":          "warn",
-		"GOMEMLIMIT":             manifestEnv(t, "GOMEMLIMIT"),
+		// The clients come through a trusted proxy, each from its own
+		// address: the body budget gives each address only its share.
+		"HUB_SERVER_TRUSTED_PROXIES": "127.0.0.1",
+		"HUB_LOG_LEVEL":              "warn",
+		"GOMEMLIMIT":                 manifestEnv(t, "GOMEMLIMIT"),
 	}
 	logs := &syncBuffer{}
 	proc := startHub(t, bin, env, logs)
@@ -75,6 +78,7 @@ func TestMemoryUnder64Concurrent4MiBBodies(t *testing.T) {
 			for range rounds {
 				req, _ := http.NewRequest("POST", "http://"+proc.addr+"/api/v1/report", bytes.NewReader(bodies[c%distinct]))
 				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", c+1))
 				resp, err := client.Do(req)
 				if err != nil {
 					t.Error(err)
