@@ -276,12 +276,15 @@ func TestNoSecretLeaks(t *testing.T) {
 	}
 	s.must(200, nil, "GET", "/api/v1/admin/audit", global, nil)
 
-	// Rotation: the old key stops working at once.
+	// Rotation: the old key works through its grace until the node first
+	// uses the new one, then no more.
 	var rotated struct {
 		APIKey string `json:"api_key"`
 	}
 	s.must(200, &rotated, "POST", "/api/v1/admin/customers/kovacs-csalad/rotate-key", global, nil)
 	s.add("rotated key A", rotated.APIKey)
+	s.must(200, nil, "POST", "/api/v1/report", keyA, map[string]any{"customer_id": "kovacs-csalad"})
+	s.must(200, nil, "POST", "/api/v1/report", bearer(rotated.APIKey), map[string]any{"customer_id": "kovacs-csalad"})
 	s.must(401, nil, "POST", "/api/v1/report", keyA, map[string]any{"customer_id": "kovacs-csalad"})
 	s.add("tunnel token A2", "cf-tunnel-token-SENTINEL-A2")
 	s.must(200, nil, "PATCH", "/api/v1/admin/customers/kovacs-csalad", global, map[string]any{"cloudflare_tunnel_token": s.secrets["tunnel token A2"]})
