@@ -43,11 +43,21 @@ func skipped(channel, recipient, reason string) Decision {
 // Decide returns the operator and the customer decision about an event of
 // eventType and severity, given the customer's state. It is pure.
 func (p Policy) Decide(eventType, severity string, st *hub.NotificationState) []Decision {
+	operatorKey := eventType
+	if hub.EventTypeSource(eventType) == "" {
+		// Types the hub does not know share one cooldown: a node posting
+		// ever new type names must not flood the operator's mailbox.
+		operatorKey = unknownTypesCooldown
+	}
 	return []Decision{
-		p.decideOperator(eventType, severity != hub.SeverityInfo, st),
+		p.decideOperator(operatorKey, severity != hub.SeverityInfo, st),
 		p.decideCustomer(eventType, st),
 	}
 }
+
+// unknownTypesCooldown is the operator cooldown shared by a customer's
+// events of unknown types.
+const unknownTypesCooldown = "unknown-types"
 
 // DecideRelay returns the decision about a legacy relayed message: the
 // operator channel with a cooldown per subject, whatever its severity.

@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -54,5 +55,37 @@ func TestUnknownEventTypesGoToTheOperatorOnly(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s: %q, want %q (all: %v)", k, got[k], v, got)
 		}
+	}
+}
+
+// TestUnknownEventTypesShareOneCooldown: a node posting ever new type names
+// gets the operator one mail per cooldown, not one per name.
+func TestUnknownEventTypesShareOneCooldown(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	for i := range 20 {
+		e, err := hub.ParseEvent([]byte(fmt.Sprintf(`{"customer_id":"kovacs-csalad","event_type":"made_up_%d","severity":"error","message":"x"}`, i)), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.db.CreateEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.events.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := h.db.FindNotifications(ctx, hub.NotificationFilter{CustomerID: "kovacs-csalad", Status: hub.NotificationQueued})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Channel != hub.ChannelOperator {
+		t.Fatalf("%d mails queued for 20 unknown types, want 1 to the operator: %+v", len(rows), rows)
+	}
+	// A known type keeps its own cooldown.
+	h.postEvents("backup_failed")
+	rows, _ = h.db.FindNotifications(ctx, hub.NotificationFilter{CustomerID: "kovacs-csalad", Status: hub.NotificationQueued})
+	if len(rows) != 3 { // + the operator's and the customer's backup_failed mails
+		t.Fatalf("%d mails queued, want 3", len(rows))
 	}
 }
