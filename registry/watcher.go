@@ -54,7 +54,10 @@ func (w *Watcher) Open() error {
 	}
 	return w.loop.Open(loop.Config{
 		Run: func(ctx context.Context) error {
-			_, err := w.CheckIfDue(ctx)
+			checked, err := w.CheckIfDue(ctx)
+			if !checked {
+				return loop.ErrSkip // a look that did not check ends no failure
+			}
 			return err
 		},
 		Interval: w.look(),

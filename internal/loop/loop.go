@@ -18,10 +18,15 @@ import (
 // not one per pass.
 const DefaultLogEvery = time.Minute
 
+// ErrSkip is what a pass returns when it found its work not yet due: it
+// counts neither as a failure nor as a recovery from one.
+var ErrSkip = errors.New("loop: pass skipped")
+
 // Config says what a Loop runs, how often, and how it logs failures.
 type Config struct {
 	// Run is one pass. A pass that returns an error is logged and backs
-	// the loop off; an error from a pass cut short by Close is neither.
+	// the loop off; an error from a pass cut short by Close is neither,
+	// nor is ErrSkip.
 	Run func(ctx context.Context) error
 	// Interval is the time from the start of one pass to the start of the
 	// next, as a ticker keeps it: a pass that takes longer is followed at
@@ -212,6 +217,9 @@ func (l *Loop) record(err error) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
+	if errors.Is(err, ErrSkip) {
+		return l.failures
+	}
 	if err == nil {
 		if l.failures > 0 {
 			l.cfg.Logger.Info(l.cfg.Name+" recovered",

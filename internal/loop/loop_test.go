@@ -17,12 +17,13 @@ import (
 
 var errDown = errors.New("database is down")
 
-// passes runs passes that take took each and fail as fails says (by pass
-// number, from 0), and records when each started, from the bubble's start.
+// passes runs passes that take took each and fail or skip as fails and
+// skips say (by pass number, from 0), and records when each started, from the bubble's start.
 type passes struct {
 	start time.Time
 	took  time.Duration
 	fails func(n int) bool
+	skips func(n int) bool
 
 	mu     sync.Mutex
 	starts []time.Duration
@@ -40,8 +41,11 @@ func (p *passes) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	if p.fails != nil && p.fails(n) {
+	switch {
+	case p.fails != nil && p.fails(n):
 		return errDown
+	case p.skips != nil && p.skips(n):
+		return loop.ErrSkip
 	}
 	return nil
 }
@@ -347,6 +351,7 @@ func TestLoopLogs(t *testing.T) {
 	tests := []struct {
 		name  string
 		fails func(n int) bool
+		skips func(n int) bool
 		until time.Duration
 		want  []string
 	}{
@@ -361,6 +366,16 @@ func TestLoopLogs(t *testing.T) {
 			want: []string{
 				"WARN check failed url=https://registry error=database is down",
 				"INFO check recovered failures=1 failing_for=10s",
+			},
+		},
+		{
+			name:  "a skipped pass is no recovery",
+			fails: func(n int) bool { return n == 1 },
+			skips: func(n int) bool { return n == 2 || n == 3 },
+			until: 45 * time.Second,
+			want: []string{
+				"WARN check failed url=https://registry error=database is down",
+				"INFO check recovered failures=1 failing_for=30s",
 			},
 		},
 		{
@@ -379,7 +394,7 @@ func TestLoopLogs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				h := &lines{}
-				p := &passes{start: time.Now(), fails: tt.fails}
+				p := &passes{start: time.Now(), fails: tt.fails, skips: tt.skips}
 				var l loop.Loop
 				err := l.Open(loop.Config{
 					Run: p.run, Interval: 10 * time.Second,
