@@ -73,7 +73,10 @@ func (w *Worker) Open() error {
 		},
 		Interval:   w.PollInterval,
 		MaxBackoff: w.MaxBackoff,
-		Logger:     w.Logger, Level: slog.LevelError, Message: "event dispatch failed; retrying at the next poll", Name: "event dispatch",
+		Logger:     w.Logger,
+		Level:      slog.LevelError,
+		Message:    "event dispatch failed; retrying at the next poll",
+		Name:       "event dispatch",
 	})
 }
 

@@ -73,7 +73,10 @@ func (c *StalenessChecker) Open() error {
 			return err
 		},
 		Interval: c.Interval,
-		Logger:   c.Logger, Level: slog.LevelError, Message: "staleness pass failed", Name: "staleness pass",
+		Logger:   c.Logger,
+		Level:    slog.LevelError,
+		Message:  "staleness pass failed",
+		Name:     "staleness pass",
 	})
 }
 

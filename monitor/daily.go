@@ -88,7 +88,10 @@ func (s *Scheduler) Open() error {
 	return s.loop.Open(loop.Config{
 		Run:      s.RunDue,
 		Interval: s.Interval,
-		Logger:   s.Logger, Level: slog.LevelError, Message: "daily jobs failed", Name: "daily jobs",
+		Logger:   s.Logger,
+		Level:    slog.LevelError,
+		Message:  "daily jobs failed",
+		Name:     "daily jobs",
 	})
 }
 

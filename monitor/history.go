@@ -54,7 +54,10 @@ func (w *HistoryWorker) Open() error {
 			return err
 		},
 		Interval: w.Interval,
-		Logger:   w.Logger, Level: slog.LevelError, Message: "history pass failed", Name: "history pass",
+		Logger:   w.Logger,
+		Level:    slog.LevelError,
+		Message:  "history pass failed",
+		Name:     "history pass",
 	})
 }
 

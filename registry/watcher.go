@@ -61,7 +61,10 @@ func (w *Watcher) Open() error {
 			return err
 		},
 		Interval: w.look(),
-		Logger:   w.Logger, Level: slog.LevelWarn, Message: "registry check failed", Name: "registry check",
+		Logger:   w.Logger,
+		Level:    slog.LevelWarn,
+		Message:  "registry check failed",
+		Name:     "registry check",
 	})
 }
 
