@@ -15,6 +15,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/loop"
 )
 
 // Templates holds the controller.yaml template the hub generates configs
@@ -47,8 +48,7 @@ type Templates struct {
 	current hub.Template
 	status  TemplateStatus
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	loop loop.Loop
 }
 
 // Sources of the template in use (TemplateStatus.Source).
@@ -151,57 +151,38 @@ func (t *Templates) Open(ctx context.Context) error {
 	if t.URL == "" {
 		return nil
 	}
-	loopCtx, cancel := context.WithCancel(context.Background())
-	t.cancel = cancel
-	t.wg.Add(1)
-	go t.loop(loopCtx)
-	return nil
+	return t.openLoop()
 }
 
-// Close stops refreshing and waits for a fetch in flight.
-func (t *Templates) Close(ctx context.Context) error {
-	if t.cancel == nil {
-		return nil
-	}
-	t.cancel()
-	done := make(chan struct{})
-	go func() { t.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (t *Templates) loop(ctx context.Context) {
-	defer t.wg.Done()
+// openLoop starts refreshing: a fetch now, then one every Interval.
+func (t *Templates) openLoop() error {
 	interval := t.Interval
 	if interval <= 0 {
 		interval = time.Hour
 	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		// The ticker fires every interval from the start, so the next
-		// attempt is due one interval after this one begins.
-		t.mu.Lock()
-		t.status.NextCheck = t.Now().UTC().Add(interval)
-		t.mu.Unlock()
-		err := t.Refresh(ctx)
-		status := t.Status()
-		if err != nil && ctx.Err() == nil {
-			t.Logger.Warn("controller.yaml template fetch failed; keeping the template in use",
-				"url", status.URL, "source", status.Source, "sha256", status.SHA256,
-				"retry_at", status.NextCheck, slog.Any("error", err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
+	return t.loop.Open(loop.Config{
+		Run: func(ctx context.Context) error {
+			// The loop times each attempt from the start of the last, so
+			// the next is due one interval after this one begins.
+			t.mu.Lock()
+			t.status.NextCheck = t.Now().UTC().Add(interval)
+			t.mu.Unlock()
+			return t.Refresh(ctx)
+		},
+		Interval: interval,
+		Logger:   t.Logger,
+		Level:    slog.LevelWarn,
+		Message:  "controller.yaml template fetch failed; keeping the template in use",
+		Name:     "controller.yaml template fetch",
+		Attrs: func() []any {
+			status := t.Status()
+			return []any{"url", status.URL, "source", status.Source, "sha256", status.SHA256, "retry_at", status.NextCheck}
+		},
+	})
 }
+
+// Close stops refreshing and waits for a fetch in flight.
+func (t *Templates) Close(ctx context.Context) error { return t.loop.Close(ctx) }
 
 // Refresh fetches the template once. On success the new template is used
 // and stored; on failure the current one stays and the error is returned.

@@ -9,6 +9,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/dispatch"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 // fakeLease is a lease the test hands out and takes back.
@@ -21,7 +22,7 @@ func (l *fakeLease) Held() bool { return l.held.Load() }
 // dispatch, that event still goes out and the new holder does the rest.
 func TestWorkerDispatchesOnlyWithTheLease(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	db := openDB(t, filepath.Join(t.TempDir(), "hub.db"), c)
 	ids := storeMixedEvents(t, db, c)
 

@@ -8,23 +8,27 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/loop"
 )
 
 // Defaults of the Worker.
 const (
 	DefaultPollInterval = 5 * time.Second
 	DefaultBatchSize    = 50
+	// DefaultMaxBackoff bounds the slower polls of a worker whose passes
+	// keep failing (a database outage); a wake-up still runs at once.
+	DefaultMaxBackoff = time.Minute
 )
 
 // Worker drains the event queue: it wakes when the store says events were
 // stored (Notify) and polls every PollInterval in case a wake-up was missed
 // or another process stored them. Events go to the Dispatcher one at a time
 // in id order; an event whose dispatch fails stays queued and is retried at
-// the next poll, ahead of later ones.
+// the next poll, ahead of later ones; while passes keep failing, the polls
+// back off to MaxBackoff.
 type Worker struct {
 	Queue      hub.EventQueue
 	Dispatcher hub.EventDispatcher
@@ -35,12 +39,13 @@ type Worker struct {
 	// the lease is lost still goes out.
 	Lease        hub.Lease
 	PollInterval time.Duration
-	BatchSize    int
-	Logger       *slog.Logger
+	// MaxBackoff, when above PollInterval, is the longest poll after
+	// failed passes in a row (each doubles it).
+	MaxBackoff time.Duration
+	BatchSize  int
+	Logger     *slog.Logger
 
-	wake   chan struct{}
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	loop loop.Loop
 }
 
 // NewWorker returns a Worker with the default settings.
@@ -49,63 +54,34 @@ func NewWorker(queue hub.EventQueue, dispatcher hub.EventDispatcher, logger *slo
 		Queue:        queue,
 		Dispatcher:   dispatcher,
 		PollInterval: DefaultPollInterval,
+		MaxBackoff:   DefaultMaxBackoff,
 		BatchSize:    DefaultBatchSize,
 		Logger:       logger,
-		wake:         make(chan struct{}, 1),
 	}
 }
 
 // Notify wakes the worker; it never blocks, and wake-ups coalesce.
-func (w *Worker) Notify() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
+func (w *Worker) Notify() { w.loop.Wake() }
 
 // Open starts the loop; it drains the queue at once, so events left
 // undispatched by a previous run go out first.
 func (w *Worker) Open() error {
-	ctx, cancel := context.WithCancel(context.Background())
-	w.cancel = cancel
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		ticker := time.NewTicker(w.PollInterval)
-		defer ticker.Stop()
-		for {
-			if _, err := w.RunOnce(ctx); err != nil && ctx.Err() == nil {
-				w.Logger.Error("event dispatch failed; retrying at the next poll", slog.Any("error", err))
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-w.wake:
-			case <-ticker.C:
-			}
-		}
-	}()
-	return nil
+	return w.loop.Open(loop.Config{
+		Run: func(ctx context.Context) error {
+			_, err := w.RunOnce(ctx)
+			return err
+		},
+		Interval:   w.PollInterval,
+		MaxBackoff: w.MaxBackoff,
+		Logger:     w.Logger,
+		Level:      slog.LevelError,
+		Message:    "event dispatch failed; retrying at the next poll",
+		Name:       "event dispatch",
+	})
 }
 
 // Close stops the loop, waiting for the event in hand until ctx ends.
-func (w *Worker) Close(ctx context.Context) error {
-	if w.cancel == nil {
-		return nil
-	}
-	w.cancel()
-	done := make(chan struct{})
-	go func() {
-		w.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (w *Worker) Close(ctx context.Context) error { return w.loop.Close(ctx) }
 
 // RunOnce dispatches queued events until the queue is empty, a dispatch
 // fails or the Lease is lost, and returns how many it dispatched. It is not

@@ -13,6 +13,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/dispatch"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/store"
 )
@@ -59,19 +60,7 @@ func (r *recorder) exactlyOnce(t *testing.T, ids []int64) {
 	}
 }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func openDB(t *testing.T, path string, c *clock) *store.DB {
+func openDB(t *testing.T, path string, c *clocktest.Clock) *store.DB {
 	t.Helper()
 	db := store.NewDB(path)
 	db.Now = c.Now
@@ -104,7 +93,7 @@ func postEvent(t *testing.T, db *store.DB, id string) int64 {
 
 // storeMixedEvents stores posted and hub-generated events (stale, down,
 // recovered, a missed backup) and returns their ids.
-func storeMixedEvents(t *testing.T, db *store.DB, c *clock) []int64 {
+func storeMixedEvents(t *testing.T, db *store.DB, c *clocktest.Clock) []int64 {
 	t.Helper()
 	ctx := context.Background()
 	report(t, db, "a-node")
@@ -147,7 +136,7 @@ func storeMixedEvents(t *testing.T, db *store.DB, c *clock) []int64 {
 }
 
 func TestWorkerDispatchesEveryEventOnce(t *testing.T) {
-	c := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	db := openDB(t, filepath.Join(t.TempDir(), "hub.db"), c)
 	ids := storeMixedEvents(t, db, c)
 
@@ -163,7 +152,7 @@ func TestWorkerDispatchesEveryEventOnce(t *testing.T) {
 }
 
 func TestWorkerAfterRestart(t *testing.T) {
-	c := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "hub.db")
 	db := openDB(t, path, c)
 	ids := storeMixedEvents(t, db, c)
@@ -201,7 +190,7 @@ func TestWorkerAfterRestart(t *testing.T) {
 }
 
 func TestWorkerWakesOnStore(t *testing.T) {
-	c := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	db := openDB(t, filepath.Join(t.TempDir(), "hub.db"), c)
 	report(t, db, "a-node")
 	rec := newRecorder()

@@ -3,28 +3,11 @@ package fleet_test
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/felhom/hub/internal/clocktest"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // bearers returns the Bearer key of each request the controller received.
 func bearers(e *env) []string {
@@ -41,7 +24,7 @@ func bearers(e *env) []string {
 // reported with the new one; the pushed config carries the new key.
 func TestRotatedKeyControllerCallsUseTheKnownKey(t *testing.T) {
 	e := newEnv(t, true)
-	clock := &testClock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	e.db.Now, e.svc.Now, e.svc.KeyRotationGrace = clock.Now, clock.Now, 24*time.Hour
 	cfg := e.managed(t, "kovacs", "-")
 	e.report(t, fmt.Sprintf(`{"customer_id":"kovacs","controller_url":%q}`, e.url))

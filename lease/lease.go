@@ -25,6 +25,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/loop"
 )
 
 // DefaultTTL is how long a lease lasts without a renewal.
@@ -47,8 +48,7 @@ type Lease struct {
 	stepMu sync.Mutex
 	logged bool // the state last logged, under stepMu
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	loop loop.Loop
 }
 
 var _ hub.Lease = (*Lease)(nil)
@@ -124,42 +124,24 @@ func (l *Lease) ttl() time.Duration {
 // it before its jobs first look, then renews it every TTL/3. A failure is
 // logged and tried again at the next renewal.
 func (l *Lease) Open(ctx context.Context) error {
-	if _, err := l.Step(ctx); err != nil {
-		l.Logger.Warn("lease renewal failed", "lease", l.Name, slog.Any("error", err))
-	}
-	loopCtx, cancel := context.WithCancel(context.Background())
-	l.cancel = cancel
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		ticker := time.NewTicker(l.ttl() / 3)
-		defer ticker.Stop()
-		for {
-			select {
-			case <-loopCtx.Done():
-				return
-			case <-ticker.C:
-			}
-			if _, err := l.Step(loopCtx); err != nil && loopCtx.Err() == nil {
-				l.Logger.Warn("lease renewal failed", "lease", l.Name, slog.Any("error", err))
-			}
-		}
-	}()
-	return nil
+	return l.loop.OpenAfterPass(ctx, loop.Config{
+		Run: func(ctx context.Context) error {
+			_, err := l.Step(ctx)
+			return err
+		},
+		Interval: l.ttl() / 3,
+		Logger:   l.Logger.With("lease", l.Name),
+		Level:    slog.LevelWarn,
+		Message:  "lease renewal failed",
+		Name:     "lease renewal",
+	})
 }
 
 // Close stops renewing and releases the lease, so that another replica
 // takes it at its next renewal. Close the jobs the lease guards first.
 func (l *Lease) Close(ctx context.Context) error {
-	if l.cancel != nil {
-		l.cancel()
-		done := make(chan struct{})
-		go func() { l.wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := l.loop.Close(ctx); err != nil {
+		return err
 	}
 	return l.Release(ctx)
 }

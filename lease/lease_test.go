@@ -6,27 +6,16 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/lease"
 	"github.com/felhom/hub/store"
 )
 
-// clock is a settable clock shared by the database and the leases, as one
-// process's clock would be.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-
-func openDB(t *testing.T, c *clock) *store.DB {
+func openDB(t *testing.T, c *clocktest.Clock) *store.DB {
 	t.Helper()
 	db := store.NewDB(filepath.Join(t.TempDir(), "hub.db"))
 	db.Now = c.Now
@@ -38,7 +27,7 @@ func openDB(t *testing.T, c *clock) *store.DB {
 }
 
 // replica returns a lease on the shared database as one replica holds it.
-func replica(s hub.LeaseService, c *clock, owner string) *lease.Lease {
+func replica(s hub.LeaseService, c *clocktest.Clock, owner string) *lease.Lease {
 	l := lease.New("daily", owner, s, slog.New(slog.DiscardHandler))
 	l.Now = c.Now
 	return l
@@ -65,7 +54,7 @@ func holders(t *testing.T, when string, want string, leases ...*lease.Lease) {
 }
 
 func TestOnlyOneReplicaHolds(t *testing.T) {
-	c := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	db := openDB(t, c)
 	a, b := replica(db, c, "a"), replica(db, c, "b")
 	holders(t, "before any step", "", a, b)
@@ -82,7 +71,7 @@ func TestOnlyOneReplicaHolds(t *testing.T) {
 }
 
 func TestTakeoverWhenTheHolderStopsRenewing(t *testing.T) {
-	c := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	db := openDB(t, c)
 	a, b := replica(db, c, "a"), replica(db, c, "b")
 	step(t, a)
@@ -115,7 +104,7 @@ func TestTakeoverWhenTheHolderStopsRenewing(t *testing.T) {
 }
 
 func TestReleaseHandsOverAtTheNextStep(t *testing.T) {
-	c := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	db := openDB(t, c)
 	a, b := replica(db, c, "a"), replica(db, c, "b")
 	if err := a.Open(context.Background()); err != nil { // steps at once
@@ -150,7 +139,7 @@ func (f *failingStore) AcquireLease(ctx context.Context, name, owner string, ttl
 }
 
 func TestHeldLapsesWhenRenewalsFail(t *testing.T) {
-	c := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	db := openDB(t, c)
 	a := replica(&failingStore{LeaseService: db}, c, "a")
 	step(t, a)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 // seedNodes writes n reporting nodes straight into a migrated database, in
@@ -55,7 +57,7 @@ func seedNodes(b *testing.B, path string, n int, now time.Time) {
 func BenchmarkStalenessPass100k(b *testing.B) {
 	const nodes = 100_000
 	now := epoch
-	clock := NewClock(now)
+	clock := clocktest.New(now)
 	path := filepath.Join(b.TempDir(), "hub.db")
 	db := openDB(b, path, clock)
 	seedNodes(b, path, nodes, now)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/loop"
 )
 
 // JobStalenessChecker names the checker in job_runs: its last pass.
@@ -46,7 +47,7 @@ type StalenessChecker struct {
 	OnPass func(PassResult)
 
 	outageChecked bool
-	loop          looper
+	loop          loop.Loop
 }
 
 // NewStalenessChecker returns a checker of nodes and hosts with the default
@@ -66,16 +67,21 @@ func NewStalenessChecker(watches hub.WatchService, runs hub.JobRunService, logge
 
 // Open starts the loop: a pass now, then one every Interval.
 func (c *StalenessChecker) Open() error {
-	c.loop.start(c.Interval, func(ctx context.Context) {
-		if _, err := c.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			c.Logger.Error("staleness pass failed", slog.Any("error", err))
-		}
+	return c.loop.Open(loop.Config{
+		Run: func(ctx context.Context) error {
+			_, err := c.RunOnce(ctx)
+			return err
+		},
+		Interval: c.Interval,
+		Logger:   c.Logger,
+		Level:    slog.LevelError,
+		Message:  "staleness pass failed",
+		Name:     "staleness pass",
 	})
-	return nil
 }
 
 // Close stops the loop, waiting for a running pass until ctx ends.
-func (c *StalenessChecker) Close(ctx context.Context) error { return c.loop.stop(ctx) }
+func (c *StalenessChecker) Close(ctx context.Context) error { return c.loop.Close(ctx) }
 
 // PassResult is what one pass did.
 type PassResult struct {

@@ -11,11 +11,12 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/monitor"
 )
 
 func TestCheckerTransitions(t *testing.T) {
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, "", clock)
 	checker := newChecker(db, clock)
 	report(t, db, "a-node") // at epoch
@@ -59,7 +60,7 @@ func TestCheckerTransitions(t *testing.T) {
 }
 
 func TestCheckerSkips(t *testing.T) {
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, "", clock)
 	mustConfig(t, db, "never-reported", nil)
 	mustConfig(t, db, "blocked", func(c *hub.CustomerConfig) { c.Status = hub.ConfigBlocked })
@@ -122,7 +123,7 @@ func TestCheckerFirstSeenOld(t *testing.T) {
 	}
 	old.Close()
 
-	clock := NewClock(epoch.Add(24 * time.Hour))
+	clock := clocktest.New(epoch.Add(24 * time.Hour))
 	db := openDB(t, path, clock)
 	checker := newChecker(db, clock)
 	for range 120 {
@@ -144,7 +145,7 @@ func TestCheckerFirstSeenOld(t *testing.T) {
 // nothing fires twice.
 func TestCheckerRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, path, clock)
 	report(t, db, "a-node")
 	checker := newChecker(db, clock)
@@ -198,7 +199,7 @@ func TestCheckerRestart(t *testing.T) {
 // could not report to it, are not declared down for the hub's own silence.
 func TestCheckerOutageCredit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, path, clock)
 	report(t, db, "comes-back")
 	report(t, db, "died")
@@ -232,7 +233,7 @@ func TestCheckerOutageCredit(t *testing.T) {
 // database at once: every transition is stored exactly once.
 func TestTwoCheckers(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db1 := openDB(t, path, clock)
 	db2 := openDB(t, path, clock)
 	const nodes = 60

@@ -8,6 +8,7 @@ import (
 	_ "time/tzdata" // the wall-clock jobs need Europe/Budapest on any host
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/loop"
 )
 
 // HubZone is the zone of the daily jobs' wall-clock times.
@@ -69,7 +70,7 @@ type Scheduler struct {
 	Logger   *slog.Logger
 
 	lastSlot map[string]time.Time
-	loop     looper
+	loop     loop.Loop
 }
 
 // DefaultSchedulerInterval is how often the Scheduler looks at the clock.
@@ -81,16 +82,21 @@ func (s *Scheduler) Open() error {
 	if s.Interval <= 0 {
 		s.Interval = DefaultSchedulerInterval
 	}
-	s.loop.start(s.Interval, func(ctx context.Context) {
-		if err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
-			s.Logger.Error("daily jobs failed", slog.Any("error", err))
-		}
+	// The clock is looked at every Interval rather than woken at the next
+	// slot: the Lease may come to this replica at any time, and a failed
+	// job is tried again at the next look.
+	return s.loop.Open(loop.Config{
+		Run:      s.RunDue,
+		Interval: s.Interval,
+		Logger:   s.Logger,
+		Level:    slog.LevelError,
+		Message:  "daily jobs failed",
+		Name:     "daily jobs",
 	})
-	return nil
 }
 
 // Close stops the loop, waiting for a running job until ctx ends.
-func (s *Scheduler) Close(ctx context.Context) error { return s.loop.stop(ctx) }
+func (s *Scheduler) Close(ctx context.Context) error { return s.loop.Close(ctx) }
 
 // RunDue runs every job whose latest slot has not run yet. A failed job is
 // logged and tried again at the next look; the others still run. Without

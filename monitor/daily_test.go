@@ -11,6 +11,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/monitor"
 )
 
@@ -93,7 +94,7 @@ func (r *recorder) run(_ context.Context, slot time.Time) error {
 }
 
 func TestScheduler(t *testing.T) {
-	clock := NewClock(local(2027, 3, 27, 10, 0))
+	clock := clocktest.New(local(2027, 3, 27, 10, 0))
 	db := openDB(t, "", clock)
 	var backup, prune recorder
 	newScheduler := func() *monitor.Scheduler {
@@ -166,7 +167,7 @@ func TestScheduler(t *testing.T) {
 func TestSchedulerDSTHours(t *testing.T) {
 	for _, day := range []time.Time{local(2027, 3, 28, 0, 0), local(2027, 10, 31, 0, 0)} {
 		t.Run(day.Format("2006-01-02"), func(t *testing.T) {
-			clock := NewClock(day.Add(-12 * time.Hour))
+			clock := clocktest.New(day.Add(-12 * time.Hour))
 			db := openDB(t, "", clock)
 			var job recorder
 			s := &monitor.Scheduler{
@@ -209,7 +210,7 @@ func TestBackupChecker(t *testing.T) {
 	for _, d := range days {
 		t.Run(d.name, func(t *testing.T) {
 			ctx := context.Background()
-			clock := NewClock(d.day.Add(-12 * time.Hour))
+			clock := clocktest.New(d.day.Add(-12 * time.Hour))
 			db := openDB(t, "", clock)
 			for i := range backups {
 				report(t, db, fmt.Sprintf("node-%d", i))
@@ -266,7 +267,7 @@ func TestBackupChecker(t *testing.T) {
 func TestBackupCheckerDBDump(t *testing.T) {
 	ctx := context.Background()
 	day := local(2027, 10, 31, 0, 0)
-	clock := NewClock(day.Add(-time.Hour))
+	clock := clocktest.New(day.Add(-time.Hour))
 	db := openDB(t, "", clock)
 	report(t, db, "a-node")
 	e := &hub.Event{CustomerID: "a-node", Type: hub.EventBackupCompleted, Severity: "info",
@@ -293,7 +294,7 @@ func TestBackupCheckerDBDump(t *testing.T) {
 
 func TestPruner(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, "", clock)
 	report(t, db, "a-node")
 	report(t, db, "a-node")
@@ -315,7 +316,7 @@ func TestPruner(t *testing.T) {
 // state that limits nothing any more, whatever the retention.
 func TestPrunerClearsExpiredRateLimits(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, "", clock)
 	expired := hub.RateLimit{Key: "test:expired", Burst: 1, Every: time.Minute}
 	live := hub.RateLimit{Key: "test:live", Burst: 1, Every: 48 * time.Hour}

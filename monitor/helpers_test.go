@@ -6,47 +6,21 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/store"
 )
-
-// Clock is a settable clock for tests.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
-
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 var epoch = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // openDB opens the database at path (a new one in a temp dir when "").
-func openDB(tb testing.TB, path string, clock *Clock) *store.DB {
+func openDB(tb testing.TB, path string, clock *clocktest.Clock) *store.DB {
 	tb.Helper()
 	if path == "" {
 		path = filepath.Join(tb.TempDir(), "hub.db")
@@ -60,7 +34,7 @@ func openDB(tb testing.TB, path string, clock *Clock) *store.DB {
 	return db
 }
 
-func newChecker(db *store.DB, clock *Clock) *monitor.StalenessChecker {
+func newChecker(db *store.DB, clock *clocktest.Clock) *monitor.StalenessChecker {
 	c := monitor.NewStalenessChecker(db, db, discard)
 	c.Now = clock.Now
 	return c

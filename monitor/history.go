@@ -6,6 +6,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/loop"
 )
 
 // HistoryWorker keeps the history tiers current: every Interval it rolls up
@@ -31,7 +32,7 @@ type HistoryWorker struct {
 	Pause  time.Duration
 	Logger *slog.Logger
 
-	loop looper
+	loop loop.Loop
 }
 
 // Defaults of the HistoryWorker. A pass a minute keeps rollups at most a
@@ -47,16 +48,21 @@ func (w *HistoryWorker) Open() error {
 	if w.Interval <= 0 {
 		w.Interval = DefaultHistoryInterval
 	}
-	w.loop.start(w.Interval, func(ctx context.Context) {
-		if _, _, err := w.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			w.Logger.Error("history pass failed", slog.Any("error", err))
-		}
+	return w.loop.Open(loop.Config{
+		Run: func(ctx context.Context) error {
+			_, _, err := w.RunOnce(ctx)
+			return err
+		},
+		Interval: w.Interval,
+		Logger:   w.Logger,
+		Level:    slog.LevelError,
+		Message:  "history pass failed",
+		Name:     "history pass",
 	})
-	return nil
 }
 
 // Close stops the loop, waiting for the running batch until ctx ends.
-func (w *HistoryWorker) Close(ctx context.Context) error { return w.loop.stop(ctx) }
+func (w *HistoryWorker) Close(ctx context.Context) error { return w.loop.Close(ctx) }
 
 // RunOnce rolls up and compacts until both are caught up or the Lease is
 // lost, and says how many reports each step went through.

@@ -8,12 +8,13 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/fleetsim"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/store"
 )
 
 // simulate posts a simulated node's reports every 15 minutes for d.
-func simulate(t *testing.T, db *store.DB, clock *Clock, n *fleetsim.Node, d time.Duration) int {
+func simulate(t *testing.T, db *store.DB, clock *clocktest.Clock, n *fleetsim.Node, d time.Duration) int {
 	t.Helper()
 	count := 0
 	for end := clock.Now().Add(d); clock.Now().Before(end); clock.Add(15 * time.Minute) {
@@ -26,7 +27,7 @@ func simulate(t *testing.T, db *store.DB, clock *Clock, n *fleetsim.Node, d time
 
 func TestHistoryWorkerCatchesUpInBatches(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, "", clock)
 	posted := simulate(t, db, clock, fleetsim.NewNode("a-node", 1, 16<<10), 6*time.Hour)
 	w := &monitor.HistoryWorker{Store: db, Batch: 5, Logger: discard}
@@ -49,7 +50,7 @@ func TestHistoryWorkerCatchesUpInBatches(t *testing.T) {
 
 func TestPrunerTrimsTiersAndReturnsSpace(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, "", clock)
 	n := fleetsim.NewNode("a-node", 2, 20<<10)
 	w := &monitor.HistoryWorker{Store: db, Logger: discard}

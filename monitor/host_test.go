@@ -7,6 +7,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 )
 
@@ -24,7 +25,7 @@ func hostReport(t *testing.T, db *store.DB, hostID string) {
 
 func TestHostStaleness(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, "", clock)
 	db.HostThresholds = hub.Thresholds{Stale: 30 * time.Minute, Down: 60 * time.Minute}
 	mustConfig(t, db, "kovacs-csalad", nil)
@@ -83,7 +84,7 @@ func TestHostStaleness(t *testing.T) {
 
 func TestHostStalenessMutedByBlockedCustomer(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, "", clock)
 	mustConfig(t, db, "kovacs-csalad", func(c *hub.CustomerConfig) { c.Status = hub.ConfigBlocked })
 	if err := db.UpsertHost(ctx, &hub.Host{ID: "kovacs-csalad-3fa2c1", CustomerID: "kovacs-csalad"}, ""); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/fleetsim"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/monitor"
 	"github.com/felhom/hub/store"
 )
@@ -35,7 +36,7 @@ func TestIngestLatencyDuringHistoryWork(t *testing.T) {
 	}
 	ctx := context.Background()
 	start := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
-	clock := NewClock(start)
+	clock := clocktest.New(start)
 	seeded := filepath.Join(t.TempDir(), "seeded.db")
 	db := openDB(t, seeded, clock)
 	nodes := seedHistory(t, db, clock, 20, 9)
@@ -47,7 +48,7 @@ func TestIngestLatencyDuringHistoryWork(t *testing.T) {
 	t.Logf("| background work | state | reports | p50 | p99 | max |")
 	t.Logf("|---|---|---|---|---|---|")
 	for _, mode := range []string{"history worker (backlog)", "daily prune + incremental vacuum"} {
-		clock := NewClock(end)
+		clock := clocktest.New(end)
 		path := filepath.Join(t.TempDir(), "copy.db")
 		if err := store.Backup(ctx, seeded, path); err != nil {
 			t.Fatal(err)
@@ -112,7 +113,7 @@ func catchUp(t *testing.T, db *store.DB) {
 
 // seedHistory writes days of history of n simulated nodes, controller and
 // host reports every 15 minutes, and leaves the clock at the end.
-func seedHistory(t *testing.T, db *store.DB, clock *Clock, n, days int) []*fleetsim.Node {
+func seedHistory(t *testing.T, db *store.DB, clock *clocktest.Clock, n, days int) []*fleetsim.Node {
 	t.Helper()
 	ctx := context.Background()
 	var nodes []*fleetsim.Node
@@ -161,7 +162,7 @@ func seedHistory(t *testing.T, db *store.DB, clock *Clock, n, days int) []*fleet
 // ingestInTurns posts reports from 16 goroutines throughout four turns of
 // 4 s without background work and one run of work, and returns the
 // latencies of the reports started while work was off and while it was on.
-func ingestInTurns(db *store.DB, clock *Clock, nodes []*fleetsim.Node, work func() error) (off, on []time.Duration, err error) {
+func ingestInTurns(db *store.DB, clock *clocktest.Clock, nodes []*fleetsim.Node, work func() error) (off, on []time.Duration, err error) {
 	reports := make([]*hub.Report, len(nodes))
 	for i, n := range nodes {
 		if reports[i], err = hub.ParseReport(n.Report(clock.Now(), true), time.Now()); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/fleetsim"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/monitor"
 )
 
@@ -22,7 +23,7 @@ func (l *fakeLease) Held() bool { return l.held.Load() }
 // the next waits for the new holder.
 func TestSchedulerRunsOnlyWithTheLease(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(local(2027, 5, 3, 10, 0))
+	clock := clocktest.New(local(2027, 5, 3, 10, 0))
 	db := openDB(t, "", clock)
 	var leaseA, leaseB fakeLease
 	var pruneA, backupA, pruneB, backupB recorder
@@ -91,7 +92,7 @@ func TestSchedulerRunsOnlyWithTheLease(t *testing.T) {
 
 func TestHistoryWorkerRunsOnlyWithTheLease(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := openDB(t, "", clock)
 	posted := simulate(t, db, clock, fleetsim.NewNode("a-node", 1, 16<<10), 6*time.Hour)
 	var l fakeLease

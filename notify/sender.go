@@ -10,6 +10,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/loop"
 )
 
 // Defaults of the Sender.
@@ -81,10 +82,10 @@ type Sender struct {
 	// channel and OutcomeSent, OutcomeRetried or OutcomeFailed.
 	Observe func(channel, outcome string)
 
-	wake  chan struct{}
-	stop  context.CancelFunc
+	// loop runs the workers; its ctx ends when Close starts, and they stop
+	// claiming. abort ends the claims, sends and records under way.
+	loop  loop.Loop
 	abort context.CancelFunc
-	done  chan struct{}
 }
 
 // NewSender returns a Sender with the default settings.
@@ -105,55 +106,39 @@ func NewSender(queue hub.NotificationQueue, provider Provider, from string, maxA
 		Lease:        DefaultSendTimeout + time.Minute,
 		Owner:        "sender-" + hub.RandomHex(8),
 		Logger:       logger,
-		wake:         make(chan struct{}, 1),
 	}
 }
 
 // Notify wakes a worker; it never blocks, and wake-ups coalesce. A worker
 // that finds a mail wakes another in turn, so a full queue gets every
 // worker.
-func (s *Sender) Notify() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Sender) Notify() { s.loop.Wake() }
 
 func (s *Sender) workers() int { return max(s.Concurrency, 1) }
 
 // Open starts the workers; they deliver what is due at once, so mails
-// queued before a restart go out first.
+// queued before a restart go out first. Each then sleeps until woken, until
+// the next mail is due, or PollInterval.
 func (s *Sender) Open() error {
-	stopCtx, stop := context.WithCancel(context.Background())
-	workCtx, abort := context.WithCancel(context.Background())
-	s.stop, s.abort, s.done = stop, abort, make(chan struct{})
-	var wg sync.WaitGroup
-	for range s.workers() {
-		wg.Go(func() { s.loop(stopCtx, workCtx) })
+	work, abort := context.WithCancel(context.Background())
+	s.abort = abort
+	err := s.loop.Open(loop.Config{
+		Run: func(stop context.Context) error {
+			_, err := s.run(stop, work)
+			return err
+		},
+		Next:     func() time.Duration { return s.nextWait(work) },
+		Interval: s.PollInterval,
+		Workers:  s.workers(),
+		Logger:   s.Logger,
+		Level:    slog.LevelError,
+		Message:  "mail delivery failed; retrying at the next poll",
+		Name:     "mail delivery",
+	})
+	if err != nil {
+		abort()
 	}
-	go func() {
-		wg.Wait()
-		close(s.done)
-	}()
-	return nil
-}
-
-// loop is one worker: deliver what is due, then sleep until woken.
-func (s *Sender) loop(stopCtx, workCtx context.Context) {
-	for {
-		if _, err := s.run(stopCtx, workCtx); err != nil && stopCtx.Err() == nil {
-			s.Logger.Error("mail delivery failed; retrying at the next poll", slog.Any("error", err))
-		}
-		timer := time.NewTimer(s.nextWait(workCtx))
-		select {
-		case <-stopCtx.Done():
-			timer.Stop()
-			return
-		case <-s.wake:
-		case <-timer.C:
-		}
-		timer.Stop()
-	}
+	return err
 }
 
 // Close stops claiming mails and lets sends under way finish for at most
@@ -162,30 +147,21 @@ func (s *Sender) loop(stopCtx, workCtx context.Context) {
 // idempotency key) by this hub's next run or another replica. A cancelled
 // send is not an error.
 func (s *Sender) Close(ctx context.Context) error {
-	if s.stop == nil {
+	if s.abort == nil {
 		return nil
 	}
-	s.stop()
 	defer s.abort()
 	drain := s.DrainTimeout
 	if deadline, ok := ctx.Deadline(); ok {
 		drain = min(drain, time.Until(deadline)/2)
 	}
-	timer := time.NewTimer(max(drain, 0))
-	defer timer.Stop()
-	select {
-	case <-s.done:
+	drainCtx, cancel := context.WithTimeout(ctx, max(drain, 0))
+	defer cancel()
+	if s.loop.Close(drainCtx) == nil {
 		return nil
-	case <-timer.C:
-	case <-ctx.Done():
 	}
 	s.abort()
-	select {
-	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.loop.Close(ctx)
 }
 
 // nextWait is how long the loop sleeps: until the next mail is due, at

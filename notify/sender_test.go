@@ -17,24 +17,12 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/dispatch"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/notify"
 	"github.com/felhom/hub/store"
 )
 
 const resendKey = "re_test_secret_key_0123456789"
-
-// clock is a settable clock shared by the store and the sender.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -107,13 +95,13 @@ func (f *fakeResend) snapshot() (requests int, deliveries map[string]int, bodies
 type harness struct {
 	t      *testing.T
 	path   string
-	clock  *clock
+	clock  *clocktest.Clock
 	db     *store.DB
 	events *dispatch.Worker
 }
 
 func newHarness(t *testing.T) *harness {
-	h := &harness{t: t, path: filepath.Join(t.TempDir(), "hub.db"), clock: &clock{now: epoch}}
+	h := &harness{t: t, path: filepath.Join(t.TempDir(), "hub.db"), clock: clocktest.New(epoch)}
 	h.open()
 	ctx := context.Background()
 	r, _ := hub.ParseReport([]byte(`{"customer_id":"kovacs-csalad","health":"ok","system":{"hostname":"felhom-kovacs"}}`), time.Now())

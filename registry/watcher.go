@@ -9,6 +9,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/loop"
 )
 
 // Watcher checks the registry every Interval and records the newest
@@ -28,8 +29,7 @@ type Watcher struct {
 
 	mu        sync.Mutex
 	lastCheck time.Time // of the loop, by Now; only the loop's goroutine uses it
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	loop      loop.Loop
 }
 
 // leaseLook is how often a Watcher with a Lease looks whether it is due.
@@ -52,44 +52,24 @@ func (w *Watcher) Open() error {
 	if w.Client == nil || w.Client.Image == "" {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.cancel = cancel
-	w.wg.Add(1)
-	go w.loop(ctx)
-	return nil
+	return w.loop.Open(loop.Config{
+		Run: func(ctx context.Context) error {
+			checked, err := w.CheckIfDue(ctx)
+			if !checked {
+				return loop.ErrSkip // a look that did not check ends no failure
+			}
+			return err
+		},
+		Interval: w.look(),
+		Logger:   w.Logger,
+		Level:    slog.LevelWarn,
+		Message:  "registry check failed",
+		Name:     "registry check",
+	})
 }
 
 // Close stops checking and waits for a check in flight.
-func (w *Watcher) Close(ctx context.Context) error {
-	if w.cancel == nil {
-		return nil
-	}
-	w.cancel()
-	done := make(chan struct{})
-	go func() { w.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (w *Watcher) loop(ctx context.Context) {
-	defer w.wg.Done()
-	ticker := time.NewTicker(w.look())
-	defer ticker.Stop()
-	for {
-		if _, err := w.CheckIfDue(ctx); err != nil && ctx.Err() == nil {
-			w.Logger.Warn("registry check failed", slog.Any("error", err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
-}
+func (w *Watcher) Close(ctx context.Context) error { return w.loop.Close(ctx) }
 
 func (w *Watcher) interval() time.Duration {
 	if w.Interval <= 0 {
@@ -114,7 +94,8 @@ func (w *Watcher) CheckIfDue(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	now := w.Now()
-	// Half a tick of slack: the ticker started just before the first check.
+	// Half a tick of slack: the loop times each look from the start of the
+	// last, so a check that began a tick ago reads as just under a tick.
 	if !w.lastCheck.IsZero() && now.Sub(w.lastCheck) < w.interval()-w.look()/2 {
 		return false, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 func mustCreateConfig(tb testing.TB, db interface {
@@ -49,7 +50,7 @@ func mustParseInfraBackup(tb testing.TB, body []byte) *hub.InfraBackup {
 
 func TestInfraBackupRetention(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	mustCreateConfig(t, db, "kovacs")
 	mustCreateConfig(t, db, "other")
@@ -134,7 +135,7 @@ func TestDeleteConfigAndInfraBackups(t *testing.T) {
 
 func TestUpdateCustomerConfig(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	orig := mustCreateConfig(t, db, "kovacs")
 	clock.Add(time.Hour)
@@ -234,7 +235,7 @@ func TestTemplateStore(t *testing.T) {
 // the customer's newest complete one out.
 func TestInfraBackupRetentionKeepsTheNewestComplete(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	mustCreateConfig(t, db, "kovacs")
 	good, err := db.CreateInfraBackup(ctx, mustParseInfraBackup(t, infraBackupBody("kovacs", 1)))

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/internal/pgtest"
 	"github.com/felhom/hub/store"
 )
@@ -29,7 +30,7 @@ func MustSQLiteHub(t *testing.T, key []byte) (path string, want *hubSnapshot) {
 	t.Helper()
 	ctx := context.Background()
 	path = filepath.Join(t.TempDir(), "hub.db")
-	clock := NewClock(time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC))
+	clock := clocktest.New(time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC))
 	db := store.NewDB(path)
 	db.Now = clock.Now
 	if err := db.SetSecretsKey(key); err != nil {

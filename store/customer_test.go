@@ -6,11 +6,12 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 func TestCustomerConfigLifecycle(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	cfg := newConfig("kovacs-csalad")
 	cfg.StaleThreshold = 45 * time.Minute

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 func TestCreateEvent(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	var wakeups atomic.Int32
 	db.SetEventsStored(func() { wakeups.Add(1) })
@@ -53,7 +54,7 @@ func TestCreateEvent(t *testing.T) {
 
 func TestCreateHubEventsDedupe(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	MustReport(t, db, "kovacs-csalad")
 	var wakeups atomic.Int32
 	db.SetEventsStored(func() { wakeups.Add(1) })
@@ -77,7 +78,7 @@ func TestCreateHubEventsDedupe(t *testing.T) {
 
 func TestFindEvents(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustReport(t, db, "a-node")
 	MustReport(t, db, "b-node")
@@ -124,7 +125,7 @@ func TestFindEvents(t *testing.T) {
 
 func TestCountRecentEvents(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustReport(t, db, "a-node")
 	MustReport(t, db, "b-node")
@@ -155,7 +156,7 @@ func TestCountRecentEvents(t *testing.T) {
 
 func TestEventQueue(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	MustReport(t, db, "a-node")
 	var ids []int64
 	for range 3 {
@@ -184,7 +185,7 @@ func TestEventQueue(t *testing.T) {
 
 func TestDeleteCustomerConfigKeepsCustomerWithEvents(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	MustConfig(t, db, "kovacs-csalad", nil)
 	MustEvent(t, db, "kovacs-csalad", "app_installed", "info")
 	if err := db.DeleteCustomerConfig(ctx, "kovacs-csalad"); err != nil {

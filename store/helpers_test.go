@@ -8,6 +8,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 )
 
@@ -99,7 +100,7 @@ func MustEvent(tb testing.TB, db *store.DB, customerID, typ, severity string) *h
 
 // nodeWatch returns the node's watch as the checker reads it, failing when
 // the node has no deadline.
-func nodeWatch(tb testing.TB, db *store.DB, id string, clock *Clock) hub.Watch {
+func nodeWatch(tb testing.TB, db *store.DB, id string, clock *clocktest.Clock) hub.Watch {
 	tb.Helper()
 	ws, err := db.FindDueWatches(context.Background(), hub.WatchNode, clock.Now().AddDate(100, 0, 0), 1000000)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/fleetsim"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 )
 
@@ -95,7 +96,7 @@ func checkPoints(t *testing.T, what string, got []hub.MetricPoint, want []point)
 
 func TestRollUpAgainstHandComputedValues(t *testing.T) {
 	day := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	clock := NewClock(day.Add(10*time.Hour + 5*time.Minute))
+	clock := clocktest.New(day.Add(10*time.Hour + 5*time.Minute))
 	db := MustOpenDB(t, clock)
 	MustConfig(t, db, "kovacs", nil)
 	mustHost(t, db, "kovacs-3fa2c1", "kovacs", "")
@@ -145,7 +146,7 @@ func TestRollUpAgainstHandComputedValues(t *testing.T) {
 }
 
 func TestFindMetricsRejectsUnknownStreamAndResolution(t *testing.T) {
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	for _, f := range []hub.MetricFilter{
 		{Stream: "events", SubjectID: "a", Resolution: hub.ResolutionRaw},
 		{Stream: hub.StreamReports, SubjectID: "a", Resolution: "weekly"},
@@ -158,7 +159,7 @@ func TestFindMetricsRejectsUnknownStreamAndResolution(t *testing.T) {
 
 // simulated writes n simulated nodes' controller and host reports every 15
 // minutes for d, moving the clock, and returns every body by report id.
-func simulated(t *testing.T, db *store.DB, clock *Clock, nodes int, d time.Duration) (reports, hostReports map[int64][]byte) {
+func simulated(t *testing.T, db *store.DB, clock *clocktest.Clock, nodes int, d time.Duration) (reports, hostReports map[int64][]byte) {
 	t.Helper()
 	ctx := context.Background()
 	reports, hostReports = map[int64][]byte{}, map[int64][]byte{}
@@ -220,7 +221,7 @@ func storedBodies(t *testing.T, db *store.DB, table string) map[int64]struct {
 
 func TestCompactionKeepsEveryBodyReadable(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC))
+	clock := clocktest.New(time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC))
 	db := MustOpenDB(t, clock)
 	// Four hours across midnight: two keyframes per subject and stream.
 	reports, hostReports := simulated(t, db, clock, 3, 4*time.Hour)
@@ -321,7 +322,7 @@ func pruneHistory(t *testing.T, db *store.DB) map[string]int64 {
 func TestPruneHistoryKeepsEachTier(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
-	clock := NewClock(start)
+	clock := clocktest.New(start)
 	db := MustOpenDB(t, clock)
 	MustConfig(t, db, "aa", nil)
 	mustHost(t, db, "aa-host", "aa", "")
@@ -404,7 +405,7 @@ func TestPruneHistoryKeepsEachTier(t *testing.T) {
 func TestPruneHistoryDropsBodiesPastFullDays(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
-	clock := NewClock(start)
+	clock := clocktest.New(start)
 	db := MustOpenDB(t, clock)
 	db.Tiers = hub.NewHistoryTiers(3, 90)
 	var ids []int64
@@ -435,7 +436,7 @@ func TestPruneHistoryDropsBodiesPastFullDays(t *testing.T) {
 
 func TestCompactionLeavesAnUnreadableBodyAndGoesOn(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC))
+	clock := clocktest.New(time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC))
 	db := MustOpenDB(t, clock)
 	reports, _ := simulated(t, db, clock, 1, 3*time.Hour)
 	var broken int64

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 )
 
@@ -50,7 +51,7 @@ func mustHost(t *testing.T, db *store.DB, id, customerID, key string) {
 
 func TestUpsertHostAndLookup(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustConfig(t, db, "kovacs-csalad", nil)
 	mustHost(t, db, "kovacs-csalad-3fa2c1", "kovacs-csalad", "host-key-1")
@@ -90,7 +91,7 @@ func TestUpsertHostAndLookup(t *testing.T) {
 // touch the columns reserved for desired state.
 func TestHostReservedColumns(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	conn := rawConn(t, db)
 	MustConfig(t, db, "kovacs-csalad", nil)
@@ -168,7 +169,7 @@ func TestHostReservedColumns(t *testing.T) {
 }
 
 func TestCreateHostReportUnknownHost(t *testing.T) {
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	_, err := db.CreateHostReport(context.Background(), hostFixture(t))
 	if hub.ErrorCode(err) != hub.EINVALID {
 		t.Fatalf("err %v, want invalid", err)
@@ -177,7 +178,7 @@ func TestCreateHostReportUnknownHost(t *testing.T) {
 
 func TestHostWatches(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustConfig(t, db, "kovacs-csalad", nil)
 	mustHost(t, db, "never-reported", "kovacs-csalad", "k1")
@@ -197,7 +198,7 @@ func TestHostWatches(t *testing.T) {
 
 func TestPruneHostReports(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustConfig(t, db, "kovacs-csalad", nil)
 	mustHost(t, db, "kovacs-csalad-3fa2c1", "kovacs-csalad", "k")
@@ -224,7 +225,7 @@ func TestPruneHostReports(t *testing.T) {
 
 func TestDeleteCustomerConfigKeepsCustomerWithHosts(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	MustConfig(t, db, "kovacs-csalad", nil)
 	mustHost(t, db, "kovacs-csalad-3fa2c1", "kovacs-csalad", "k")
 	if err := db.DeleteCustomerConfig(ctx, "kovacs-csalad"); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 // keyOwner returns who key authenticates as, or "" when it is refused.
@@ -24,7 +25,7 @@ func keyOwner(t *testing.T, db interface {
 
 func TestKeyRotationGrace(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	cfg := newConfig("kovacs-csalad")
 	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
@@ -83,7 +84,7 @@ func TestKeyRotationGrace(t *testing.T) {
 
 func TestKeyRotationEndsOnFirstUseOfNewKey(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	cfg := newConfig("kovacs-csalad")
 	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
@@ -124,7 +125,7 @@ func TestKeyRotationEndsOnFirstUseOfNewKey(t *testing.T) {
 // grace), and the never-used second key is dropped.
 func TestKeyRotationTwiceWithinGrace(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	cfg := newConfig("kovacs-csalad")
 	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
@@ -174,7 +175,7 @@ func TestKeyRotationTwiceWithinGrace(t *testing.T) {
 
 func TestKeyRotationWithoutGrace(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	cfg := newConfig("kovacs-csalad")
 	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
 		t.Fatal(err)
@@ -196,7 +197,7 @@ func TestKeyRotationWithoutGrace(t *testing.T) {
 // confirmation is not undone: the confirmation names the key's hash.
 func TestKeyConfirmationAfterConcurrentRotation(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	cfg := newConfig("kovacs-csalad")
 	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
@@ -225,7 +226,7 @@ func TestKeyConfirmationAfterConcurrentRotation(t *testing.T) {
 
 func TestRefusedReports(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	if err := db.CreateCustomerConfig(ctx, newConfig("kovacs-csalad")); err != nil {
 		t.Fatal(err)

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 func TestLeaseAcquireRenewExpireRelease(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	const ttl = 30 * time.Second
 	acquire := func(step, owner string, want bool) {

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 )
 
 func TestNotificationPrefs(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 
 	err := db.SetNotificationPrefs(ctx, &hub.NotificationPrefs{CustomerID: "nobody", Email: "a@example.hu"})
 	if hub.ErrorCode(err) != hub.EINVALID {
@@ -75,7 +76,7 @@ func queueMail(key string) hub.NotificationPlanner {
 
 func TestEnqueueNotificationsWithEvent(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustReport(t, db, "kovacs")
 	e := MustEvent(t, db, "kovacs", "backup_failed", "error")
@@ -156,7 +157,7 @@ func TestEnqueueNotificationsWithEvent(t *testing.T) {
 
 func TestOutboxLease(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustReport(t, db, "kovacs")
 	for _, key := range []string{"a", "b"} {
@@ -231,7 +232,7 @@ func TestOutboxLease(t *testing.T) {
 
 func TestPruneNotificationLog(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustReport(t, db, "kovacs")
 	// An old failed mail, an old mail still queued, a fresh one.
@@ -274,7 +275,7 @@ func TestPruneNotificationLog(t *testing.T) {
 // every mail is claimed exactly once.
 func TestOutboxConcurrentClaims(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	MustReport(t, db, "kovacs")
 	const mails = 40
 	for i := range mails {

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 func TestPrune(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 
 	// "old" reports 2,500 times (more than two batches) and then falls
@@ -59,7 +60,7 @@ func TestPrune(t *testing.T) {
 
 func TestFindNodesMissingEvent(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	for _, id := range []string{"backed-up", "missing", "blocked", "paused", "disabled", "down"} {
 		switch id {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 )
 
@@ -43,7 +44,7 @@ func mustTake(tb testing.TB, db *store.DB, limits ...hub.RateLimit) bool {
 // TestRateLimitMatchesTokenBucket checks that the GCRA state behaves as the
 // token bucket it replaced: burst events at once, then one per every.
 func TestRateLimitMatchesTokenBucket(t *testing.T) {
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	a := hub.RateLimit{Key: "test:a", Burst: 3, Every: time.Minute}
 	for i := range 3 {
@@ -88,7 +89,7 @@ func TestRateLimitMatchesTokenBucket(t *testing.T) {
 }
 
 func TestTakeRateLimitEvents(t *testing.T) {
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	address := hub.RateLimit{Key: "test:address", Burst: 5, Every: 20 * time.Second}
 	account := hub.RateLimit{Key: "test:account", Burst: 2, Every: 6 * time.Second}
@@ -119,7 +120,7 @@ func TestTakeRateLimitEvents(t *testing.T) {
 }
 
 func TestRateLimitInvalid(t *testing.T) {
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	ctx := context.Background()
 	for _, l := range []hub.RateLimit{
 		{Key: "", Burst: 1, Every: time.Second},
@@ -140,7 +141,7 @@ func TestRateLimitInvalid(t *testing.T) {
 
 // TestRateLimitSurvivesReopen restarts the hub: the limit holds.
 func TestRateLimitSurvivesReopen(t *testing.T) {
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	path := filepath.Join(t.TempDir(), "hub.db")
 	open := func() *store.DB {
 		db := store.NewDB(path)
@@ -168,7 +169,7 @@ func TestRateLimitSurvivesReopen(t *testing.T) {
 // of one database file, as two replicas would: none is lost, and takes
 // never exceed the burst.
 func TestRateLimitConcurrent(t *testing.T) {
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	path := filepath.Join(t.TempDir(), "hub.db")
 	var replicas []*store.DB
 	for range 2 {
@@ -219,7 +220,7 @@ func TestRateLimitConcurrent(t *testing.T) {
 }
 
 func TestPruneRateLimits(t *testing.T) {
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	short := hub.RateLimit{Key: "test:short", Burst: 1, Every: time.Minute}
 	long := hub.RateLimit{Key: "test:long", Burst: 1, Every: time.Hour}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 func mustParseReport(tb testing.TB, body string) *hub.Report {
@@ -29,7 +30,7 @@ func exampleReport(tb testing.TB) *hub.Report {
 
 func TestCreateReportMakesManualCustomer(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 
 	res, err := db.CreateReport(ctx, exampleReport(t))
@@ -82,7 +83,7 @@ func TestFindLatestReportUnknown(t *testing.T) {
 
 func TestFindHistory(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	for i := range 5 {
 		body := `{"customer_id":"ab","system":{"cpu_percent":` + string(rune('0'+i)) + `}}`

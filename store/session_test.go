@@ -6,12 +6,13 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 )
 
 func TestSessionLifecycle(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	token := hub.RandomHex(32)
 	s := &hub.Session{TokenHash: hub.HashSecret(token), CreatedAt: epoch, ExpiresAt: epoch.Add(7 * 24 * time.Hour)}
 	if err := db.CreateSession(ctx, s); err != nil {

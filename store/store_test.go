@@ -5,36 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/internal/pgtest"
 	"github.com/felhom/hub/store"
 )
-
-// Clock is a settable clock for tests.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a clock at the given time.
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Add moves the clock forward.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // epoch is the tests' default "now".
 var epoch = time.Date(2026, 11, 22, 9, 45, 0, 0, time.UTC)
@@ -72,7 +49,7 @@ func TestPostgresContract(t *testing.T) {
 
 // MustOpenDB opens a fresh database, closed at test end: a SQLite file in
 // a temp dir, or in the PostgreSQL run a schema of its own.
-func MustOpenDB(tb testing.TB, clock *Clock) *store.DB {
+func MustOpenDB(tb testing.TB, clock *clocktest.Clock) *store.DB {
 	tb.Helper()
 	db := store.NewDB(filepath.Join(tb.TempDir(), "hub.db"))
 	if onPostgres() {

@@ -6,10 +6,11 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 // setState moves a node's watch with an update, as the checker would.
-func setState(t *testing.T, w hub.Watch, to hub.MonitorState, deadline *time.Time, clock *Clock) hub.WatchUpdate {
+func setState(t *testing.T, w hub.Watch, to hub.MonitorState, deadline *time.Time, clock *clocktest.Clock) hub.WatchUpdate {
 	t.Helper()
 	return hub.WatchUpdate{Watch: w, State: to, NextDeadline: deadline,
 		Event: hub.NewWatchEvent(w, to, clock.Now(), w.LastReportID)}
@@ -17,7 +18,7 @@ func setState(t *testing.T, w hub.Watch, to hub.MonitorState, deadline *time.Tim
 
 func TestReportMovesWatch(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 
 	// First sight: up, no event, deadline one stale threshold on.
@@ -75,7 +76,7 @@ func TestReportOfMutedNodeDoesNotRecover(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			clock := NewClock(epoch)
+			clock := clocktest.New(epoch)
 			db := MustOpenDB(t, clock)
 			MustConfig(t, db, "a-node", nil)
 			MustReport(t, db, "a-node")
@@ -107,7 +108,7 @@ func TestReportOfMutedNodeDoesNotRecover(t *testing.T) {
 
 func TestFindDueWatches(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustConfig(t, db, "never-reported", nil)
 	MustReport(t, db, "a-node")
@@ -138,7 +139,7 @@ func TestFindDueWatches(t *testing.T) {
 
 func TestCreditOutage(t *testing.T) {
 	ctx := context.Background()
-	clock := NewClock(epoch)
+	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
 	MustReport(t, db, "early") // silent 20m when the outage starts
 	clock.Add(20 * time.Minute)
@@ -161,7 +162,7 @@ func TestCreditOutage(t *testing.T) {
 
 func TestJobRuns(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenDB(t, NewClock(epoch))
+	db := MustOpenDB(t, clocktest.New(epoch))
 	if _, err := db.FindJobRun(ctx, "prune"); hub.ErrorCode(err) != hub.ENOTFOUND {
 		t.Fatalf("never run: err = %v, want not found", err)
 	}

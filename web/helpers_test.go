@@ -20,30 +20,11 @@ import (
 	"github.com/felhom/hub/configgen"
 	"github.com/felhom/hub/controller"
 	"github.com/felhom/hub/fleet"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 	"github.com/felhom/hub/web"
 	"golang.org/x/crypto/bcrypt"
 )
-
-// Clock is a settable clock shared by the store and the dashboard.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *Clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // epoch is the tests' "now".
 var epoch = time.Date(2026, 11, 22, 9, 45, 0, 0, time.UTC)
@@ -64,7 +45,7 @@ var passwordHash = func() string {
 type Harness struct {
 	t          testing.TB
 	DB         *store.DB
-	Clock      *Clock
+	Clock      *clocktest.Clock
 	Fleet      *fleet.Service
 	Controller *FakeController
 	Server     *web.Server
@@ -112,7 +93,7 @@ func MustPluggedHarness(tb testing.TB) *Harness {
 
 func mustHarness(tb testing.TB, mutate func(*web.Server, *Harness)) *Harness {
 	tb.Helper()
-	clock := &Clock{now: epoch}
+	clock := clocktest.New(epoch)
 	db := store.NewDB(filepath.Join(tb.TempDir(), "hub.db"))
 	db.Now = clock.Now
 	if err := db.Open(context.Background()); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/felhom/hub/configgen"
 	"github.com/felhom/hub/controller"
 	"github.com/felhom/hub/fleet"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 	"github.com/felhom/hub/web"
 	"golang.org/x/crypto/bcrypt"
@@ -208,30 +209,12 @@ var passwordHash = func() string {
 	return string(h)
 }()
 
-// Clock is the settable clock of a test hub.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // Hub is a hub (API and dashboard) on a loopback port.
 type Hub struct {
 	t     *testing.T
 	URL   string
 	DB    *store.DB
-	Clock *Clock
+	Clock *clocktest.Clock
 	Fleet *fleet.Service
 	// Controller is kovacs-csalad's controller once SeedFleet ran.
 	Controller *FakeController
@@ -246,7 +229,7 @@ func StartHub(t *testing.T, options ...func(*web.Server, *store.DB)) *Hub {
 	if browserCtx == nil {
 		t.Skipf("%s is not installed: skipping the browser test (apt-get install chromium)", chromiumPath)
 	}
-	clock := &Clock{now: time.Now().UTC().Truncate(time.Second)}
+	clock := clocktest.New(time.Now().UTC().Truncate(time.Second))
 	db := store.NewDB(filepath.Join(t.TempDir(), "hub.db"))
 	db.Now = clock.Now
 	if err := db.Open(context.Background()); err != nil {
