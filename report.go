@@ -279,8 +279,9 @@ func (rd *reader) system(w *systemWire) *ReportSystem {
 	total, okTotal := rd.magnitude("system.mem_total_bytes", w.MemTotalBytes)
 	used, okUsed := rd.magnitude("system.mem_used_bytes", w.MemUsedBytes)
 	if okTotal && okUsed {
-		s.MemTotalBytes, s.MemUsedBytes = total, used
-		if s.MemPercent, s.HasMem = percentOf(used, total); !s.HasMem && total > 0 {
+		if s.MemPercent, s.HasMem = percentOf(used, total); s.HasMem {
+			s.MemTotalBytes, s.MemUsedBytes = total, used
+		} else if total > 0 {
 			rd.problem("system.mem_used_bytes", "larger than mem_total_bytes; memory use left out")
 		}
 	}

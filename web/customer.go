@@ -297,12 +297,16 @@ func (s *Server) reportView(stored *hub.StoredReport, now time.Time, latestVersi
 			Hostname: sys.Hostname,
 			OS:       sys.OS,
 			Uptime:   formatUptime(sys.UptimeSeconds),
-			CPU:      formatPercent(sys.CPUPercent),
-			CPULevel: usageLevel(sys.CPUPercent),
+			CPU:      "–", // unless the report said, readably
 			Load1:    formatFloat(sys.Load1),
-			Mem:      formatPercent(sum.MemPercent),
-			MemLevel: usageLevel(sum.MemPercent),
-			MemUsage: humanBytes(sys.MemUsedBytes) + " of " + humanBytes(sys.MemTotalBytes),
+			Mem:      "–",
+		}
+		if sys.HasCPU {
+			v.System.CPU, v.System.CPULevel = formatPercent(sys.CPUPercent), usageLevel(sys.CPUPercent)
+		}
+		if sys.HasMem {
+			v.System.Mem, v.System.MemLevel = formatPercent(sys.MemPercent), usageLevel(sys.MemPercent)
+			v.System.MemUsage = humanBytes(sys.MemUsedBytes) + " of " + humanBytes(sys.MemTotalBytes)
 		}
 	}
 	for _, st := range rep.Storage {

@@ -375,3 +375,15 @@ func TestCustomerPageShowsFieldProblems(t *testing.T) {
 		`<span class="mono">storage</span>: expected an array, got an object; left out`)
 	expectNotContains(t, page.Body, "<b>sick</b>")
 }
+
+// TestUnreadableMetricsShowAsUnknown: a CPU or memory figure the reader
+// left out is shown as unknown, never as 0 %.
+func TestUnreadableMetricsShowAsUnknown(t *testing.T) {
+	h := MustHarness(t, nil)
+	h.Report("kovacs", h.Clock.Now(), map[string]any{"system": map[string]any{
+		"hostname": "felhom-kovacs", "cpu_percent": "12", "mem_total_bytes": 100, "mem_used_bytes": 150}})
+	page := h.LoggedInClient().Get("/customers/kovacs")
+	expectStatus(t, page, http.StatusOK)
+	expectContains(t, page.Body, `<dt>CPU</dt><dd class="">– `, `<dt>Memory</dt><dd class="">– `)
+	expectNotContains(t, page.Body, "150 B of 100 B")
+}
