@@ -16,13 +16,8 @@ type eventCreatedResponse struct {
 	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
-func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -32,7 +27,7 @@ func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := p.canActFor(e.CustomerID); err != nil {
+	if err := c.mayActFor(e.CustomerID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -50,12 +45,8 @@ type eventListResponse struct {
 	Events     []*hub.Event `json:"events"`
 }
 
-func (s *Server) handleEventList(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleEventList(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	f, err := parseEventFilter(r.URL.Query(), s.Now())
 	if err != nil {
 		s.writeError(w, r, err)

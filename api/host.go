@@ -20,13 +20,8 @@ type hostReportResponse struct {
 	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
-func (s *Server) handleHostReportCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticateHost(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleHostReportCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -36,7 +31,7 @@ func (s *Server) handleHostReportCreate(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	if err := p.canReportFor(report.HostID); err != nil {
+	if err := c.mayActFor(report.HostID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -75,12 +70,8 @@ const hostIDAttempts = 5
 //
 // PROVISIONAL: the bootstrap of the host-domain ingest slice, to be removed
 // or locked down when host enrollment exists.
-func (s *Server) handleAdminHostCreate(w http.ResponseWriter, r *http.Request) {
-	if err := s.requireAdmin(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleAdminHostCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -143,12 +134,8 @@ type hostListResponse struct {
 	Hosts      []hostView `json:"hosts"`
 }
 
-func (s *Server) handleCustomerHostList(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleCustomerHostList(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	if _, err := s.Customers.FindCustomerByID(r.Context(), id); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -19,13 +19,8 @@ type infraBackupResponse struct {
 	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
-func (s *Server) handleInfraBackupCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleInfraBackupCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -35,7 +30,7 @@ func (s *Server) handleInfraBackupCreate(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
-	if err := p.canActFor(backup.CustomerID); err != nil {
+	if err := c.mayActFor(backup.CustomerID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -57,12 +52,8 @@ func isYAMLMapping(text []byte) bool {
 	return err == nil
 }
 
-func (s *Server) handleInfraBackupGet(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleInfraBackupGet(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	backup, err := s.InfraBackups.FindLatestInfraBackup(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -17,13 +17,8 @@ type preferencesResponse struct {
 }
 
 // handlePreferencesSet stores the notification choices a controller syncs.
-func (s *Server) handlePreferencesSet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handlePreferencesSet(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -33,7 +28,7 @@ func (s *Server) handlePreferencesSet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := p.canActFor(id); err != nil {
+	if err := c.mayActFor(id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -61,13 +56,8 @@ func (s *Server) handlePreferencesSet(w http.ResponseWriter, r *http.Request) {
 
 // handleNotifyCreate is the legacy relay: a controller's free-form message
 // for the operator, queued through the operator channel.
-func (s *Server) handleNotifyCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleNotifyCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -77,7 +67,7 @@ func (s *Server) handleNotifyCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := p.canActFor(req.CustomerID); err != nil {
+	if err := c.mayActFor(req.CustomerID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -101,21 +91,8 @@ type notificationListResponse struct {
 
 // handleNotificationList needs the global key: the rows name the operator's
 // address, which is none of a customer's business.
-func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := p.requireGlobal(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	id := r.PathValue("id")
-	if err := hub.ValidateCustomerID(id); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	f := hub.NotificationFilter{CustomerID: id, Limit: hub.DefaultEventLimit}
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -15,14 +15,8 @@ type reportResponse struct {
 	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
-func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.noteRefusedReport(w, r, p, "", err)
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -32,8 +26,8 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := p.canActFor(report.CustomerID); err != nil {
-		s.noteRefusedReport(w, r, p, report.CustomerID, err)
+	if err := c.mayActFor(report.CustomerID); err != nil {
+		c.refuse(w, r, report.CustomerID, err)
 		s.writeError(w, r, err)
 		return
 	}
