@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,26 +18,20 @@ type eventCreatedResponse struct {
 }
 
 func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request, c *caller) {
-	body, err := s.readBody(w, r, c)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	e, err := hub.ParseEvent(body, s.Now())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := c.mayActFor(e.CustomerID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.Events.CreateEvent(r.Context(), e); err != nil {
-		s.writeError(w, r, err)
-		return
+	ingest[*hub.Event]{
+		parse:   func(body []byte) (*hub.Event, error) { return hub.ParseEvent(body, s.Now()) },
+		subject: func(e *hub.Event) string { return e.CustomerID },
+		store:   s.storeEvent,
+	}.serve(s, w, r, c)
+}
+
+// storeEvent keeps an event; the answer carries its id.
+func (s *Server) storeEvent(ctx context.Context, e *hub.Event) (int, any, error) {
+	if err := s.Events.CreateEvent(ctx, e); err != nil {
+		return 0, nil, err
 	}
 	s.countProblems("event", e.Problems)
-	writeJSON(w, http.StatusCreated, eventCreatedResponse{ID: e.ID, FieldProblems: e.Problems})
+	return http.StatusCreated, eventCreatedResponse{ID: e.ID, FieldProblems: e.Problems}, nil
 }
 
 // eventListResponse is a customer's events, newest first.

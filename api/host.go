@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -21,41 +22,36 @@ type hostReportResponse struct {
 }
 
 func (s *Server) handleHostReportCreate(w http.ResponseWriter, r *http.Request, c *caller) {
-	body, err := s.readBody(w, r, c)
+	ingest[*hub.HostReport]{
+		parse:   hub.ParseHostReport,
+		subject: func(report *hub.HostReport) string { return report.HostID },
+		store:   s.storeHostReport,
+	}.serve(s, w, r, c)
+}
+
+// storeHostReport keeps a host report and its guests; the answer is the
+// agent's control envelope.
+func (s *Server) storeHostReport(ctx context.Context, report *hub.HostReport) (int, any, error) {
+	res, err := s.Hosts.CreateHostReport(ctx, report)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	report, err := hub.ParseHostReport(body)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := c.mayActFor(report.HostID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.Hosts.CreateHostReport(r.Context(), report)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	s.countProblems("host_report", report.Problems)
 	// The report is stored; a guest that cannot be recorded must not make
 	// the agent's heartbeat fail.
 	for _, g := range report.Guests {
-		if err := s.Hosts.UpsertGuestFromReport(r.Context(), report.HostID, g); err != nil {
+		if err := s.Hosts.UpsertGuestFromReport(ctx, report.HostID, g); err != nil {
 			s.Logger.Error("guest upsert failed", "host_id", report.HostID, "vmid", g.VMID, slog.Any("error", err))
 		}
 	}
-	writeJSON(w, http.StatusOK, hostReportResponse{
+	return http.StatusOK, hostReportResponse{
 		Status:              "ok",
 		PollIntervalSeconds: int(hub.HostPollInterval / time.Second),
 		Blocked:             res.CustomerBlocked,
 		DesiredGeneration:   0,
 		HasSignedOps:        false,
 		FieldProblems:       report.Problems,
-	})
+	}, nil
 }
 
 // adminHostRequest is the body of POST /api/v1/admin/hosts.

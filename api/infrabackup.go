@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	hub "github.com/felhom/hub"
@@ -20,30 +21,25 @@ type infraBackupResponse struct {
 }
 
 func (s *Server) handleInfraBackupCreate(w http.ResponseWriter, r *http.Request, c *caller) {
-	body, err := s.readBody(w, r, c)
+	ingest[*hub.InfraBackup]{
+		parse:   func(body []byte) (*hub.InfraBackup, error) { return hub.ParseInfraBackup(body, s.Now(), isYAMLMapping) },
+		subject: func(backup *hub.InfraBackup) string { return backup.CustomerID },
+		store:   s.storeInfraBackup,
+	}.serve(s, w, r, c)
+}
+
+// storeInfraBackup keeps a backup; the answer says whether a restore
+// could use it.
+func (s *Server) storeInfraBackup(ctx context.Context, backup *hub.InfraBackup) (int, any, error) {
+	stored, err := s.InfraBackups.CreateInfraBackup(ctx, backup)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	backup, err := hub.ParseInfraBackup(body, s.Now(), isYAMLMapping)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := c.mayActFor(backup.CustomerID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	stored, err := s.InfraBackups.CreateInfraBackup(r.Context(), backup)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	s.Logger.Info("infrastructure backup stored", "customer_id", backup.CustomerID, "id", stored.ID,
 		"complete", backup.Complete(), "field_problems", len(backup.Problems))
 	s.countProblems("infra_backup", backup.Problems)
-	writeJSON(w, http.StatusCreated, infraBackupResponse{Status: "ok", ID: stored.ID, Kept: hub.InfraBackupVersionsKept,
-		Complete: backup.Complete(), FieldProblems: backup.Problems})
+	return http.StatusCreated, infraBackupResponse{Status: "ok", ID: stored.ID, Kept: hub.InfraBackupVersionsKept,
+		Complete: backup.Complete(), FieldProblems: backup.Problems}, nil
 }
 
 // isYAMLMapping reports whether text is a YAML mapping, as a controller.yaml is.
