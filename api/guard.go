@@ -52,10 +52,10 @@ func (c *caller) refuse(w http.ResponseWriter, r *http.Request, claimed string, 
 // reportPath is the route whose refusals feed Server.Refused.
 const reportPath = "/api/v1/report"
 
-// refusalHook returns what hears of rt's refusals: only reports, which
+// onRefused returns what hears of rt's refusals: only reports, which
 // every node sends, are counted, so that a node locked out after a key
 // rotation shows on its customer's page.
-func (s *Server) refusalHook(rt Route) refusalHook {
+func (s *Server) onRefused(rt Route) refusalHook {
 	if rt.Method == "POST" && rt.Path == reportPath {
 		return s.noteRefusedReport
 	}
@@ -82,7 +82,7 @@ func (s *Server) guard(rt Route) http.HandlerFunc {
 		panic(fmt.Sprintf("api: route %s has unknown auth class %q", rt.Pattern(), rt.Auth))
 	}
 	pathCustomer := strings.Contains(rt.Path, "{id}")
-	refused := s.refusalHook(rt)
+	refused := s.onRefused(rt)
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := &caller{auth: rt.Auth, refused: refused}
 		if err := s.admit(w, r, c, pathCustomer); err != nil {
