@@ -128,30 +128,8 @@ type adminCustomerResponse struct {
 // adminActor is who the audit log names for actions taken with the global key.
 const adminActor = "admin-api"
 
-// requireAdmin authenticates the request and demands the global key.
-func (s *Server) requireAdmin(r *http.Request) error {
-	p, err := s.authenticate(r)
-	if err != nil {
-		return err
-	}
-	return p.requireGlobal()
-}
-
-// adminPathID authenticates an admin request and returns the path's id.
-func (s *Server) adminPathID(r *http.Request) (string, error) {
-	if err := s.requireAdmin(r); err != nil {
-		return "", err
-	}
-	id := r.PathValue("id")
-	return id, hub.ValidateCustomerID(id)
-}
-
-func (s *Server) handleAdminCustomerCreate(w http.ResponseWriter, r *http.Request) {
-	if err := s.requireAdmin(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleAdminCustomerCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -178,12 +156,8 @@ func (s *Server) handleAdminCustomerCreate(w http.ResponseWriter, r *http.Reques
 	})
 }
 
-func (s *Server) handleAdminCustomerGet(w http.ResponseWriter, r *http.Request) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleAdminCustomerGet(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	cfg, err := s.Customers.FindCustomerConfig(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -209,13 +183,9 @@ func (s *Server) writeAdminCustomer(w http.ResponseWriter, r *http.Request, cfg 
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) handleAdminCustomerUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleAdminCustomerUpdate(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -238,20 +208,15 @@ func (s *Server) handleAdminCustomerUpdate(w http.ResponseWriter, r *http.Reques
 	s.writeAdminCustomer(w, r, cfg)
 }
 
-func (s *Server) handleAdminCustomerBlock(w http.ResponseWriter, r *http.Request) {
-	s.setBlocked(w, r, true)
+func (s *Server) handleAdminCustomerBlock(w http.ResponseWriter, r *http.Request, c *caller) {
+	s.setBlocked(w, r, c.customerID, true)
 }
 
-func (s *Server) handleAdminCustomerUnblock(w http.ResponseWriter, r *http.Request) {
-	s.setBlocked(w, r, false)
+func (s *Server) handleAdminCustomerUnblock(w http.ResponseWriter, r *http.Request, c *caller) {
+	s.setBlocked(w, r, c.customerID, false)
 }
 
-func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, blocked bool) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, id string, blocked bool) {
 	if err := s.Fleet.SetBlocked(r.Context(), adminActor, id, blocked); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -264,12 +229,8 @@ func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, blocked bool
 	writeJSON(w, http.StatusOK, map[string]string{"customer_id": id, "status": status})
 }
 
-func (s *Server) handleAdminCustomerRotateKey(w http.ResponseWriter, r *http.Request) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleAdminCustomerRotateKey(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	key, err := s.Fleet.RotateKey(r.Context(), adminActor, id)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -285,12 +246,8 @@ func (s *Server) handleAdminCustomerRotateKey(w http.ResponseWriter, r *http.Req
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) handleAdminCustomerDelete(w http.ResponseWriter, r *http.Request) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleAdminCustomerDelete(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	if err := s.Fleet.DeleteConfig(r.Context(), adminActor, id); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -7,18 +7,29 @@ import (
 	hub "github.com/felhom/hub"
 )
 
-// principal is who a request acts as.
+// principal is who a request acts as: the global key, one customer's key
+// or one host's key. The route's auth class decides which of them it may
+// be (guard).
 type principal struct {
 	global     bool
-	customerID string // set for a per-customer key
+	customerID string    // set for a per-customer key
+	host       *hub.Host // set for a per-host key
 }
 
 // canActFor returns EFORBIDDEN unless the principal may act for customerID.
 func (p principal) canActFor(customerID string) error {
-	if p.global || p.customerID == customerID {
+	if p.global || (p.customerID != "" && p.customerID == customerID) {
 		return nil
 	}
 	return hub.Errorf(hub.EFORBIDDEN, "this API key may not act for customer %s", customerID)
+}
+
+// canReportFor returns EFORBIDDEN unless the principal may report for hostID.
+func (p principal) canReportFor(hostID string) error {
+	if p.global || (p.host != nil && p.host.ID == hostID) {
+		return nil
+	}
+	return hub.Errorf(hub.EFORBIDDEN, "this API key may not report for host %s", hostID)
 }
 
 // requireGlobal returns EFORBIDDEN unless the principal holds the global key.
@@ -28,6 +39,23 @@ func (p principal) requireGlobal() error {
 	}
 	return hub.Errorf(hub.EFORBIDDEN, "this endpoint needs the global API key")
 }
+
+// holder names whose share of the body budget the request's body is taken
+// from: a customer's key and the keys of all its hosts share one; the
+// global key, which manual nodes share, and requests without a key are
+// held per client address.
+func (p principal) holder(r *http.Request, s *Server) string {
+	switch {
+	case p.host != nil:
+		return customerHolder(p.host.CustomerID)
+	case p.customerID != "":
+		return customerHolder(p.customerID)
+	}
+	return "address:" + clientAddress(r, s.TrustedProxies)
+}
+
+// customerHolder is the body-budget holder of every key of customerID.
+func customerHolder(customerID string) string { return "customer:" + customerID }
 
 // bearerKey extracts the key of an "Authorization: Bearer <key>" header.
 func bearerKey(r *http.Request) (string, error) {
@@ -57,41 +85,24 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 	if err != nil {
 		return principal{}, err
 	}
-	setHolder(r, "customer:"+id)
 	return principal{customerID: id}, nil
-}
-
-// hostPrincipal is who a host-endpoint request acts as: the global key,
-// which may report for any registered host, or one host's key.
-type hostPrincipal struct {
-	global bool
-	host   *hub.Host // set for a per-host key
-}
-
-// canReportFor returns EFORBIDDEN unless the principal may report for hostID.
-func (p hostPrincipal) canReportFor(hostID string) error {
-	if p.global || p.host.ID == hostID {
-		return nil
-	}
-	return hub.Errorf(hub.EFORBIDDEN, "this API key may not report for host %s", hostID)
 }
 
 // authenticateHost resolves the key of a host-endpoint request: the global
 // key or a per-host key. Customer keys are not valid here, as host keys are
 // not valid on controller endpoints (authenticate never looks at hosts):
 // both are EUNAUTHORIZED.
-func (s *Server) authenticateHost(r *http.Request) (hostPrincipal, error) {
+func (s *Server) authenticateHost(r *http.Request) (principal, error) {
 	key, err := bearerKey(r)
 	if err != nil {
-		return hostPrincipal{}, err
+		return principal{}, err
 	}
 	if s.GlobalKey != "" && hub.SecretEqual(key, s.GlobalKey) {
-		return hostPrincipal{global: true}, nil
+		return principal{global: true}, nil
 	}
 	h, err := s.Hosts.FindHostByAPIKey(r.Context(), key)
 	if err != nil {
-		return hostPrincipal{}, err
+		return principal{}, err
 	}
-	setHolder(r, customerHolder(h.CustomerID))
-	return hostPrincipal{host: h}, nil
+	return principal{host: h}, nil
 }

@@ -85,6 +85,8 @@ type matrixHub struct {
 	fakeURL string
 	secrets map[string]string // credential → the secret it sends
 	cells   int               // cells called, for their own retrieval limits
+	// otherHostID is the host of credOtherHost.
+	otherHostID string
 }
 
 const (
@@ -135,7 +137,7 @@ func newMatrixHub(t *testing.T) *matrixHub {
 		return out.HostID, out.APIKey
 	}
 	hostID, hostKey := mint(ownID)
-	_, otherHostKey := mint(otherID)
+	otherHostID, otherHostKey := mint(otherID)
 
 	m := &matrixHub{
 		mux: api.Middleware(logger, h.mux), api: h.api, fakeURL: fake.URL,
@@ -145,6 +147,7 @@ func newMatrixHub(t *testing.T) *matrixHub {
 		},
 	}
 	m.secrets["host id"] = hostID
+	m.otherHostID = otherHostID
 	return m
 }
 

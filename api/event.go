@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,32 +17,21 @@ type eventCreatedResponse struct {
 	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
-func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	e, err := hub.ParseEvent(body, s.Now())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := p.canActFor(e.CustomerID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.Events.CreateEvent(r.Context(), e); err != nil {
-		s.writeError(w, r, err)
-		return
+func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	ingest[*hub.Event]{
+		parse:   func(body []byte) (*hub.Event, error) { return hub.ParseEvent(body, s.Now()) },
+		subject: func(e *hub.Event) string { return e.CustomerID },
+		store:   s.storeEvent,
+	}.serve(s, w, r, c)
+}
+
+// storeEvent keeps an event; the answer carries its id.
+func (s *Server) storeEvent(ctx context.Context, e *hub.Event) (int, any, error) {
+	if err := s.Events.CreateEvent(ctx, e); err != nil {
+		return 0, nil, err
 	}
 	s.countProblems("event", e.Problems)
-	writeJSON(w, http.StatusCreated, eventCreatedResponse{ID: e.ID, FieldProblems: e.Problems})
+	return http.StatusCreated, eventCreatedResponse{ID: e.ID, FieldProblems: e.Problems}, nil
 }
 
 // eventListResponse is a customer's events, newest first.
@@ -50,12 +40,8 @@ type eventListResponse struct {
 	Events     []*hub.Event `json:"events"`
 }
 
-func (s *Server) handleEventList(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleEventList(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	f, err := parseEventFilter(r.URL.Query(), s.Now())
 	if err != nil {
 		s.writeError(w, r, err)

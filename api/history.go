@@ -44,12 +44,8 @@ func (s *Server) history(r *http.Request, stream, subjectID string) (historyResp
 	return historyResponse{Period: text, Resolution: f.Resolution, Points: points}, nil
 }
 
-func (s *Server) handleHistoryGet(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleHistoryGet(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	if _, _, err := period(r); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -67,12 +63,8 @@ func (s *Server) handleHistoryGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) handleHostHistoryGet(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleHostHistoryGet(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	hostID := r.PathValue("host_id")
 	if err := hub.ValidateHostID(hostID); err != nil {
 		s.writeError(w, r, err)
@@ -105,12 +97,8 @@ type archivedReportResponse struct {
 	*hub.ArchivedReport
 }
 
-func (s *Server) handleReportGet(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleReportGet(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	reportID, err := strconv.ParseInt(r.PathValue("report_id"), 10, 64)
 	if err != nil || reportID <= 0 {
 		s.writeError(w, r, hub.Errorf(hub.EINVALID, "report id must be a positive integer"))

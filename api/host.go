@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -20,47 +21,37 @@ type hostReportResponse struct {
 	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
-func (s *Server) handleHostReportCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticateHost(r)
+func (s *Server) handleHostReportCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	ingest[*hub.HostReport]{
+		parse:   hub.ParseHostReport,
+		subject: func(report *hub.HostReport) string { return report.HostID },
+		store:   s.storeHostReport,
+	}.serve(s, w, r, c)
+}
+
+// storeHostReport keeps a host report and its guests; the answer is the
+// agent's control envelope.
+func (s *Server) storeHostReport(ctx context.Context, report *hub.HostReport) (int, any, error) {
+	res, err := s.Hosts.CreateHostReport(ctx, report)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	report, err := hub.ParseHostReport(body)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := p.canReportFor(report.HostID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.Hosts.CreateHostReport(r.Context(), report)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	s.countProblems("host_report", report.Problems)
 	// The report is stored; a guest that cannot be recorded must not make
 	// the agent's heartbeat fail.
 	for _, g := range report.Guests {
-		if err := s.Hosts.UpsertGuestFromReport(r.Context(), report.HostID, g); err != nil {
+		if err := s.Hosts.UpsertGuestFromReport(ctx, report.HostID, g); err != nil {
 			s.Logger.Error("guest upsert failed", "host_id", report.HostID, "vmid", g.VMID, slog.Any("error", err))
 		}
 	}
-	writeJSON(w, http.StatusOK, hostReportResponse{
+	return http.StatusOK, hostReportResponse{
 		Status:              "ok",
 		PollIntervalSeconds: int(hub.HostPollInterval / time.Second),
 		Blocked:             res.CustomerBlocked,
 		DesiredGeneration:   0,
 		HasSignedOps:        false,
 		FieldProblems:       report.Problems,
-	})
+	}, nil
 }
 
 // adminHostRequest is the body of POST /api/v1/admin/hosts.
@@ -75,12 +66,8 @@ const hostIDAttempts = 5
 //
 // PROVISIONAL: the bootstrap of the host-domain ingest slice, to be removed
 // or locked down when host enrollment exists.
-func (s *Server) handleAdminHostCreate(w http.ResponseWriter, r *http.Request) {
-	if err := s.requireAdmin(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleAdminHostCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -143,12 +130,8 @@ type hostListResponse struct {
 	Hosts      []hostView `json:"hosts"`
 }
 
-func (s *Server) handleCustomerHostList(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleCustomerHostList(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	if _, err := s.Customers.FindCustomerByID(r.Context(), id); err != nil {
 		s.writeError(w, r, err)
 		return

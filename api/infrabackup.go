@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	hub "github.com/felhom/hub"
@@ -19,36 +20,26 @@ type infraBackupResponse struct {
 	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
-func (s *Server) handleInfraBackupCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
+func (s *Server) handleInfraBackupCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	ingest[*hub.InfraBackup]{
+		parse:   func(body []byte) (*hub.InfraBackup, error) { return hub.ParseInfraBackup(body, s.Now(), isYAMLMapping) },
+		subject: func(backup *hub.InfraBackup) string { return backup.CustomerID },
+		store:   s.storeInfraBackup,
+	}.serve(s, w, r, c)
+}
+
+// storeInfraBackup keeps a backup; the answer says whether a restore
+// could use it.
+func (s *Server) storeInfraBackup(ctx context.Context, backup *hub.InfraBackup) (int, any, error) {
+	stored, err := s.InfraBackups.CreateInfraBackup(ctx, backup)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	backup, err := hub.ParseInfraBackup(body, s.Now(), isYAMLMapping)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := p.canActFor(backup.CustomerID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	stored, err := s.InfraBackups.CreateInfraBackup(r.Context(), backup)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	s.Logger.Info("infrastructure backup stored", "customer_id", backup.CustomerID, "id", stored.ID,
 		"complete", backup.Complete(), "field_problems", len(backup.Problems))
 	s.countProblems("infra_backup", backup.Problems)
-	writeJSON(w, http.StatusCreated, infraBackupResponse{Status: "ok", ID: stored.ID, Kept: hub.InfraBackupVersionsKept,
-		Complete: backup.Complete(), FieldProblems: backup.Problems})
+	return http.StatusCreated, infraBackupResponse{Status: "ok", ID: stored.ID, Kept: hub.InfraBackupVersionsKept,
+		Complete: backup.Complete(), FieldProblems: backup.Problems}, nil
 }
 
 // isYAMLMapping reports whether text is a YAML mapping, as a controller.yaml is.
@@ -57,12 +48,8 @@ func isYAMLMapping(text []byte) bool {
 	return err == nil
 }
 
-func (s *Server) handleInfraBackupGet(w http.ResponseWriter, r *http.Request) {
-	id, err := s.customerFromPath(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleInfraBackupGet(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	backup, err := s.InfraBackups.FindLatestInfraBackup(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -16,79 +17,67 @@ type preferencesResponse struct {
 	FieldProblems     hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
+// preferencesBody is a preferences body and the customer it names: the
+// body is parsed in full only after the principal's check, over the
+// preferences stored so far.
+type preferencesBody struct {
+	customerID string
+	body       []byte
+}
+
 // handlePreferencesSet stores the notification choices a controller syncs.
-func (s *Server) handlePreferencesSet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	id, err := hub.ReadCustomerID(body)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := p.canActFor(id); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	current, err := s.Notifications.FindNotificationPrefs(r.Context(), id)
+func (s *Server) handlePreferencesSet(w http.ResponseWriter, r *http.Request, c *caller) {
+	ingest[preferencesBody]{
+		parse: func(body []byte) (preferencesBody, error) {
+			id, err := hub.ReadCustomerID(body)
+			return preferencesBody{customerID: id, body: body}, err
+		},
+		subject: func(p preferencesBody) string { return p.customerID },
+		store:   s.storePreferences,
+	}.serve(s, w, r, c)
+}
+
+// storePreferences parses the body over the stored preferences (a field
+// present but unreadable keeps its stored value) and keeps the result.
+func (s *Server) storePreferences(ctx context.Context, p preferencesBody) (int, any, error) {
+	current, err := s.Notifications.FindNotificationPrefs(ctx, p.customerID)
 	if hub.ErrorCode(err) == hub.ENOTFOUND {
 		current, err = nil, nil
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	prefs, err := hub.ParseNotificationPrefs(body, current)
+	prefs, err := hub.ParseNotificationPrefs(p.body, current)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	if err := s.Notifications.SetNotificationPrefs(r.Context(), prefs); err != nil {
-		s.writeError(w, r, err)
-		return
+	if err := s.Notifications.SetNotificationPrefs(ctx, prefs); err != nil {
+		return 0, nil, err
 	}
 	s.countProblems("preferences", prefs.Problems)
-	writeJSON(w, http.StatusOK, preferencesResponse{Status: "ok", NotificationPrefs: prefs,
-		IgnoredEventTypes: prefs.IgnoredEventTypes, FieldProblems: prefs.Problems})
+	return http.StatusOK, preferencesResponse{Status: "ok", NotificationPrefs: prefs,
+		IgnoredEventTypes: prefs.IgnoredEventTypes, FieldProblems: prefs.Problems}, nil
 }
 
 // handleNotifyCreate is the legacy relay: a controller's free-form message
 // for the operator, queued through the operator channel.
-func (s *Server) handleNotifyCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
+func (s *Server) handleNotifyCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	ingest[*hub.RelayRequest]{
+		parse:   hub.ParseRelayRequest,
+		subject: func(req *hub.RelayRequest) string { return req.CustomerID },
+		store:   s.storeNotify,
+	}.serve(s, w, r, c)
+}
+
+// storeNotify queues the relayed message.
+func (s *Server) storeNotify(ctx context.Context, req *hub.RelayRequest) (int, any, error) {
+	res, err := s.Relayer.RelayNotification(ctx, req)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	req, err := hub.ParseRelayRequest(body)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := p.canActFor(req.CustomerID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.Relayer.RelayNotification(r.Context(), req)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	s.countProblems("notify", req.Problems)
 	res.FieldProblems = req.Problems
-	writeJSON(w, http.StatusOK, res)
+	return http.StatusOK, res, nil
 }
 
 // notificationListResponse is a customer's notification history, newest
@@ -101,21 +90,8 @@ type notificationListResponse struct {
 
 // handleNotificationList needs the global key: the rows name the operator's
 // address, which is none of a customer's business.
-func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := p.requireGlobal(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	id := r.PathValue("id")
-	if err := hub.ValidateCustomerID(id); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	f := hub.NotificationFilter{CustomerID: id, Limit: hub.DefaultEventLimit}
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -104,47 +104,16 @@ func (b *BodyBudget) putHolder(holder string, l *holderLimit) {
 var errBusy = hub.Errorf(hub.EUNAVAILABLE, "the hub is busy; retry later")
 
 // ticket is a request's claim on the body budget; the route wrapper
-// releases it when the handler returns.
+// (guard) makes it once the request has authenticated, and releases it when
+// the handler returns.
 type ticket struct {
 	budget *BodyBudget
-	// holder names whose share the body is taken from: the customer of a
-	// customer or host key (authenticate sets it), otherwise the client
-	// address.
+	// holder names whose share the body is taken from (principal.holder).
 	holder  string
 	weight  int64
 	share   *holderLimit
-	heldBy  string // the holder the claim was taken from
 	claimed bool
 }
-
-type ticketKey struct{}
-
-// withTicket wraps a route's handler: the request carries a ticket, and
-// whatever it claims is given back when the handler returns.
-func (s *Server) withTicket(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		t := &ticket{budget: s.Bodies, holder: "address:" + clientAddress(r, s.TrustedProxies)}
-		defer t.release()
-		next(w, r.WithContext(context.WithValue(r.Context(), ticketKey{}, t)))
-	}
-}
-
-func ticketOf(r *http.Request) *ticket {
-	t, _ := r.Context().Value(ticketKey{}).(*ticket)
-	return t
-}
-
-// setHolder records whose share the request's body is taken from.
-func setHolder(r *http.Request, holder string) {
-	if t := ticketOf(r); t != nil {
-		t.holder = holder
-	}
-}
-
-// customerHolder is the holder of every key of customerID: authenticate
-// sets "customer:"+id for a customer key, authenticateHost the same for
-// the key of any of the customer's hosts.
-func customerHolder(customerID string) string { return "customer:" + customerID }
 
 // claim takes room for a body of weight bytes: first in the holder's
 // share, then in the whole budget, so that a holder waiting for its own
@@ -171,7 +140,7 @@ func (t *ticket) claim(ctx context.Context, weight int64) error {
 		t.budget.putHolder(t.holder, share)
 		return errBusy
 	}
-	t.weight, t.share, t.heldBy, t.claimed = weight, share, t.holder, true
+	t.weight, t.share, t.claimed = weight, share, true
 	return nil
 }
 
@@ -182,13 +151,13 @@ func (t *ticket) release() {
 	t.budget.total.Release(t.weight)
 	t.share.bytes.Release(t.weight)
 	t.share.bodies.Release(1)
-	t.budget.putHolder(t.heldBy, t.share)
+	t.budget.putHolder(t.holder, t.share)
 	t.share, t.claimed = nil, false
 }
 
 // readBody reads the whole request body, at most hub.MaxBodyBytes, once
-// the body budget has room for it. Handlers call it after authenticating.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// the body budget has room for it in the share of c's holder.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, c *caller) ([]byte, error) {
 	if r.ContentLength > hub.MaxBodyBytes {
 		return nil, tooLarge()
 	}
@@ -199,11 +168,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if r.ContentLength > 0 {
 		weight = r.ContentLength
 	}
-	if t := ticketOf(r); t != nil {
-		if err := t.claim(r.Context(), weight); err != nil {
-			s.Logger.Warn("request body budget exhausted", "method", r.Method, "path", r.URL.Path)
-			return nil, err
-		}
+	if err := c.ticket.claim(r.Context(), weight); err != nil {
+		s.Logger.Warn("request body budget exhausted", "method", r.Method, "path", r.URL.Path)
+		return nil, err
 	}
 	if r.ContentLength > 0 {
 		// The length is known: one allocation of exactly that size, where

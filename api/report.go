@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	hub "github.com/felhom/hub"
@@ -15,36 +16,24 @@ type reportResponse struct {
 	FieldProblems hub.FieldProblems `json:"field_problems,omitempty"`
 }
 
-func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r)
+func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request, c *caller) {
+	ingest[*hub.Report]{
+		parse:   func(body []byte) (*hub.Report, error) { return hub.ParseReport(body, s.Now()) },
+		subject: func(report *hub.Report) string { return report.CustomerID },
+		store:   s.storeReport,
+	}.serve(s, w, r, c)
+}
+
+// storeReport keeps a report; the answer tells the node whether its
+// customer is blocked.
+func (s *Server) storeReport(ctx context.Context, report *hub.Report) (int, any, error) {
+	res, err := s.Reports.CreateReport(ctx, report)
 	if err != nil {
-		s.noteRefusedReport(w, r, p, "", err)
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	report, err := hub.ParseReport(body, s.Now())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := p.canActFor(report.CustomerID); err != nil {
-		s.noteRefusedReport(w, r, p, report.CustomerID, err)
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.Reports.CreateReport(r.Context(), report)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	if res.NewCustomer {
 		s.Logger.Info("new manual customer from report", "customer_id", report.CustomerID)
 	}
 	s.countProblems("report", report.Problems)
-	writeJSON(w, http.StatusOK, reportResponse{Status: "ok", CustomerBlocked: res.CustomerBlocked, FieldProblems: report.Problems})
+	return http.StatusOK, reportResponse{Status: "ok", CustomerBlocked: res.CustomerBlocked, FieldProblems: report.Problems}, nil
 }

@@ -73,12 +73,8 @@ func (s *Server) renderConfig(r *http.Request, id string) ([]byte, error) {
 	return s.Configs.Render(cfg)
 }
 
-func (s *Server) handleConfigGet(w http.ResponseWriter, r *http.Request) {
-	id, err := s.authenticateRetrieval(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleConfigGet(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	body, err := s.renderConfig(r, id)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -101,12 +97,8 @@ type recoveryResponse struct {
 	HasInfraBackup bool            `json:"has_infra_backup"`
 }
 
-func (s *Server) handleRecoveryGet(w http.ResponseWriter, r *http.Request) {
-	id, err := s.authenticateRetrieval(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleRecoveryGet(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	config, err := s.renderConfig(r, id)
 	if err != nil {
 		s.writeError(w, r, err)

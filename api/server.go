@@ -110,8 +110,9 @@ type Route struct {
 	Path   string // a ServeMux path pattern
 	Auth   Auth
 	// Body is true when the route reads a request body.
-	Body    bool
-	handler http.HandlerFunc
+	Body bool
+	// handler serves the request once Auth has let it through (guard).
+	handler handler
 }
 
 // Pattern is the route's ServeMux pattern, such as "GET /api/v1/customers".
@@ -128,7 +129,7 @@ func (s *Server) Routes() []Route {
 	return []Route{
 		{"GET", "/healthz", AuthPublic, false, s.handleHealth},
 
-		{"POST", "/api/v1/report", AuthCustomer, true, s.handleReportCreate},
+		{"POST", reportPath, AuthCustomer, true, s.handleReportCreate},
 		{"GET", "/api/v1/customers", AuthGlobal, false, s.handleCustomerList},
 		{"GET", "/api/v1/customers/{id}", AuthCustomer, false, s.handleCustomerGet},
 		{"GET", "/api/v1/customers/{id}/history", AuthCustomer, false, s.handleHistoryGet},
@@ -169,8 +170,15 @@ func (s *Server) Routes() []Route {
 	}
 }
 
-// Register adds the routes of Routes to mux.
+// Register adds the routes of Routes to mux, each behind the auth its
+// entry declares.
 func (s *Server) Register(mux *http.ServeMux) {
+	s.setDefaults()
+	s.register(mux, s.Routes())
+}
+
+// setDefaults fills in the optional fields Register defaults.
+func (s *Server) setDefaults() {
 	if s.RateLimits == nil {
 		// Without it the retrieval routes could not limit guessing.
 		panic("api: Server.RateLimits is required")
@@ -184,12 +192,16 @@ func (s *Server) Register(mux *http.ServeMux) {
 	if s.Bodies == nil {
 		s.Bodies = NewBodyBudget(DefaultBodyBudget, DefaultBodyWait)
 	}
-	for _, rt := range s.Routes() {
-		mux.HandleFunc(rt.Pattern(), s.withTicket(rt.handler))
+}
+
+// register adds routes to mux, each wrapped by guard.
+func (s *Server) register(mux *http.ServeMux, routes []Route) {
+	for _, rt := range routes {
+		mux.HandleFunc(rt.Pattern(), s.guard(rt))
 	}
 }
 
-func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request, _ *caller) {
 	s.writeError(w, r, hub.Errorf(hub.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
 }
 

@@ -7,12 +7,8 @@ import (
 	hub "github.com/felhom/hub"
 )
 
-func (s *Server) handleAdminConfigFromReport(w http.ResponseWriter, r *http.Request) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleAdminConfigFromReport(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	cfg, err := s.Fleet.CreateConfigFromReport(r.Context(), adminActor, id)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -28,12 +24,8 @@ func (s *Server) handleAdminConfigFromReport(w http.ResponseWriter, r *http.Requ
 	})
 }
 
-func (s *Server) handleAdminConfigPush(w http.ResponseWriter, r *http.Request) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleAdminConfigPush(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	res, err := s.Fleet.Push(r.Context(), adminActor, id)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -43,12 +35,8 @@ func (s *Server) handleAdminConfigPush(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-func (s *Server) handleAdminConfigPull(w http.ResponseWriter, r *http.Request) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleAdminConfigPull(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	res, err := s.Fleet.Pull(r.Context(), adminActor, id)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -58,12 +46,8 @@ func (s *Server) handleAdminConfigPull(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-func (s *Server) handleAdminConfigDiff(w http.ResponseWriter, r *http.Request) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleAdminConfigDiff(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
 	res, err := s.Fleet.Diff(r.Context(), adminActor, id)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -78,13 +62,9 @@ type controllerUpdateRequest struct {
 	Version string `json:"version"`
 }
 
-func (s *Server) handleAdminControllerUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := s.adminPathID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+func (s *Server) handleAdminControllerUpdate(w http.ResponseWriter, r *http.Request, c *caller) {
+	id := c.customerID
+	body, err := s.readBody(w, r, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -105,11 +85,7 @@ func (s *Server) handleAdminControllerUpdate(w http.ResponseWriter, r *http.Requ
 	writeJSON(w, http.StatusOK, res)
 }
 
-func (s *Server) handleAdminAuditList(w http.ResponseWriter, r *http.Request) {
-	if err := s.requireAdmin(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleAdminAuditList(w http.ResponseWriter, r *http.Request, _ *caller) {
 	if s.Audit == nil {
 		s.writeError(w, r, hub.Errorf(hub.EUNAVAILABLE, "the audit log is not available on this hub"))
 		return
