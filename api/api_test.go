@@ -18,6 +18,7 @@ import (
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/configgen"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/notify"
 	"github.com/felhom/hub/store"
 )
@@ -26,31 +27,18 @@ const globalKey = "test-global-key-0123456789"
 
 var epoch = time.Date(2026, 11, 22, 9, 45, 0, 0, time.UTC)
 
-// clock is a settable clock shared by the store and the API.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is a hub API over a real SQLite database in a temp dir.
 type env struct {
 	t     testing.TB
 	db    *store.DB
-	clock *clock
+	clock *clocktest.Clock
 	srv   *httptest.Server
 	logs  *bytes.Buffer
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	c := &clock{now: epoch}
+	c := clocktest.New(epoch)
 	db := store.NewDB(filepath.Join(t.TempDir(), "hub.db"))
 	db.Now = c.Now
 	if err := db.Open(context.Background()); err != nil {

@@ -10,31 +10,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 )
-
-// cfgClock is a settable clock.
-type cfgClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *cfgClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *cfgClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 const cfgGlobalKey = "global-key-for-tests-0123456789"
 
@@ -43,14 +25,14 @@ const cfgGlobalKey = "global-key-for-tests-0123456789"
 type configsHub struct {
 	t     *testing.T
 	db    *store.DB
-	clock *cfgClock
+	clock *clocktest.Clock
 	mux   *http.ServeMux
 	api   *api.Server
 }
 
 func newConfigsHub(t *testing.T) *configsHub {
 	t.Helper()
-	clock := &cfgClock{now: time.Date(2026, 11, 22, 9, 45, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 11, 22, 9, 45, 0, 0, time.UTC))
 	db := store.NewDB(filepath.Join(t.TempDir(), "hub.db"))
 	db.Now = clock.Now
 	if err := db.Open(context.Background()); err != nil {

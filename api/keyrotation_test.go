@@ -13,6 +13,7 @@ import (
 
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/fleet"
+	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/store"
 )
 
@@ -20,7 +21,7 @@ import (
 // day and which counts refused reports.
 func rotationEnv(t *testing.T) (*testHub, *api.RefusedReports) {
 	t.Helper()
-	c := &clock{now: epoch}
+	c := clocktest.New(epoch)
 	db := store.NewDB(filepath.Join(t.TempDir(), "hub.db"))
 	db.Now = c.Now
 	if err := db.Open(context.Background()); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	hub "github.com/felhom/hub"
+	"github.com/felhom/hub/internal/loop"
 )
 
 // Defaults of RefusedReports.
@@ -54,8 +55,8 @@ type RefusedReports struct {
 	// lastTick is when Tick last wrote and reloaded (by Now).
 	lastTick time.Time
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	loop   loop.Loop
+	opened bool
 }
 
 type refusedKey struct {
@@ -188,41 +189,27 @@ func (c *RefusedReports) interval() time.Duration {
 }
 
 // Open loads the customers' ids, then calls Tick a few times per
-// FlushInterval until Close.
+// FlushInterval until Close. A failure is logged and tried again at the
+// next tick.
 func (c *RefusedReports) Open(ctx context.Context) error {
-	if err := c.Tick(ctx); err != nil {
-		c.Logger.Warn("customer ids not loaded; refused reports are counted from the next try", slog.Any("error", err))
-	}
-	loopCtx, cancel := context.WithCancel(context.Background())
-	c.cancel, c.done = cancel, make(chan struct{})
-	go func() {
-		defer close(c.done)
-		ticker := time.NewTicker(c.interval() / 4)
-		defer ticker.Stop()
-		for {
-			select {
-			case <-loopCtx.Done():
-				return
-			case <-ticker.C:
-			}
-			if err := c.Tick(loopCtx); err != nil && loopCtx.Err() == nil {
-				c.Logger.Warn("refused reports not written or customer ids not reloaded; retrying", slog.Any("error", err))
-			}
-		}
-	}()
-	return nil
+	c.opened = true
+	return c.loop.OpenAfterPass(ctx, loop.Config{
+		Run:      c.Tick,
+		Interval: c.interval() / 4,
+		Logger:   c.Logger,
+		Level:    slog.LevelWarn,
+		Message:  "refused reports not written or customer ids not reloaded; retrying",
+		Name:     "refused reports",
+	})
 }
 
 // Close stops the loop and writes what is left.
 func (c *RefusedReports) Close(ctx context.Context) error {
-	if c.cancel == nil {
+	if !c.opened {
 		return nil
 	}
-	c.cancel()
-	select {
-	case <-c.done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := c.loop.Close(ctx); err != nil {
+		return err
 	}
 	return c.Flush(ctx)
 }

@@ -12,6 +12,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/internal/clocktest"
 )
 
 // countingRefusals is a RefusedReportService that counts its writes.
@@ -55,7 +56,7 @@ func (c *countingRefusals) total(id string) (n int64) {
 
 func TestRefusedReportsCounter(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: epoch}
+	c := clocktest.New(epoch)
 	st := &countingRefusals{ids: []string{"kovacs", "nagy"}}
 	r := api.NewRefusedReports(st, slog.New(slog.DiscardHandler))
 	r.Now, r.MaxPending = c.Now, 3
