@@ -162,3 +162,22 @@ func rebind(query string) string {
 	}
 	return b.String()
 }
+
+// placeholder is the n-th parameter of a statement, as both engines
+// number it: $n.
+func placeholder(n int) string {
+	return "$" + strconv.Itoa(n)
+}
+
+// placeholders lists count parameters numbered from first, for a query
+// built at run time: placeholders(3, 2) is "$3, $4".
+func placeholders(first, count int) string {
+	var b strings.Builder
+	for n := first; n < first+count; n++ {
+		if n > first {
+			b.WriteString(", ")
+		}
+		b.WriteString(placeholder(n))
+	}
+	return b.String()
+}

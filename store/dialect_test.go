@@ -63,6 +63,24 @@ func FuzzRebind(f *testing.F) {
 	})
 }
 
+func TestPlaceholders(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{placeholder(1), "$1"},
+		{placeholder(12), "$12"},
+		{placeholders(1, 0), ""},
+		{placeholders(1, 1), "$1"},
+		{placeholders(3, 3), "$3, $4, $5"},
+		{valueTuples(1, 2), "($1, $2)"},
+		{valueTuples(3, 2), "($1, $2), ($3, $4), ($5, $6)"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
 func TestPostgresUnavailable(t *testing.T) {
 	d := postgresDialect{}
 	for _, tc := range []struct {

@@ -105,26 +105,26 @@ func pingPostgres(ctx context.Context, db *sql.DB) error {
 // for as long as the migrations run; a replica that dies holding it drops
 // it with its connection.
 func (postgresDialect) migrationLock(ctx context.Context, conn *sql.Conn) (func(), error) {
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, lockKeyMigrate); err != nil {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockKeyMigrate); err != nil {
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}
 	return func() {
-		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(?)`, lockKeyMigrate)
+		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, lockKeyMigrate)
 	}, nil
 }
 
 func (postgresDialect) lockReportIDs(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(?)`, lockKeyReportIDs)
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, lockKeyReportIDs)
 	return err
 }
 
 func (postgresDialect) lockReportIDsExclusive(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, lockKeyReportIDs)
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKeyReportIDs)
 	return err
 }
 
 func (postgresDialect) lockCustomer(ctx context.Context, tx *sql.Tx, customerID string) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, lockClassCustomer, customerID)
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClassCustomer, customerID)
 	return err
 }
 
