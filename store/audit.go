@@ -19,7 +19,7 @@ var (
 func (db *DB) CreateAuditEntry(ctx context.Context, e *hub.AuditEntry) error {
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO audit_log (at, actor, action, customer_id, result, detail)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 			millis(now), e.Actor, e.Action, e.CustomerID, e.Result, e.Detail).Scan(&e.ID)
 		if err != nil {
 			return fmt.Errorf("insert audit entry: %w", err)
@@ -38,11 +38,11 @@ func (db *DB) FindAuditEntries(ctx context.Context, f hub.AuditFilter) ([]*hub.A
 	q := `SELECT id, at, actor, action, customer_id, result, detail FROM audit_log`
 	args := []any{}
 	if f.CustomerID != "" {
-		q += ` WHERE customer_id = ?`
+		q += ` WHERE customer_id = $1`
 		args = append(args, f.CustomerID)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
+	q += ` ORDER BY id DESC LIMIT ` + placeholder(len(args))
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find audit entries: %w", err)
@@ -68,7 +68,7 @@ func (db *DB) SetLatestControllerVersion(ctx context.Context, v *hub.ControllerV
 		if checked.IsZero() {
 			checked = now
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO controller_versions (image, version, checked_at) VALUES (?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO controller_versions (image, version, checked_at) VALUES ($1, $2, $3)
 			ON CONFLICT (image) DO UPDATE SET version = excluded.version, checked_at = excluded.checked_at`,
 			v.Image, v.Version, millis(checked))
 		if err != nil {

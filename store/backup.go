@@ -16,14 +16,14 @@ func (db *DB) FindNodesMissingEvent(ctx context.Context, eventType string, since
 	rows, err := db.read.QueryContext(ctx, `SELECT c.id FROM customers c
 		JOIN reports r ON r.id = c.latest_report_id
 		LEFT JOIN customer_configs cc ON cc.customer_id = c.id
-		WHERE c.created_at < ?
+		WHERE c.created_at < $1
 			AND c.monitor_state IN ('up', 'stale')
 			AND COALESCE(cc.status, '') <> 'blocked'
 			AND COALESCE(cc.monitoring_paused, 0) = 0
 			AND r.monitoring_enabled = 1
 			AND NOT EXISTS (SELECT 1 FROM events e
-				WHERE e.customer_id = c.id AND e.event_type = ? AND e.occurred_at >= ?)
-		ORDER BY c.id`, millis(since), eventType, millis(since))
+				WHERE e.customer_id = c.id AND e.event_type = $2 AND e.occurred_at >= $1)
+		ORDER BY c.id`, millis(since), eventType)
 	if err != nil {
 		return nil, fmt.Errorf("find nodes missing %s: %w", eventType, err)
 	}

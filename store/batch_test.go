@@ -92,7 +92,7 @@ func TestBodiesCompressedAndLegacyReadable(t *testing.T) {
 	}
 	raw := store.OpenRaw(t, db)
 	var stored []byte
-	if err := raw.QueryRow(`SELECT body FROM report_bodies WHERE report_id = ?`, res.ReportID).Scan(&stored); err != nil {
+	if err := raw.QueryRow(`SELECT body FROM report_bodies WHERE report_id = $1`, res.ReportID).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if len(stored)*5 > len(body) {
@@ -103,10 +103,10 @@ func TestBodiesCompressedAndLegacyReadable(t *testing.T) {
 		t.Fatalf("body does not round-trip: %v", err)
 	}
 	// A body stored before compression (plain JSON, inline) still reads back.
-	if _, err := raw.Exec(`DELETE FROM report_bodies WHERE report_id = ?`, res.ReportID); err != nil {
+	if _, err := raw.Exec(`DELETE FROM report_bodies WHERE report_id = $1`, res.ReportID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.Exec(`UPDATE reports SET body = ? WHERE id = ?`, body, res.ReportID); err != nil {
+	if _, err := raw.Exec(`UPDATE reports SET body = $1 WHERE id = $2`, body, res.ReportID); err != nil {
 		t.Fatal(err)
 	}
 	got, err = db.FindLatestReport(ctx, "bench-customer")

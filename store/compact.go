@@ -99,7 +99,7 @@ func (db *DB) compact(ctx context.Context, st historyStream, limit int, now time
 	err = db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
 		for _, kf := range c.keyframes {
 			if err := tx.QueryRowContext(ctx, `INSERT INTO body_keyframes (stream, subject_id, day, body)
-				VALUES (?, ?, ?, ?) RETURNING id`, st.name, kf.key.subject, kf.key.day, encodeBody(kf.content)).Scan(&kf.id); err != nil {
+				VALUES ($1, $2, $3, $4) RETURNING id`, st.name, kf.key.subject, kf.key.day, encodeBody(kf.content)).Scan(&kf.id); err != nil {
 				return fmt.Errorf("insert keyframe: %w", err)
 			}
 		}
@@ -180,9 +180,9 @@ func (db *DB) planCompaction(ctx context.Context, st historyStream, rows []compa
 // table or inline) and inserts the new one, unless the old one is gone
 // meanwhile (the report or its body pruned).
 func rewriteBody(ctx context.Context, tx *sql.Tx, st historyStream, w bodyRewrite) error {
-	take := st.sql(`DELETE FROM {bodies} WHERE report_id = ? AND keyframe_id IS NULL`)
+	take := st.sql(`DELETE FROM {bodies} WHERE report_id = $1 AND keyframe_id IS NULL`)
 	if !w.inBodies {
-		take = st.sql(`UPDATE {table} SET body = ? WHERE id = ? AND length(body) > 0`)
+		take = st.sql(`UPDATE {table} SET body = $1 WHERE id = $2 AND length(body) > 0`)
 	}
 	args := []any{w.id}
 	if !w.inBodies {
@@ -199,7 +199,7 @@ func rewriteBody(ctx context.Context, tx *sql.Tx, st historyStream, w bodyRewrit
 	if w.keyframe != nil {
 		keyframeID = sql.NullInt64{Int64: w.keyframe.id, Valid: true}
 	}
-	if _, err := tx.ExecContext(ctx, st.sql(`INSERT INTO {bodies} (report_id, keyframe_id, body) VALUES (?, ?, ?)`),
+	if _, err := tx.ExecContext(ctx, st.sql(`INSERT INTO {bodies} (report_id, keyframe_id, body) VALUES ($1, $2, $3)`),
 		w.id, keyframeID, w.body); err != nil {
 		return fmt.Errorf("insert body: %w", err)
 	}
@@ -220,13 +220,13 @@ func (db *DB) compactCandidates(ctx context.Context, st historyStream, step stri
 	horizon := millis(now.Add(-compactHorizon))
 	fullCutoff := millis(now.Add(-db.Tiers.FullFor))
 	rows, err := db.read.QueryContext(ctx, st.sql(`SELECT r.id, r.{subject}, r.received_at, latest.id IS NOT NULL,
-			CASE WHEN r.received_at < ? AND b.keyframe_id IS NULL
-				AND (r.received_at >= ? OR latest.id IS NOT NULL) THEN COALESCE(b.body, r.body) END,
+			CASE WHEN r.received_at < $1 AND b.keyframe_id IS NULL
+				AND (r.received_at >= $2 OR latest.id IS NOT NULL) THEN COALESCE(b.body, r.body) END,
 			b.report_id IS NOT NULL
 		FROM {table} r
 			LEFT JOIN {bodies} b ON b.report_id = r.id
 			LEFT JOIN {owners} latest ON latest.latest_report_id = r.id
-		WHERE r.id > ? ORDER BY r.id LIMIT ?`), horizon, fullCutoff, from, limit)
+		WHERE r.id > $3 ORDER BY r.id LIMIT $4`), horizon, fullCutoff, from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("find reports to compact: %w", err)
 	}
@@ -253,7 +253,7 @@ func (db *DB) findKeyframe(ctx context.Context, st historyStream, k keyframeKey)
 	kf := keyframeRef{key: k}
 	var stored []byte
 	err := db.read.QueryRowContext(ctx, `SELECT id, body FROM body_keyframes
-		WHERE stream = ? AND subject_id = ? AND day = ?`, st.name, k.subject, k.day).Scan(&kf.id, &stored)
+		WHERE stream = $1 AND subject_id = $2 AND day = $3`, st.name, k.subject, k.day).Scan(&kf.id, &stored)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	} else if err != nil {

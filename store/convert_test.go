@@ -82,7 +82,7 @@ func TestConvertDatabaseOfPreviousSchema(t *testing.T) {
 		var inline int
 		err := db.read.QueryRowContext(ctx, st.sql(`SELECT COUNT(*) FROM {table} r
 			WHERE length(r.body) > 0
-				AND (r.received_at >= ? OR EXISTS (SELECT 1 FROM {owners} o WHERE o.latest_report_id = r.id))`),
+				AND (r.received_at >= $1 OR EXISTS (SELECT 1 FROM {owners} o WHERE o.latest_report_id = r.id))`),
 			fullCutoff).Scan(&inline)
 		if err != nil || inline != 0 {
 			t.Errorf("%s: %d bodies left inline to keep (%v)", st.table, inline, err)
@@ -164,8 +164,8 @@ func makePreviousSchemaDB(t *testing.T, path string, now time.Time) map[bodyKey]
 	}
 	bodies := map[bodyKey]string{}
 	start := now.Add(-10 * 24 * time.Hour)
-	exec(`INSERT INTO customers (id, created_at) VALUES ('legacy-a', ?), ('legacy-b', ?)`, millis(start), millis(start))
-	exec(`INSERT INTO hosts (id, customer_id, created_at, updated_at) VALUES ('legacy-a-host', 'legacy-a', ?, ?)`, millis(start), millis(start))
+	exec(`INSERT INTO customers (id, created_at) VALUES ('legacy-a', $1), ('legacy-b', $2)`, millis(start), millis(start))
+	exec(`INSERT INTO hosts (id, customer_id, created_at, updated_at) VALUES ('legacy-a-host', 'legacy-a', $1, $2)`, millis(start), millis(start))
 	var lastReport, lastHostReport int64
 	for k := range 40 {
 		at := start.Add(time.Duration(k) * 6 * time.Hour)
@@ -175,23 +175,23 @@ func makePreviousSchemaDB(t *testing.T, path string, now time.Time) map[bodyKey]
 		if k >= 20 {
 			stored = encodeBody(stored)
 		}
-		res := exec(`INSERT INTO reports (customer_id, received_at, cpu_percent, mem_percent, body) VALUES ('legacy-a', ?, ?, 50, ?)`,
+		res := exec(`INSERT INTO reports (customer_id, received_at, cpu_percent, mem_percent, body) VALUES ('legacy-a', $1, $2, 50, $3)`,
 			millis(at), k, stored)
 		lastReport, _ = res.LastInsertId()
 		bodies[bodyKey{hub.StreamReports, "legacy-a", lastReport}] = body
 		hostBody := fmt.Sprintf(`{"host_id":"legacy-a-host","reported_at":%q,"host":{"cpu_percent":%d}}`, at.Format(time.RFC3339), k)
-		res = exec(`INSERT INTO host_reports (host_id, received_at, cpu_percent, body) VALUES ('legacy-a-host', ?, ?, ?)`,
+		res = exec(`INSERT INTO host_reports (host_id, received_at, cpu_percent, body) VALUES ('legacy-a-host', $1, $2, $3)`,
 			millis(at), k, []byte(hostBody))
 		lastHostReport, _ = res.LastInsertId()
 		bodies[bodyKey{hub.StreamHostReports, "legacy-a-host", lastHostReport}] = hostBody
 	}
 	old := now.Add(-20 * 24 * time.Hour)
 	body := `{"customer_id":"legacy-b","health":"ok"}`
-	res := exec(`INSERT INTO reports (customer_id, received_at, body) VALUES ('legacy-b', ?, ?)`, millis(old), []byte(body))
+	res := exec(`INSERT INTO reports (customer_id, received_at, body) VALUES ('legacy-b', $1, $2)`, millis(old), []byte(body))
 	oldID, _ := res.LastInsertId()
 	bodies[bodyKey{hub.StreamReports, "legacy-b", oldID}] = body
-	exec(`UPDATE customers SET latest_report_id = ?, latest_received_at = ? WHERE id = 'legacy-a'`, lastReport, millis(start.Add(39*6*time.Hour)))
-	exec(`UPDATE customers SET latest_report_id = ?, latest_received_at = ? WHERE id = 'legacy-b'`, oldID, millis(old))
-	exec(`UPDATE hosts SET latest_report_id = ?, last_report_at = ? WHERE id = 'legacy-a-host'`, lastHostReport, millis(start.Add(39*6*time.Hour)))
+	exec(`UPDATE customers SET latest_report_id = $1, latest_received_at = $2 WHERE id = 'legacy-a'`, lastReport, millis(start.Add(39*6*time.Hour)))
+	exec(`UPDATE customers SET latest_report_id = $1, latest_received_at = $2 WHERE id = 'legacy-b'`, oldID, millis(old))
+	exec(`UPDATE hosts SET latest_report_id = $1, last_report_at = $2 WHERE id = 'legacy-a-host'`, lastHostReport, millis(start.Add(39*6*time.Hour)))
 	return bodies
 }

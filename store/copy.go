@@ -307,7 +307,6 @@ func copyTable(ctx context.Context, stx, dtx *sql.Tx, table string, target []col
 
 	perBatch := min(copyBatchRows, maxParams/len(names))
 	insert := `INSERT INTO ` + quoteIdent(table) + ` (` + cols + `) VALUES `
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
 	args := make([]any, 0, perBatch*len(names))
 	var copied int64
 	var batchRows, batchBytes int
@@ -315,8 +314,7 @@ func copyTable(ctx context.Context, stx, dtx *sql.Tx, table string, target []col
 		if batchRows == 0 {
 			return nil
 		}
-		query := insert + strings.TrimSuffix(strings.Repeat(tuple+", ", batchRows), ", ")
-		if _, err := dtx.ExecContext(ctx, query, args...); err != nil {
+		if _, err := dtx.ExecContext(ctx, insert+valueTuples(batchRows, len(names)), args...); err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
 		copied += int64(batchRows)
@@ -353,9 +351,22 @@ func copyTable(ctx context.Context, stx, dtx *sql.Tx, table string, target []col
 	return copied, flush()
 }
 
+// valueTuples is the VALUES list of a multi-row INSERT of rows rows of cols
+// columns: ($1, $2), ($3, $4), …
+func valueTuples(rows, cols int) string {
+	var b strings.Builder
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + placeholders(r*cols+1, cols) + ")")
+	}
+	return b.String()
+}
+
 // sourceColumns returns a source table's column names in order.
 func sourceColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM pragma_table_info($1) ORDER BY cid`, table)
 	if err != nil {
 		return nil, fmt.Errorf("read columns: %w", err)
 	}
@@ -468,7 +479,7 @@ func resetSequences(ctx context.Context, tx *sql.Tx) error {
 	}
 	for _, id := range ids {
 		// is_called false: the next value is exactly max+1 (1 when empty).
-		if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence(?, ?),
+		if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence($1, $2),
 				COALESCE((SELECT MAX(`+quoteIdent(id.column)+`) FROM `+quoteIdent(id.table)+`), 0) + 1, false)`,
 			quoteIdent(id.table), id.column); err != nil {
 			return fmt.Errorf("copy: reset the sequence of %s.%s: %w", id.table, id.column, err)

@@ -345,7 +345,7 @@ func BenchmarkCopyToPostgres(b *testing.B) {
 	body := make([]byte, 600) // a compacted delta's size
 	rand.Read(body)
 	for c := range 20 {
-		if _, err := tx.Exec(`INSERT INTO customers (id, created_at) VALUES (?, 0)`, fmt.Sprintf("bench-%02d", c)); err != nil {
+		if _, err := tx.Exec(`INSERT INTO customers (id, created_at) VALUES ($1, 0)`, fmt.Sprintf("bench-%02d", c)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -354,14 +354,14 @@ func BenchmarkCopyToPostgres(b *testing.B) {
 		at := int64(i) * 45_000
 		if _, err := tx.Exec(`INSERT INTO reports (id, customer_id, received_at, reported_at, controller_version,
 			health, hostname, cpu_percent, mem_percent, disk_percent, containers_total, containers_running, body)
-			VALUES (?, ?, ?, ?, 'v1.4.2', 'ok', 'felhom-bench', 7.5, 41.2, 63.0, 24, 23, X'')`, i, customer, at, at); err != nil {
+			VALUES ($1, $2, $3, $4, 'v1.4.2', 'ok', 'felhom-bench', 7.5, 41.2, 63.0, 24, 23, X'')`, i, customer, at, at); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := tx.Exec(`INSERT INTO report_bodies (report_id, body) VALUES (?, ?)`, i, body); err != nil {
+		if _, err := tx.Exec(`INSERT INTO report_bodies (report_id, body) VALUES ($1, $2)`, i, body); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := tx.Exec(`INSERT INTO events (customer_id, event_type, severity, source, message, details, occurred_at, received_at)
-			VALUES (?, 'backup_completed', 'info', 'controller', 'backup completed', '{"bytes":123456}', ?, ?)`, customer, at, at); err != nil {
+			VALUES ($1, 'backup_completed', 'info', 'controller', 'backup completed', '{"bytes":123456}', $2, $3)`, customer, at, at); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -80,7 +80,7 @@ func (db *DB) FindCustomers(ctx context.Context) ([]*hub.Customer, error) {
 
 // FindCustomerByID returns one customer.
 func (db *DB) FindCustomerByID(ctx context.Context, id string) (*hub.Customer, error) {
-	c, err := scanCustomer(db.read.QueryRowContext(ctx, customerSelect+` WHERE c.id = ?`, id))
+	c, err := scanCustomer(db.read.QueryRowContext(ctx, customerSelect+` WHERE c.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "customer %s not found", id)
 	} else if err != nil {
@@ -118,12 +118,12 @@ func (db *DB) CreateCustomerConfig(ctx context.Context, cfg *hub.CustomerConfig)
 	}
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO customers (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+			`INSERT INTO customers (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
 			cfg.CustomerID, millis(now)); err != nil {
 			return fmt.Errorf("create customer: %w", err)
 		}
 		var exists int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customer_configs WHERE customer_id = ?`, cfg.CustomerID).Scan(&exists)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customer_configs WHERE customer_id = $1`, cfg.CustomerID).Scan(&exists)
 		if err == nil {
 			return hub.Errorf(hub.ECONFLICT, "customer %s already has a config", cfg.CustomerID)
 		} else if !errors.Is(err, sql.ErrNoRows) {
@@ -137,7 +137,7 @@ func (db *DB) CreateCustomerConfig(ctx context.Context, cfg *hub.CustomerConfig)
 				session_secret_sealed, cloudflare_tunnel_token_sealed,
 				legacy_heartbeat_uuid, legacy_backup_uuid, overrides_yaml_sealed,
 				created_at, updated_at
-			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			id, cfg.DisplayName, cfg.Domain, cfg.Status, cfg.MonitoringPaused,
 			int64(cfg.StaleThreshold/time.Second), int64(cfg.DownThreshold/time.Second),
 			hub.HashSecret(cfg.APIKey), db.sealer.Seal(cfg.APIKey, sealContext("api_key", id)),
@@ -181,7 +181,7 @@ func (db *DB) findConfig(ctx context.Context, q queryer, id string) (*hub.Custom
 			cloudflare_tunnel_token_sealed, legacy_heartbeat_uuid, legacy_backup_uuid,
 			overrides_yaml_sealed, created_at, updated_at,
 			previous_api_key_sealed, previous_api_key_valid_until, api_key_rotated_at, api_key_confirmed_at
-		FROM customer_configs WHERE customer_id = ?`, id).Scan(
+		FROM customer_configs WHERE customer_id = $1`, id).Scan(
 		&cfg.CustomerID, &cfg.DisplayName, &cfg.Domain, &cfg.Status,
 		&cfg.MonitoringPaused, &staleSec, &downSec, &keySealed, &pwSealed, &ssSea,
 		&tunnelSealed, &cfg.LegacyHeartbeatUUID, &cfg.LegacyBackupUUID,
@@ -249,10 +249,10 @@ func (db *DB) UpdateCustomerConfig(ctx context.Context, id string, update func(*
 		}
 		cfg.UpdatedAt = now
 		out = cfg
-		return updateConfig(ctx, tx, id, `display_name = ?, domain = ?, status = ?, monitoring_paused = ?,
-				stale_threshold_seconds = ?, down_threshold_seconds = ?,
-				cloudflare_tunnel_token_sealed = ?, legacy_heartbeat_uuid = ?, legacy_backup_uuid = ?,
-				overrides_yaml_sealed = ?, updated_at = ?`,
+		return updateConfig(ctx, tx, id, `display_name = $1, domain = $2, status = $3, monitoring_paused = $4,
+				stale_threshold_seconds = $5, down_threshold_seconds = $6,
+				cloudflare_tunnel_token_sealed = $7, legacy_heartbeat_uuid = $8, legacy_backup_uuid = $9,
+				overrides_yaml_sealed = $10, updated_at = $11`,
 			cfg.DisplayName, cfg.Domain, cfg.Status, cfg.MonitoringPaused,
 			int64(cfg.StaleThreshold/time.Second), int64(cfg.DownThreshold/time.Second),
 			db.sealOptional(cfg.CloudflareTunnelToken, sealContext("cloudflare_tunnel_token", id)),
@@ -275,7 +275,7 @@ var dummyRetrievalHash = hub.HashSecret("no such customer: " + hub.RandomHex(16)
 func (db *DB) AuthenticateRetrieval(ctx context.Context, id, password string) error {
 	var stored string
 	err := db.read.QueryRowContext(ctx,
-		`SELECT retrieval_password_hash FROM customer_configs WHERE customer_id = ?`, id).Scan(&stored)
+		`SELECT retrieval_password_hash FROM customer_configs WHERE customer_id = $1`, id).Scan(&stored)
 	found := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("find retrieval password: %w", err)
@@ -297,7 +297,7 @@ func (db *DB) SetCustomerBlocked(ctx context.Context, id string, blocked bool) e
 		status = hub.ConfigBlocked
 	}
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
-		return updateConfig(ctx, tx, id, `status = ?, updated_at = ?`, status, millis(now))
+		return updateConfig(ctx, tx, id, `status = $1, updated_at = $2`, status, millis(now))
 	})
 }
 
@@ -321,7 +321,7 @@ func (db *DB) RotateCustomerKey(ctx context.Context, id, newKey string, grace ti
 		)
 		err := tx.QueryRowContext(ctx, `SELECT api_key_hash, api_key_sealed, previous_api_key_hash,
 				previous_api_key_sealed, previous_api_key_valid_until, api_key_confirmed_at
-			FROM customer_configs WHERE customer_id = ?`, id).Scan(
+			FROM customer_configs WHERE customer_id = $1`, id).Scan(
 			&curHash, &curSealed, &prevHash, &prevSealed, &prevUntil, &confirmed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
@@ -343,17 +343,18 @@ func (db *DB) RotateCustomerKey(ctx context.Context, id, newKey string, grace ti
 			}
 			keepHash, keepSealed, keepUntil = curHash, db.sealer.Seal(current, sealContext("previous_api_key", id)), millis(now.Add(grace))
 		}
-		return updateConfig(ctx, tx, id, `api_key_hash = ?, api_key_sealed = ?,
-				previous_api_key_hash = ?, previous_api_key_sealed = ?, previous_api_key_valid_until = ?,
-				api_key_rotated_at = ?, api_key_confirmed_at = 0, updated_at = ?`,
+		return updateConfig(ctx, tx, id, `api_key_hash = $1, api_key_sealed = $2,
+				previous_api_key_hash = $3, previous_api_key_sealed = $4, previous_api_key_valid_until = $5,
+				api_key_rotated_at = $6, api_key_confirmed_at = 0, updated_at = $6`,
 			hub.HashSecret(newKey), db.sealer.Seal(newKey, sealContext("api_key", id)),
-			keepHash, keepSealed, keepUntil, millis(now), millis(now))
+			keepHash, keepSealed, keepUntil, millis(now))
 	})
 }
 
 // updateConfig sets columns of one config; ENOTFOUND when there is none.
+// set numbers its parameters $1 to $len(args); the id comes after them.
 func updateConfig(ctx context.Context, tx *sql.Tx, id, set string, args ...any) error {
-	res, err := tx.ExecContext(ctx, `UPDATE customer_configs SET `+set+` WHERE customer_id = ?`, append(args, id)...)
+	res, err := tx.ExecContext(ctx, `UPDATE customer_configs SET `+set+` WHERE customer_id = `+placeholder(len(args)+1), append(args, id)...)
 	if err != nil {
 		return fmt.Errorf("update config: %w", err)
 	}
@@ -367,7 +368,7 @@ func updateConfig(ctx context.Context, tx *sql.Tx, id, set string, args ...any) 
 // the customer has reported or has events or hosts, so it shows as manual.
 func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM customer_configs WHERE customer_id = ?`, id)
+		res, err := tx.ExecContext(ctx, `DELETE FROM customer_configs WHERE customer_id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("delete config: %w", err)
 		}
@@ -380,15 +381,15 @@ func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
 		const gone = `latest_report_id IS NULL
 			AND NOT EXISTS (SELECT 1 FROM events WHERE customer_id = customers.id)
 			AND NOT EXISTS (SELECT 1 FROM hosts WHERE customer_id = customers.id)`
-		if _, err := tx.ExecContext(ctx, `DELETE FROM infra_backups WHERE customer_id = ?
-			AND EXISTS (SELECT 1 FROM customers WHERE id = ? AND `+gone+`)`, id, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM infra_backups WHERE customer_id = $1
+			AND EXISTS (SELECT 1 FROM customers WHERE id = $1 AND `+gone+`)`, id); err != nil {
 			return fmt.Errorf("delete infra backups: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM refused_reports WHERE customer_id = ?
-			AND EXISTS (SELECT 1 FROM customers WHERE id = ? AND `+gone+`)`, id, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM refused_reports WHERE customer_id = $1
+			AND EXISTS (SELECT 1 FROM customers WHERE id = $1 AND `+gone+`)`, id); err != nil {
 			return fmt.Errorf("delete refused reports: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ? AND `+gone, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE id = $1 AND `+gone, id); err != nil {
 			return fmt.Errorf("delete customer: %w", err)
 		}
 		return nil
@@ -420,9 +421,9 @@ func (db *DB) AuthenticateCustomerKey(ctx context.Context, key string) (string, 
 			// The hash in the condition: a rotation that happened since the
 			// read has made this key a previous one, which stays.
 			_, err := tx.ExecContext(ctx, `UPDATE customer_configs
-				SET api_key_confirmed_at = ?, previous_api_key_hash = NULL,
+				SET api_key_confirmed_at = $1, previous_api_key_hash = NULL,
 					previous_api_key_sealed = '', previous_api_key_valid_until = 0
-				WHERE customer_id = ? AND api_key_hash = ?`, millis(now), m.id, m.hash)
+				WHERE customer_id = $2 AND api_key_hash = $3`, millis(now), m.id, m.hash)
 			return err
 		})
 		if err != nil {
@@ -450,12 +451,12 @@ func (db *DB) matchCustomerKey(ctx context.Context, key string) (*keyMatch, erro
 	var got string
 	var prev sql.NullString
 	err := db.read.QueryRowContext(ctx, `SELECT customer_id, api_key_hash, api_key_confirmed_at, previous_api_key_hash
-		FROM customer_configs WHERE api_key_hash = ?`, want).Scan(&m.id, &got, &m.confirmed, &prev)
+		FROM customer_configs WHERE api_key_hash = $1`, want).Scan(&m.id, &got, &m.confirmed, &prev)
 	if errors.Is(err, sql.ErrNoRows) {
 		m.current = false
 		var until int64
 		err = db.read.QueryRowContext(ctx, `SELECT customer_id, previous_api_key_hash, previous_api_key_valid_until
-			FROM customer_configs WHERE previous_api_key_hash = ?`, want).Scan(&m.id, &got, &until)
+			FROM customer_configs WHERE previous_api_key_hash = $1`, want).Scan(&m.id, &got, &until)
 		if err == nil && until <= millis(db.Now()) {
 			err = sql.ErrNoRows // its grace is over
 		}

@@ -190,7 +190,7 @@ func Backup(ctx context.Context, dbPath, dest string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
+	if _, err := conn.ExecContext(ctx, `VACUUM INTO $1`, dest); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil

@@ -11,8 +11,9 @@ import (
 )
 
 // The store's SQL is written once, in the subset SQLite and PostgreSQL
-// share: `?` placeholders (rebound to $n for PostgreSQL by the driver
-// adapter in postgres.go), integers for booleans and unix-millisecond
+// share: numbered `$n` placeholders (SQLite reads `$1` as a parameter
+// named "$1", which its Go driver binds to the first argument; a number
+// may appear more than once), integers for booleans and unix-millisecond
 // times, CASE rather than two-argument MAX, upserts with ON CONFLICT and
 // RETURNING. What cannot be shared is here: how each engine opens, migrates
 // and locks, and which failures are "retry later".
@@ -103,62 +104,21 @@ const (
 	lockClassCustomer int32 = 0x6668_0003
 )
 
-// rebind rewrites a query's placeholders as PostgreSQL's $n, numbered as
-// SQLite numbers them: `?NNN` is parameter NNN, and a bare `?` is one more
-// than the largest number used before it. String literals, quoted
-// identifiers and comments are left alone.
-func rebind(query string) string {
-	if !strings.Contains(query, "?") {
-		return query
-	}
+// placeholder is the n-th parameter of a statement, as both engines
+// number it: $n.
+func placeholder(n int) string {
+	return "$" + strconv.Itoa(n)
+}
+
+// placeholders lists count parameters numbered from first, for a query
+// built at run time: placeholders(3, 2) is "$3, $4".
+func placeholders(first, count int) string {
 	var b strings.Builder
-	b.Grow(len(query) + 16)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		c := query[i]
-		switch {
-		case c == '\'' || c == '"':
-			end := strings.IndexByte(query[i+1:], c)
-			if end < 0 {
-				b.WriteString(query[i:])
-				return b.String()
-			}
-			b.WriteString(query[i : i+end+2])
-			i += end + 1
-		case c == '-' && i+1 < len(query) && query[i+1] == '-':
-			end := strings.IndexByte(query[i:], '\n')
-			if end < 0 {
-				b.WriteString(query[i:])
-				return b.String()
-			}
-			b.WriteString(query[i : i+end])
-			i += end - 1
-		case c == '/' && i+1 < len(query) && query[i+1] == '*':
-			end := strings.Index(query[i+2:], "*/")
-			if end < 0 {
-				b.WriteString(query[i:])
-				return b.String()
-			}
-			b.WriteString(query[i : i+end+4])
-			i += end + 3
-		case c == '?':
-			j := i + 1
-			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
-				j++
-			}
-			if j > i+1 {
-				b.WriteString("$" + query[i+1:j])
-				if v, err := strconv.Atoi(query[i+1 : j]); err == nil {
-					n = max(n, v)
-				}
-				i = j - 1
-				continue
-			}
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-		default:
-			b.WriteByte(c)
+	for n := first; n < first+count; n++ {
+		if n > first {
+			b.WriteString(", ")
 		}
+		b.WriteString(placeholder(n))
 	}
 	return b.String()
 }

@@ -21,7 +21,7 @@ var (
 func (db *DB) CreateEvent(ctx context.Context, e *hub.Event) error {
 	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		var exists int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = ?`, e.CustomerID).Scan(&exists)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = $1`, e.CustomerID).Scan(&exists)
 		if errors.Is(err, sql.ErrNoRows) {
 			return hub.Errorf(hub.EINVALID, "customer %s is unknown: a node must report before it posts events", e.CustomerID)
 		} else if err != nil {
@@ -81,7 +81,7 @@ func insertEvent(ctx context.Context, tx *sql.Tx, e *hub.Event, now time.Time) (
 	err := tx.QueryRowContext(ctx, `INSERT INTO events (
 			customer_id, event_type, severity, source, message, details,
 			occurred_at, received_at, dedupe_key, problems
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (dedupe_key) DO NOTHING
 		RETURNING id`,
 		e.CustomerID, e.Type, e.Severity, e.Source, e.Message, details,
@@ -155,14 +155,14 @@ func (db *DB) queryEvents(ctx context.Context, query string, args ...any) ([]*hu
 
 // FindEvents returns a customer's events, newest first.
 func (db *DB) FindEvents(ctx context.Context, f hub.EventFilter) ([]*hub.Event, error) {
-	where := []string{"customer_id = ?"}
+	where := []string{"customer_id = $1"}
 	args := []any{f.CustomerID}
 	if !f.Since.IsZero() {
-		where = append(where, "occurred_at >= ?")
 		args = append(args, millis(f.Since))
+		where = append(where, "occurred_at >= "+placeholder(len(args)))
 	}
 	if len(f.Severities) > 0 {
-		where = append(where, "severity IN (?"+strings.Repeat(", ?", len(f.Severities)-1)+")")
+		where = append(where, "severity IN ("+placeholders(len(args)+1, len(f.Severities))+")")
 		for _, s := range f.Severities {
 			args = append(args, s)
 		}
@@ -174,7 +174,7 @@ func (db *DB) FindEvents(ctx context.Context, f hub.EventFilter) ([]*hub.Event, 
 	args = append(args, limit)
 	return db.queryEvents(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY occurred_at DESC, id DESC LIMIT ?`, args...)
+		ORDER BY occurred_at DESC, id DESC LIMIT `+placeholder(len(args)), args...)
 }
 
 // CountRecentEvents counts errors and warnings per customer in one query.
@@ -183,7 +183,7 @@ func (db *DB) CountRecentEvents(ctx context.Context, since time.Time) (map[strin
 			SUM(CASE WHEN severity = 'error' THEN 1 ELSE 0 END),
 			SUM(CASE WHEN severity = 'warning' THEN 1 ELSE 0 END)
 		FROM events
-		WHERE received_at >= ? AND severity IN ('error', 'warning')
+		WHERE received_at >= $1 AND severity IN ('error', 'warning')
 		GROUP BY customer_id`, millis(since))
 	if err != nil {
 		return nil, fmt.Errorf("count events: %w", err)
@@ -204,7 +204,7 @@ func (db *DB) CountRecentEvents(ctx context.Context, since time.Time) (map[strin
 // FindUndispatchedEvents returns the oldest undispatched events.
 func (db *DB) FindUndispatchedEvents(ctx context.Context, limit int) ([]*hub.Event, error) {
 	return db.queryEvents(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE dispatched_at IS NULL ORDER BY id LIMIT ?`, limit)
+		WHERE dispatched_at IS NULL ORDER BY id LIMIT $1`, limit)
 }
 
 // MarkEventDispatched takes an event off the dispatch queue. Marking an event
@@ -212,7 +212,7 @@ func (db *DB) FindUndispatchedEvents(ctx context.Context, limit int) ([]*hub.Eve
 func (db *DB) MarkEventDispatched(ctx context.Context, id int64) error {
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE events SET dispatched_at = ? WHERE id = ? AND dispatched_at IS NULL`,
+			`UPDATE events SET dispatched_at = $1 WHERE id = $2 AND dispatched_at IS NULL`,
 			millis(now), id); err != nil {
 			return fmt.Errorf("mark event dispatched: %w", err)
 		}

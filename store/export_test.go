@@ -10,8 +10,8 @@ import (
 )
 
 // OpenRaw opens a second pool on db's database for tests that read or set
-// what no store method does; it speaks the store's dialect (`?`
-// placeholders on both engines) and is closed at test end.
+// what no store method does; it speaks the store's dialect (`$n`
+// placeholders, bools as 0 and 1) and is closed at test end.
 func OpenRaw(tb testing.TB, db *DB) *sql.DB {
 	tb.Helper()
 	var raw *sql.DB

@@ -59,7 +59,7 @@ var emptyBody = []byte{}
 
 // insertBody stores a new report's body, compressed on its own.
 func insertBody(ctx context.Context, tx *sql.Tx, st historyStream, reportID int64, raw []byte) error {
-	if _, err := tx.ExecContext(ctx, st.sql(`INSERT INTO {bodies} (report_id, body) VALUES (?, ?)`),
+	if _, err := tx.ExecContext(ctx, st.sql(`INSERT INTO {bodies} (report_id, body) VALUES ($1, $2)`),
 		reportID, encodeBody(raw)); err != nil {
 		return fmt.Errorf("insert report body: %w", err)
 	}
@@ -77,14 +77,14 @@ func (db *DB) FindMetrics(ctx context.Context, f hub.MetricFilter) ([]hub.Metric
 	case hub.ResolutionRaw:
 		rows, err = db.read.QueryContext(ctx, st.sql(`SELECT received_at, id, 1,
 				cpu_percent, cpu_percent, mem_percent, mem_percent, disk_percent, disk_percent
-			FROM {table} WHERE {subject} = ? AND received_at >= ?
+			FROM {table} WHERE {subject} = $1 AND received_at >= $2
 			ORDER BY received_at, id`), f.SubjectID, millis(f.Since))
 	case hub.ResolutionHourly, hub.ResolutionDaily:
 		since := f.Since.Truncate(hub.BucketSize(f.Resolution))
 		rows, err = db.read.QueryContext(ctx, `SELECT bucket_start, 0, samples,
 				cpu_sum, cpu_max, mem_sum, mem_max, disk_sum, disk_max
 			FROM metric_rollups
-			WHERE stream = ? AND subject_id = ? AND resolution = ? AND bucket_start >= ?
+			WHERE stream = $1 AND subject_id = $2 AND resolution = $3 AND bucket_start >= $4
 			ORDER BY bucket_start`, st.name, f.SubjectID, f.Resolution, millis(since))
 	default:
 		return nil, hub.Errorf(hub.EINVALID, "resolution must be raw, hourly or daily")
@@ -131,7 +131,7 @@ func (db *DB) FindArchivedReport(ctx context.Context, stream, subjectID string, 
 	)
 	err = db.read.QueryRowContext(ctx, st.sql(`SELECT r.received_at, COALESCE(b.body, r.body), b.keyframe_id
 		FROM {table} r LEFT JOIN {bodies} b ON b.report_id = r.id
-		WHERE r.id = ? AND r.{subject} = ?`), reportID, subjectID).Scan(&received, &stored, &keyframeID)
+		WHERE r.id = $1 AND r.{subject} = $2`), reportID, subjectID).Scan(&received, &stored, &keyframeID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "%s has no report %d", subjectID, reportID)
 	} else if err != nil {
@@ -163,7 +163,7 @@ func (db *DB) loadBody(ctx context.Context, stored []byte, keyframeID sql.NullIn
 // keyframe returns a keyframe's content.
 func (db *DB) keyframe(ctx context.Context, q queryer, id int64) ([]byte, error) {
 	var stored []byte
-	if err := q.QueryRowContext(ctx, `SELECT body FROM body_keyframes WHERE id = ?`, id).Scan(&stored); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT body FROM body_keyframes WHERE id = $1`, id).Scan(&stored); err != nil {
 		return nil, fmt.Errorf("read keyframe %d: %w", id, err)
 	}
 	return decodeBody(stored)

@@ -388,7 +388,7 @@ func TestPruneHistoryKeepsEachTier(t *testing.T) {
 		AND NOT EXISTS (SELECT 1 FROM host_report_bodies b WHERE b.keyframe_id = k.id)`).Scan(&unreferenced); err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.QueryRow(`SELECT COUNT(*) FROM body_keyframes WHERE day < ?`, now.Add(-8*24*time.Hour).UnixMilli()).Scan(&old); err != nil {
+	if err := conn.QueryRow(`SELECT COUNT(*) FROM body_keyframes WHERE day < $1`, now.Add(-8*24*time.Hour).UnixMilli()).Scan(&old); err != nil {
 		t.Fatal(err)
 	}
 	if unreferenced != 0 || old != 0 || got["body_keyframes"] == 0 {
@@ -447,7 +447,7 @@ func TestCompactionLeavesAnUnreadableBodyAndGoesOn(t *testing.T) {
 	}
 	broken++ // not the day's first report: that one becomes the keyframe
 	garbage := []byte{0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3}
-	mustExec(t, rawConn(t, db), `UPDATE report_bodies SET body = ? WHERE report_id = ?`, garbage, broken)
+	mustExec(t, rawConn(t, db), `UPDATE report_bodies SET body = $1 WHERE report_id = $2`, garbage, broken)
 
 	compactAll(t, db, 3)
 	after := storedBodies(t, db, "reports")

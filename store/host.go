@@ -20,7 +20,7 @@ func (db *DB) UpsertHost(ctx context.Context, h *hub.Host, apiKey string) error 
 	}
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO hosts (id, customer_id, api_key_hash, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?)
+			VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (id) DO UPDATE SET
 				customer_id = excluded.customer_id,
 				api_key_hash = COALESCE(excluded.api_key_hash, hosts.api_key_hash),
@@ -55,7 +55,7 @@ func scanHost(row rowScanner, extra ...any) (*hub.Host, error) {
 
 // FindHostByID returns a host without its guests and latest report.
 func (db *DB) FindHostByID(ctx context.Context, id string) (*hub.Host, error) {
-	h, err := scanHost(db.read.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM hosts h WHERE h.id = ?`, id))
+	h, err := scanHost(db.read.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM hosts h WHERE h.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "host %s not found", id)
 	} else if err != nil {
@@ -70,7 +70,7 @@ func (db *DB) FindHostByAPIKey(ctx context.Context, key string) (*hub.Host, erro
 	want := hub.HashSecret(key)
 	var got string
 	h, err := scanHost(db.read.QueryRowContext(ctx,
-		`SELECT `+hostColumns+`, h.api_key_hash FROM hosts h WHERE h.api_key_hash = ?`, want), &got)
+		`SELECT `+hostColumns+`, h.api_key_hash FROM hosts h WHERE h.api_key_hash = $1`, want), &got)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !hub.SecretEqual(got, want)) {
 		return nil, hub.Errorf(hub.EUNAUTHORIZED, "unknown API key")
 	} else if err != nil {
@@ -87,7 +87,7 @@ func (db *DB) FindHosts(ctx context.Context, customerID string) ([]*hub.Host, er
 			COALESCE(r.mem_percent, 0), COALESCE(r.disk_percent, 0), COALESCE(r.guest_total, 0),
 			COALESCE(r.guest_running, 0), COALESCE(r.cloudflared_status, ''), COALESCE(r.problems, '')
 		FROM hosts h LEFT JOIN host_reports r ON r.id = h.latest_report_id
-		WHERE h.customer_id = ? ORDER BY h.id`, customerID)
+		WHERE h.customer_id = $1 ORDER BY h.id`, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("find hosts: %w", err)
 	}
@@ -129,7 +129,7 @@ func (db *DB) addGuests(ctx context.Context, customerID string, hosts map[string
 	rows, err := db.read.QueryContext(ctx, `SELECT g.id, g.host_id, g.vmid, g.display_name, g.status,
 			g.controller_version, g.spec_json, g.last_seen_at
 		FROM guests g JOIN hosts h ON h.id = g.host_id
-		WHERE h.customer_id = ? ORDER BY g.host_id, g.vmid`, customerID)
+		WHERE h.customer_id = $1 ORDER BY g.host_id, g.vmid`, customerID)
 	if err != nil {
 		return fmt.Errorf("find guests: %w", err)
 	}
@@ -189,7 +189,7 @@ func createHostReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.HostRep
 			COALESCE(h.latest_report_id, 0), h.last_report_at,
 			COALESCE(cc.status, ''), COALESCE(cc.monitoring_paused, 0)
 		FROM hosts h LEFT JOIN customer_configs cc ON cc.customer_id = h.customer_id
-		WHERE h.id = ?`+d.forUpdate("h"), r.HostID).Scan(&w.CustomerID, &hostname, &w.State, &w.LastReportID, &lastSeen, &status, &paused)
+		WHERE h.id = $1`+d.forUpdate("h"), r.HostID).Scan(&w.CustomerID, &hostname, &w.State, &w.LastReportID, &lastSeen, &status, &paused)
 	if errors.Is(err, sql.ErrNoRows) {
 		return res, nil, hub.Errorf(hub.EINVALID, "host %s is unknown: register it with POST /api/v1/admin/hosts", r.HostID)
 	} else if err != nil {
@@ -207,7 +207,7 @@ func createHostReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.HostRep
 	err = tx.QueryRowContext(ctx, `INSERT INTO host_reports (
 			host_id, received_at, reported_at, agent_version, hostname, cpu_percent, mem_percent,
 			disk_percent, guest_total, guest_running, cloudflared_status, body, problems
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		r.HostID, millis(now), nullMillis(s.ReportedAt), s.AgentVersion, s.Hostname, s.CPUPercent,
 		s.MemPercent, s.DiskPercent, s.GuestTotal, s.GuestRunning, s.CloudflaredStatus, emptyBody, problems,
 	).Scan(&res.ReportID)
@@ -226,12 +226,12 @@ func createHostReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.HostRep
 	w.Name = hostName(r.HostID, hostname)
 	u := w.Report(now, res.ReportID, true)
 	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET
-			hostname = ?, agent_version = ?, pve_version = ?, kernel = ?,
-			latest_report_id = ?, last_report_at = ?, monitor_state = ?, next_deadline = ?,
-			state_changed_at = CASE WHEN monitor_state = ? THEN state_changed_at ELSE ? END
-		WHERE id = ?`,
+			hostname = $1, agent_version = $2, pve_version = $3, kernel = $4,
+			latest_report_id = $5, last_report_at = $6, monitor_state = $7, next_deadline = $8,
+			state_changed_at = CASE WHEN monitor_state = $7 THEN state_changed_at ELSE $6 END
+		WHERE id = $9`,
 		s.Hostname, s.AgentVersion, pve, kernel, res.ReportID, millis(now),
-		u.State, millis(*u.NextDeadline), u.State, millis(now), r.HostID); err != nil {
+		u.State, millis(*u.NextDeadline), r.HostID); err != nil {
 		return res, nil, fmt.Errorf("update host: %w", err)
 	}
 	if u.Event == nil {
@@ -261,7 +261,7 @@ func (db *DB) UpsertGuestFromReport(ctx context.Context, hostID string, g hub.Ho
 		_, err := tx.ExecContext(ctx, `INSERT INTO guests (
 				id, host_id, vmid, display_name, status, controller_version, spec_json,
 				last_seen_at, created_at, updated_at
-			) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT (id) DO UPDATE SET
 				display_name = excluded.display_name,
 				status = excluded.status,

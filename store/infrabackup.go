@@ -24,14 +24,14 @@ func (db *DB) CreateInfraBackup(ctx context.Context, b *hub.InfraBackup) (*hub.S
 	problems := b.Problems.Encode()
 	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		var exists int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = ?`, b.CustomerID).Scan(&exists)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = $1`, b.CustomerID).Scan(&exists)
 		if errors.Is(err, sql.ErrNoRows) {
 			return hub.Errorf(hub.EINVALID, "customer %s is unknown: send a report or create its config first", b.CustomerID)
 		} else if err != nil {
 			return fmt.Errorf("check customer: %w", err)
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO infra_backups (customer_id, created_at, received_at, body_sealed, problems)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 			b.CustomerID, millis(b.CreatedAt), millis(now),
 			db.sealer.Seal(string(b.Raw), infraSealContext(b.CustomerID)), problems).Scan(&out.ID)
 		if err != nil {
@@ -39,10 +39,10 @@ func (db *DB) CreateInfraBackup(ctx context.Context, b *hub.InfraBackup) (*hub.S
 		}
 		// The newest complete backup stays whatever came after it: a broken
 		// controller posting incomplete ones must not push it out.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM infra_backups WHERE customer_id = ? AND id NOT IN (
-				SELECT id FROM infra_backups WHERE customer_id = ? ORDER BY id DESC LIMIT ?)
-			AND id <> COALESCE((SELECT MAX(id) FROM infra_backups WHERE customer_id = ? AND problems = ''), 0)`,
-			b.CustomerID, b.CustomerID, hub.InfraBackupVersionsKept, b.CustomerID); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM infra_backups WHERE customer_id = $1 AND id NOT IN (
+				SELECT id FROM infra_backups WHERE customer_id = $1 ORDER BY id DESC LIMIT $2)
+			AND id <> COALESCE((SELECT MAX(id) FROM infra_backups WHERE customer_id = $1 AND problems = ''), 0)`,
+			b.CustomerID, hub.InfraBackupVersionsKept); err != nil {
 			return fmt.Errorf("prune infra backups: %w", err)
 		}
 		out.ReceivedAt = now
@@ -77,7 +77,7 @@ func (db *DB) scanInfraBackup(row rowScanner) (*hub.StoredInfraBackup, error) {
 // FindLatestInfraBackup returns the customer's newest backup.
 func (db *DB) FindLatestInfraBackup(ctx context.Context, customerID string) (*hub.StoredInfraBackup, error) {
 	b, err := db.scanInfraBackup(db.read.QueryRowContext(ctx,
-		infraBackupSelect+` WHERE customer_id = ? ORDER BY id DESC LIMIT 1`, customerID))
+		infraBackupSelect+` WHERE customer_id = $1 ORDER BY id DESC LIMIT 1`, customerID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "customer %s has no infrastructure backup", customerID)
 	} else if err != nil {
@@ -88,7 +88,7 @@ func (db *DB) FindLatestInfraBackup(ctx context.Context, customerID string) (*hu
 
 // FindInfraBackups lists the customer's kept backups, newest first.
 func (db *DB) FindInfraBackups(ctx context.Context, customerID string) ([]*hub.StoredInfraBackup, error) {
-	rows, err := db.read.QueryContext(ctx, infraBackupSelect+` WHERE customer_id = ? ORDER BY id DESC`, customerID)
+	rows, err := db.read.QueryContext(ctx, infraBackupSelect+` WHERE customer_id = $1 ORDER BY id DESC`, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("find infra backups: %w", err)
 	}

@@ -21,9 +21,9 @@ func (db *DB) AcquireLease(ctx context.Context, name, owner string, ttl time.Dur
 	}
 	var held bool
 	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)
+		res, err := tx.ExecContext(ctx, `INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3)
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-			WHERE leases.owner = excluded.owner OR leases.expires_at < ?`,
+			WHERE leases.owner = excluded.owner OR leases.expires_at < $4`,
 			name, owner, millis(now.Add(ttl)), millis(now))
 		if err != nil {
 			return fmt.Errorf("acquire lease %s: %w", name, err)
@@ -41,7 +41,7 @@ func (db *DB) AcquireLease(ctx context.Context, name, owner string, ttl time.Dur
 // ReleaseLease deletes the lease name if owner holds it.
 func (db *DB) ReleaseLease(ctx context.Context, name, owner string) error {
 	return db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND owner = ?`, name, owner); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE name = $1 AND owner = $2`, name, owner); err != nil {
 			return fmt.Errorf("release lease %s: %w", name, err)
 		}
 		return nil

@@ -117,7 +117,7 @@ func applyMigration(ctx context.Context, db migrationConn, m migration) error {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 		m.version, m.name, time.Now().UnixMilli()); err != nil {
 		return fmt.Errorf("migration %s: record: %w", m.name, err)
 	}

@@ -32,7 +32,7 @@ func (db *DB) SetNotificationPrefs(ctx context.Context, p *hub.NotificationPrefs
 	}
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		var exists int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = ?`, p.CustomerID).Scan(&exists)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = $1`, p.CustomerID).Scan(&exists)
 		if errors.Is(err, sql.ErrNoRows) {
 			return hub.Errorf(hub.EINVALID, "customer %s is unknown: a node must report before it sets preferences", p.CustomerID)
 		} else if err != nil {
@@ -40,7 +40,7 @@ func (db *DB) SetNotificationPrefs(ctx context.Context, p *hub.NotificationPrefs
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_notifications
 				(customer_id, email, enabled_events, cooldown_hours, updated_at)
-			VALUES (?, ?, ?, ?, ?)
+			VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (customer_id) DO UPDATE SET email = excluded.email,
 				enabled_events = excluded.enabled_events, cooldown_hours = excluded.cooldown_hours,
 				updated_at = excluded.updated_at`,
@@ -81,7 +81,7 @@ func findPrefs(ctx context.Context, q queryRower, customerID string) (*hub.Notif
 		updated  int64
 	)
 	err := q.QueryRowContext(ctx, `SELECT email, enabled_events, cooldown_hours, updated_at
-		FROM customer_notifications WHERE customer_id = ?`, customerID).Scan(&p.Email, &events, &cooldown, &updated)
+		FROM customer_notifications WHERE customer_id = $1`, customerID).Scan(&p.Email, &events, &cooldown, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	} else if err != nil {
@@ -109,7 +109,7 @@ func (db *DB) EnqueueNotifications(ctx context.Context, customerID string, event
 		done, queued = false, 0
 		if eventID != 0 {
 			res, err := tx.ExecContext(ctx,
-				`UPDATE events SET dispatched_at = ? WHERE id = ? AND dispatched_at IS NULL`, millis(now), eventID)
+				`UPDATE events SET dispatched_at = $1 WHERE id = $2 AND dispatched_at IS NULL`, millis(now), eventID)
 			if err != nil {
 				return fmt.Errorf("mark event dispatched: %w", err)
 			}
@@ -153,7 +153,7 @@ func (db *DB) EnqueueNotifications(ctx context.Context, customerID string, event
 // notificationState reads what a notification decision needs.
 func notificationState(ctx context.Context, tx *sql.Tx, customerID string, now time.Time) (*hub.NotificationState, error) {
 	state := &hub.NotificationState{Now: now, LastSent: map[hub.CooldownKey]time.Time{}}
-	c, err := scanCustomer(tx.QueryRowContext(ctx, customerSelect+` WHERE c.id = ?`, customerID))
+	c, err := scanCustomer(tx.QueryRowContext(ctx, customerSelect+` WHERE c.id = $1`, customerID))
 	switch {
 	case err == nil:
 		state.Customer = c
@@ -165,7 +165,7 @@ func notificationState(ctx context.Context, tx *sql.Tx, customerID string, now t
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT channel, cooldown_key, last_sent_at
-		FROM notification_cooldowns WHERE customer_id = ?`, customerID)
+		FROM notification_cooldowns WHERE customer_id = $1`, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("find cooldowns: %w", err)
 	}
@@ -197,7 +197,7 @@ func insertNotification(ctx context.Context, tx *sql.Tx, customerID string, even
 	var logID int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO notification_log
 			(created_at, updated_at, channel, customer_id, event_id, event_type, recipient, subject, status, reason)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		millis(now), millis(now), p.Channel, customerID, event, p.EventType, p.Recipient, subject, status, p.Reason,
 	).Scan(&logID); err != nil {
 		return fmt.Errorf("insert notification log: %w", err)
@@ -209,14 +209,14 @@ func insertNotification(ctx context.Context, tx *sql.Tx, customerID string, even
 	if _, err := tx.ExecContext(ctx, `INSERT INTO notification_outbox
 			(log_id, idempotency_key, channel, customer_id, recipient, subject, text_body, html_body,
 			 next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		logID, m.IdempotencyKey, p.Channel, customerID, m.To, m.Subject, m.Text, m.HTML, millis(now), millis(now),
 	); err != nil {
 		return fmt.Errorf("insert outbox: %w", err)
 	}
 	if p.Cooldown != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notification_cooldowns
-				(channel, customer_id, cooldown_key, last_sent_at) VALUES (?, ?, ?, ?)
+				(channel, customer_id, cooldown_key, last_sent_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (customer_id, channel, cooldown_key) DO UPDATE SET last_sent_at = excluded.last_sent_at`,
 			p.Cooldown.Channel, customerID, p.Cooldown.Key, millis(now)); err != nil {
 			return fmt.Errorf("store cooldown: %w", err)
@@ -232,8 +232,8 @@ func (db *DB) ClaimOutbox(ctx context.Context, owner string, limit int, lease ti
 	err := db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM notification_outbox
-			WHERE state = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-			ORDER BY next_attempt_at, id LIMIT ?`, millis(now), millis(now), limit)
+			WHERE state = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+			ORDER BY next_attempt_at, id LIMIT $2`, millis(now), limit)
 		if err != nil {
 			return fmt.Errorf("find due mails: %w", err)
 		}
@@ -256,8 +256,8 @@ func (db *DB) ClaimOutbox(ctx context.Context, owner string, limit int, lease ti
 				created int64
 			)
 			err := tx.QueryRowContext(ctx, `UPDATE notification_outbox
-				SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
-				WHERE id = ? AND state = 'pending' AND (lease_until IS NULL OR lease_until < ?)
+				SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+				WHERE id = $3 AND state = 'pending' AND (lease_until IS NULL OR lease_until < $4)
 				RETURNING id, log_id, channel, customer_id, idempotency_key, recipient, subject,
 					text_body, html_body, attempts, created_at`,
 				owner, millis(now.Add(lease)), id, millis(now),
@@ -285,7 +285,7 @@ func (db *DB) CompleteOutbox(ctx context.Context, id int64, owner string) error 
 		var logID int64
 		var attempts int
 		err := tx.QueryRowContext(ctx, `DELETE FROM notification_outbox
-			WHERE id = ? AND lease_owner = ? AND state = 'pending' RETURNING log_id, attempts`,
+			WHERE id = $1 AND lease_owner = $2 AND state = 'pending' RETURNING log_id, attempts`,
 			id, owner).Scan(&logID, &attempts)
 		if errors.Is(err, sql.ErrNoRows) {
 			return hub.Errorf(hub.ECONFLICT, "outbox mail %d is no longer leased to this sender", id)
@@ -299,8 +299,8 @@ func (db *DB) CompleteOutbox(ctx context.Context, id int64, owner string) error 
 // RetryOutbox releases a mail to be tried again at next.
 func (db *DB) RetryOutbox(ctx context.Context, id int64, owner string, next time.Time, lastError string) error {
 	return db.releaseOutbox(ctx, id, owner, `UPDATE notification_outbox
-		SET next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
-		WHERE id = ? AND lease_owner = ? AND state = 'pending' RETURNING log_id, attempts`,
+		SET next_attempt_at = $1, last_error = $2, lease_owner = NULL, lease_until = NULL
+		WHERE id = $3 AND lease_owner = $4 AND state = 'pending' RETURNING log_id, attempts`,
 		[]any{millis(next), lastError, id, owner}, hub.NotificationQueued, lastError)
 }
 
@@ -308,8 +308,8 @@ func (db *DB) RetryOutbox(ctx context.Context, id int64, owner string, next time
 // log row says failed with the error.
 func (db *DB) FailOutbox(ctx context.Context, id int64, owner string, lastError string) error {
 	return db.releaseOutbox(ctx, id, owner, `UPDATE notification_outbox
-		SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL
-		WHERE id = ? AND lease_owner = ? AND state = 'pending' RETURNING log_id, attempts`,
+		SET state = 'failed', last_error = $1, lease_owner = NULL, lease_until = NULL
+		WHERE id = $2 AND lease_owner = $3 AND state = 'pending' RETURNING log_id, attempts`,
 		[]any{lastError, id, owner}, hub.NotificationFailed, lastError)
 }
 
@@ -329,7 +329,7 @@ func (db *DB) releaseOutbox(ctx context.Context, id int64, owner, query string, 
 
 func updateNotificationLog(ctx context.Context, tx *sql.Tx, id int64, status, lastError string, attempts int, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE notification_log
-		SET status = ?, error = ?, attempts = ?, updated_at = ? WHERE id = ?`,
+		SET status = $1, error = $2, attempts = $3, updated_at = $4 WHERE id = $5`,
 		status, lastError, attempts, millis(now), id); err != nil {
 		return fmt.Errorf("update notification log: %w", err)
 	}
@@ -358,12 +358,12 @@ func (db *DB) FindNotifications(ctx context.Context, f hub.NotificationFilter) (
 	var where []string
 	var args []any
 	if f.CustomerID != "" {
-		where = append(where, "customer_id = ?")
 		args = append(args, f.CustomerID)
+		where = append(where, "customer_id = "+placeholder(len(args)))
 	}
 	if f.Status != "" {
-		where = append(where, "status = ?")
 		args = append(args, f.Status)
+		where = append(where, "status = "+placeholder(len(args)))
 	}
 	query := `SELECT id, created_at, updated_at, channel, customer_id, event_id, event_type,
 		recipient, subject, status, reason, error, attempts FROM notification_log`
@@ -375,7 +375,7 @@ func (db *DB) FindNotifications(ctx context.Context, f hub.NotificationFilter) (
 		limit = maxNotificationRows
 	}
 	args = append(args, limit)
-	rows, err := db.read.QueryContext(ctx, query+` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+	rows, err := db.read.QueryContext(ctx, query+` ORDER BY created_at DESC, id DESC LIMIT `+placeholder(len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("find notifications: %w", err)
 	}

@@ -105,26 +105,26 @@ func pingPostgres(ctx context.Context, db *sql.DB) error {
 // for as long as the migrations run; a replica that dies holding it drops
 // it with its connection.
 func (postgresDialect) migrationLock(ctx context.Context, conn *sql.Conn) (func(), error) {
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, lockKeyMigrate); err != nil {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockKeyMigrate); err != nil {
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}
 	return func() {
-		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(?)`, lockKeyMigrate)
+		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, lockKeyMigrate)
 	}, nil
 }
 
 func (postgresDialect) lockReportIDs(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(?)`, lockKeyReportIDs)
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, lockKeyReportIDs)
 	return err
 }
 
 func (postgresDialect) lockReportIDsExclusive(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, lockKeyReportIDs)
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKeyReportIDs)
 	return err
 }
 
 func (postgresDialect) lockCustomer(ctx context.Context, tx *sql.Tx, customerID string) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, lockClassCustomer, customerID)
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClassCustomer, customerID)
 	return err
 }
 
@@ -170,11 +170,14 @@ func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	return pgConn{conn.(*stdlib.Conn)}, nil
 }
 
-// pgConn is pgx's database/sql connection with the store's two dialect
-// rewrites: `?` placeholders become $n, and bools bind as 0 and 1 (the
-// schema keeps flags in integers on both engines).
+// pgConn is pgx's database/sql connection with the one rewrite the store
+// needs: bools bind as 0 and 1 (the schema keeps flags in integers on both
+// engines, and SQLite's driver binds them so). The SQL itself is the same
+// text on both engines.
 type pgConn struct{ *stdlib.Conn }
 
+// database/sql finds a connection's optional interfaces by type assertion:
+// the embedded connection's must show through the wrapper.
 var (
 	_ driver.QueryerContext     = pgConn{}
 	_ driver.ExecerContext      = pgConn{}
@@ -184,22 +187,6 @@ var (
 	_ driver.ConnBeginTx        = pgConn{}
 	_ driver.Pinger             = pgConn{}
 )
-
-func (c pgConn) Prepare(query string) (driver.Stmt, error) {
-	return c.Conn.Prepare(rebind(query))
-}
-
-func (c pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, rebind(query))
-}
-
-func (c pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, rebind(query), args)
-}
-
-func (c pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, rebind(query), args)
-}
 
 func (c pgConn) CheckNamedValue(v *driver.NamedValue) error {
 	if b, ok := v.Value.(bool); ok {

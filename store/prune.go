@@ -18,8 +18,7 @@ const pruneBatchSize = 1000
 // pruneStep deletes one batch of a table's rows older than a cutoff.
 type pruneStep struct {
 	name string
-	// batch deletes up to ? (the second argument) rows older than ? (the
-	// first): the subquery has no ORDER BY so that each batch reads only
+	// batch deletes up to $2 rows older than $1: the subquery has no ORDER BY so that each batch reads only
 	// the start of the time index.
 	batch string
 	// expired makes the cutoff the present instead of before: the step
@@ -36,37 +35,37 @@ var pruneSteps = []pruneStep{
 		// view and the status are computed from it.
 		batch: `DELETE FROM reports WHERE id IN (
 			SELECT r.id FROM reports r
-			WHERE r.received_at < ?
+			WHERE r.received_at < $1
 				AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.latest_report_id = r.id)
-			LIMIT ?)`,
+			LIMIT $2)`,
 	},
 	{
 		name: "host_reports",
 		// Likewise a host's latest report.
 		batch: `DELETE FROM host_reports WHERE id IN (
 			SELECT r.id FROM host_reports r
-			WHERE r.received_at < ?
+			WHERE r.received_at < $1
 				AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.latest_report_id = r.id)
-			LIMIT ?)`,
+			LIMIT $2)`,
 	},
 	{
 		name: "events",
 		batch: `DELETE FROM events WHERE id IN (
-			SELECT id FROM events WHERE received_at < ? LIMIT ?)`,
+			SELECT id FROM events WHERE received_at < $1 LIMIT $2)`,
 	},
 	{
 		name: "notification_log",
 		// A mail still being tried keeps its row; a failed one's outbox row
 		// goes with its log row (ON DELETE CASCADE).
 		batch: `DELETE FROM notification_log WHERE id IN (
-			SELECT id FROM notification_log WHERE created_at < ? AND status <> 'queued' LIMIT ?)`,
+			SELECT id FROM notification_log WHERE created_at < $1 AND status <> 'queued' LIMIT $2)`,
 	},
 	{
 		name: "rate_limits",
 		// A key whose theoretical arrival time is past limits nothing: it
 		// behaves exactly as a key without a row.
 		batch: `DELETE FROM rate_limits WHERE key IN (
-			SELECT key FROM rate_limits WHERE tat < ? LIMIT ?)`,
+			SELECT key FROM rate_limits WHERE tat < $1 LIMIT $2)`,
 		expired: true,
 	},
 }

@@ -16,14 +16,14 @@ var _ hub.RateLimitService = (*DB)(nil)
 // that concurrent writers, on any replica, cannot lose a count:
 // tat = max(tat, now) + every, or now + every for a new key. Arguments:
 // key, now + every, now, now, every (unix ms).
-const addRateLimitEvent = `INSERT INTO rate_limits (key, tat) VALUES (?, ?)
-	ON CONFLICT (key) DO UPDATE SET tat = CASE WHEN rate_limits.tat > ? THEN rate_limits.tat ELSE ? END + ?`
+const addRateLimitEvent = `INSERT INTO rate_limits (key, tat) VALUES ($1, $2)
+	ON CONFLICT (key) DO UPDATE SET tat = CASE WHEN rate_limits.tat > $3 THEN rate_limits.tat ELSE $4 END + $5`
 
 // takeRateLimitEvent is addRateLimitEvent only when the key allows an event
 // now, that is tat <= now + (burst-1)*every (the last argument); a key
 // that does not changes no row. A new key always allows one.
 const takeRateLimitEvent = addRateLimitEvent + `
-	WHERE rate_limits.tat <= ?`
+	WHERE rate_limits.tat <= $6`
 
 // errRateLimited rolls back a TakeRateLimitEvents that a limit refused.
 var errRateLimited = errors.New("rate limited")
@@ -37,7 +37,7 @@ func (db *DB) RateLimitWait(ctx context.Context, limits ...hub.RateLimit) (time.
 			return 0, err
 		}
 		var tat int64
-		err := db.read.QueryRowContext(ctx, `SELECT tat FROM rate_limits WHERE key = ?`, l.Key).Scan(&tat)
+		err := db.read.QueryRowContext(ctx, `SELECT tat FROM rate_limits WHERE key = $1`, l.Key).Scan(&tat)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
@@ -77,7 +77,7 @@ func (db *DB) RefundRateLimitEvents(ctx context.Context, limits ...hub.RateLimit
 	}
 	return db.inWriteTx(ctx, func(tx *sql.Tx, _ time.Time) error {
 		for _, l := range limits {
-			if _, err := tx.ExecContext(ctx, `UPDATE rate_limits SET tat = tat - ? WHERE key = ?`,
+			if _, err := tx.ExecContext(ctx, `UPDATE rate_limits SET tat = tat - $1 WHERE key = $2`,
 				l.Every.Milliseconds(), l.Key); err != nil {
 				return fmt.Errorf("refund rate limit event: %w", err)
 			}

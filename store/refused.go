@@ -21,7 +21,7 @@ func (db *DB) AddRefusedReports(ctx context.Context, counts []hub.RefusedReportC
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		for _, c := range counts {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO refused_reports (customer_id, hour, refused, last_at, last_reason)
-				VALUES (?, ?, ?, ?, ?)
+				VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (customer_id, hour) DO UPDATE SET
 					refused = refused_reports.refused + excluded.refused,
 					last_reason = CASE WHEN excluded.last_at >= refused_reports.last_at
@@ -31,7 +31,7 @@ func (db *DB) AddRefusedReports(ctx context.Context, counts []hub.RefusedReportC
 				c.CustomerID, millis(c.Hour), c.Refused, millis(c.LastAt), c.LastReason); err != nil {
 				return fmt.Errorf("add refused reports of %s: %w", c.CustomerID, err)
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM refused_reports WHERE customer_id = ? AND hour < ?`,
+			if _, err := tx.ExecContext(ctx, `DELETE FROM refused_reports WHERE customer_id = $1 AND hour < $2`,
 				c.CustomerID, millis(before)); err != nil {
 				return fmt.Errorf("forget old refused reports of %s: %w", c.CustomerID, err)
 			}
@@ -46,7 +46,7 @@ func (db *DB) FindRefusedReports(ctx context.Context, customerID string, since t
 	var out hub.RefusedReports
 	var total, lastAt sql.NullInt64
 	if err := db.read.QueryRowContext(ctx, `SELECT SUM(refused), MAX(last_at) FROM refused_reports
-		WHERE customer_id = ? AND hour >= ?`, customerID, millis(since)).Scan(&total, &lastAt); err != nil {
+		WHERE customer_id = $1 AND hour >= $2`, customerID, millis(since)).Scan(&total, &lastAt); err != nil {
 		return out, fmt.Errorf("find refused reports: %w", err)
 	}
 	if !total.Valid || total.Int64 == 0 {
@@ -54,7 +54,7 @@ func (db *DB) FindRefusedReports(ctx context.Context, customerID string, since t
 	}
 	out.Refused, out.LastAt = total.Int64, fromMillis(lastAt.Int64)
 	err := db.read.QueryRowContext(ctx, `SELECT last_reason FROM refused_reports
-		WHERE customer_id = ? AND hour >= ? ORDER BY last_at DESC, hour DESC LIMIT 1`,
+		WHERE customer_id = $1 AND hour >= $2 ORDER BY last_at DESC, hour DESC LIMIT 1`,
 		customerID, millis(since)).Scan(&out.LastReason)
 	if err != nil {
 		return out, fmt.Errorf("find refused reports: %w", err)

@@ -25,7 +25,7 @@ func (db *DB) CreateReport(ctx context.Context, r *hub.Report) (*hub.ReportResul
 func createReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.Report, now time.Time, defaults hub.Thresholds) (hub.ReportResult, *hub.Event, error) {
 	var res hub.ReportResult
 	ins, err := tx.ExecContext(ctx,
-		`INSERT INTO customers (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+		`INSERT INTO customers (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
 		r.CustomerID, millis(now))
 	if err != nil {
 		return res, nil, fmt.Errorf("create customer: %w", err)
@@ -44,7 +44,7 @@ func createReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.Report, now
 			customer_id, received_at, reported_at, controller_version, controller_url,
 			health, monitoring_enabled, hostname, cpu_percent, mem_percent, disk_percent,
 			containers_total, containers_running, last_backup_at, last_backup_status, body, problems
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
 		r.CustomerID, millis(now), nullMillis(s.ReportedAt), s.ControllerVersion, s.ControllerURL,
 		s.Health, s.MonitoringEnabled, s.Hostname, s.CPUPercent, s.MemPercent, s.DiskPercent,
 		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus, emptyBody, problems,
@@ -57,12 +57,11 @@ func createReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.Report, now
 	}
 	u := node.watch.Report(now, res.ReportID, s.MonitoringEnabled)
 	if _, err := tx.ExecContext(ctx,
-		`UPDATE customers SET latest_report_id = ?, latest_received_at = ?,
-			monitor_state = ?, next_deadline = ?,
-			state_changed_at = CASE WHEN monitor_state = ? THEN state_changed_at ELSE ? END
-		WHERE id = ?`,
-		res.ReportID, millis(now), u.State, millis(*u.NextDeadline),
-		u.State, millis(now), r.CustomerID); err != nil {
+		`UPDATE customers SET latest_report_id = $1, latest_received_at = $2,
+			monitor_state = $3, next_deadline = $4,
+			state_changed_at = CASE WHEN monitor_state = $3 THEN state_changed_at ELSE $2 END
+		WHERE id = $5`,
+		res.ReportID, millis(now), u.State, millis(*u.NextDeadline), r.CustomerID); err != nil {
 		return res, nil, fmt.Errorf("update latest report: %w", err)
 	}
 	if u.Event == nil {
@@ -98,7 +97,7 @@ func nodeBeforeReport(ctx context.Context, tx *sql.Tx, id string, defaults hub.T
 			COALESCE(cc.status, ''), COALESCE(cc.monitoring_paused, 0),
 			COALESCE(cc.stale_threshold_seconds, 0), COALESCE(cc.down_threshold_seconds, 0)
 		FROM customers c LEFT JOIN customer_configs cc ON cc.customer_id = c.id
-		WHERE c.id = ?`+forUpdate, id).Scan(&n.watch.State, &n.watch.LastReportID, &lastSeen,
+		WHERE c.id = $1`+forUpdate, id).Scan(&n.watch.State, &n.watch.LastReportID, &lastSeen,
 		&status, &paused, &staleSec, &downSec)
 	if err != nil {
 		return n, fmt.Errorf("read node state: %w", err)
@@ -151,7 +150,7 @@ func (db *DB) FindLatestReport(ctx context.Context, customerID string) (*hub.Sto
 	err := db.read.QueryRowContext(ctx, `SELECT `+summaryColumns+`, COALESCE(b.body, r.body), b.keyframe_id, r.problems
 		FROM customers c JOIN reports r ON r.id = c.latest_report_id
 			LEFT JOIN report_bodies b ON b.report_id = r.id
-		WHERE c.id = ?`, customerID).Scan(dest...)
+		WHERE c.id = $1`, customerID).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hub.Errorf(hub.ENOTFOUND, "customer %s has no report", customerID)
 	} else if err != nil {

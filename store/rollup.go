@@ -58,7 +58,7 @@ func rollUp(ctx context.Context, tx *sql.Tx, st historyStream, limit int) (int, 
 	var n int
 	var to sql.NullInt64
 	if err := tx.QueryRowContext(ctx, st.sql(`SELECT COUNT(*), MAX(id) FROM (
-			SELECT id FROM {table} WHERE id > ? ORDER BY id LIMIT ?) AS batch`), from, limit).Scan(&n, &to); err != nil {
+			SELECT id FROM {table} WHERE id > $1 ORDER BY id LIMIT $2) AS batch`), from, limit).Scan(&n, &to); err != nil {
 		return 0, fmt.Errorf("find reports to roll up: %w", err)
 	}
 	if n == 0 {
@@ -70,10 +70,10 @@ func rollUp(ctx context.Context, tx *sql.Tx, st historyStream, limit int) (int, 
 		_, err := tx.ExecContext(ctx, st.sql(`INSERT INTO metric_rollups (
 				stream, subject_id, resolution, bucket_start, samples,
 				cpu_sum, cpu_max, mem_sum, mem_max, disk_sum, disk_max)
-			SELECT ?, {subject}, ?, received_at - received_at % ?, COUNT(*),
+			SELECT $1, {subject}, $2, received_at - received_at % $3, COUNT(*),
 				SUM(cpu_percent), MAX(cpu_percent), SUM(mem_percent), MAX(mem_percent),
 				SUM(disk_percent), MAX(disk_percent)
-			FROM {table} WHERE id > ? AND id <= ?
+			FROM {table} WHERE id > $4 AND id <= $5
 			GROUP BY 2, 4
 			ON CONFLICT (stream, subject_id, resolution, bucket_start) DO UPDATE SET
 				samples = metric_rollups.samples + excluded.samples,
@@ -94,14 +94,14 @@ func rollUp(ctx context.Context, tx *sql.Tx, st historyStream, limit int) (int, 
 // progress reads how far a background step has got.
 func progress(ctx context.Context, q queryer, step string) (int64, error) {
 	var last int64
-	if err := q.QueryRowContext(ctx, `SELECT last_id FROM history_progress WHERE step = ?`, step).Scan(&last); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT last_id FROM history_progress WHERE step = $1`, step).Scan(&last); err != nil {
 		return 0, fmt.Errorf("read progress of %s: %w", step, err)
 	}
 	return last, nil
 }
 
 func setProgress(ctx context.Context, tx *sql.Tx, step string, last int64) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE history_progress SET last_id = ? WHERE step = ?`, last, step); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE history_progress SET last_id = $1 WHERE step = $2`, last, step); err != nil {
 		return fmt.Errorf("record progress of %s: %w", step, err)
 	}
 	return nil

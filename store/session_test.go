@@ -54,7 +54,7 @@ func TestSessionStoresOnlyTheHash(t *testing.T) {
 	}
 	raw := store.OpenRaw(t, db)
 	var n int
-	if err := raw.QueryRow(`SELECT COUNT(*) FROM sessions WHERE token_hash = ? OR token_hash LIKE ?`, token, "%"+token+"%").Scan(&n); err != nil {
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM sessions WHERE token_hash = $1 OR token_hash LIKE $2`, token, "%"+token+"%").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {

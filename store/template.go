@@ -20,7 +20,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t *hub.Template) error {
 			fetched = now
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO config_templates (id, body, source_url, fetched_at)
-			VALUES (1, ?, ?, ?)
+			VALUES (1, $1, $2, $3)
 			ON CONFLICT (id) DO UPDATE SET body = excluded.body, source_url = excluded.source_url,
 				fetched_at = excluded.fetched_at`,
 			string(t.Body), t.SourceURL, millis(fetched))

@@ -11,12 +11,11 @@ import (
 
 // tierStep is one step of PruneHistory: a statement that deletes (or
 // empties) up to a batch of rows older than a cutoff. Its arguments are
-// the cutoff (unix ms), cutoffs times, and the batch size.
+// the cutoff (unix ms), $1, and the batch size, $2.
 type tierStep struct {
-	name    string
-	query   string
-	cutoffs int // 0 means 1
-	cutoff  func(now time.Time, t hub.HistoryTiers) time.Time
+	name   string
+	query  string
+	cutoff func(now time.Time, t hub.HistoryTiers) time.Time
 	// skip, when set, says that the step has nothing to do with these tiers.
 	skip func(t hub.HistoryTiers) bool
 }
@@ -36,10 +35,10 @@ var tierSteps = func() []tierStep {
 				name: st.table,
 				query: st.sql(`DELETE FROM {table} WHERE id IN (
 					SELECT r.id FROM {table} r
-					WHERE r.received_at < ?
+					WHERE r.received_at < $1
 						AND r.id <= (SELECT last_id FROM history_progress WHERE step = 'rollup:{stream}')
 						AND NOT EXISTS (SELECT 1 FROM {owners} o WHERE o.latest_report_id = r.id)
-					LIMIT ?)`),
+					LIMIT $2)`),
 				cutoff: rawCutoff,
 			},
 			tierStep{
@@ -49,13 +48,12 @@ var tierSteps = func() []tierStep {
 				name: st.bodies,
 				query: st.sql(`DELETE FROM {bodies} WHERE report_id IN (
 					SELECT b.report_id FROM {bodies} b JOIN {table} r ON r.id = b.report_id
-					WHERE b.report_id <= (SELECT MAX(id) FROM {table} WHERE received_at < ?)
-						AND r.received_at < ?
+					WHERE b.report_id <= (SELECT MAX(id) FROM {table} WHERE received_at < $1)
+						AND r.received_at < $1
 						AND NOT EXISTS (SELECT 1 FROM {owners} o WHERE o.latest_report_id = b.report_id)
-					LIMIT ?)`),
-				cutoffs: 2,
-				cutoff:  fullCutoff,
-				skip:    bodiesOutliveRows,
+					LIMIT $2)`),
+				cutoff: fullCutoff,
+				skip:   bodiesOutliveRows,
 			})
 	}
 	for _, res := range []struct {
@@ -69,7 +67,7 @@ var tierSteps = func() []tierStep {
 			name: res.name + "_rollups",
 			query: `DELETE FROM metric_rollups WHERE (stream, subject_id, resolution, bucket_start) IN (
 				SELECT stream, subject_id, resolution, bucket_start FROM metric_rollups
-				WHERE resolution = '` + res.name + `' AND bucket_start < ? LIMIT ?)`,
+				WHERE resolution = '` + res.name + `' AND bucket_start < $1 LIMIT $2)`,
 			cutoff: res.cutoff,
 		})
 	}
@@ -77,10 +75,10 @@ var tierSteps = func() []tierStep {
 		name: "body_keyframes",
 		query: `DELETE FROM body_keyframes WHERE id IN (
 			SELECT k.id FROM body_keyframes k
-			WHERE k.day < ?
+			WHERE k.day < $1
 				AND NOT EXISTS (SELECT 1 FROM report_bodies b WHERE b.keyframe_id = k.id)
 				AND NOT EXISTS (SELECT 1 FROM host_report_bodies b WHERE b.keyframe_id = k.id)
-			LIMIT ?)`,
+			LIMIT $2)`,
 		cutoff: fullCutoff,
 	})
 }()
@@ -100,12 +98,7 @@ func (db *DB) PruneHistory(ctx context.Context) ([]hub.PruneResult, error) {
 		if step.skip != nil && step.skip(db.Tiers) {
 			continue
 		}
-		cutoff := millis(step.cutoff(now, db.Tiers))
-		args := []any{cutoff}
-		for range step.cutoffs - 1 {
-			args = append(args, cutoff)
-		}
-		n, err := db.deleteInBatches(ctx, step.name, step.query, tierBatchSize, args...)
+		n, err := db.deleteInBatches(ctx, step.name, step.query, tierBatchSize, millis(step.cutoff(now, db.Tiers)))
 		if err != nil {
 			return out, err
 		}

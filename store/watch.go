@@ -15,13 +15,14 @@ var _ hub.WatchService = (*DB)(nil)
 // columns: monitor_state, state_changed_at, next_deadline, a latest report
 // id and its received time.
 type watchTable struct {
-	// selectDue reads the watches whose deadline is before ?, up to ? rows;
-	// its columns are those scanWatch reads.
+	// selectDue reads the watches whose deadline is before $1, up to $2
+	// rows; its columns are those scanWatch reads.
 	selectDue string
-	// update is the compare-and-set: state, deadline, change time, the
-	// state again (to keep the change time), id, old state, old report id.
+	// update is the compare-and-set: state, deadline, change time (kept
+	// when the state stays), id, old state, old report id.
 	update string
-	// credit moves deadlines by the silence within an outage [from, to).
+	// credit moves deadlines by the silence within an outage [from, to):
+	// $1 is to, $2 from.
 	credit string
 	// defaults returns the hub-wide thresholds of the kind.
 	defaults func(db *DB) hub.Thresholds
@@ -37,14 +38,14 @@ var watchTables = map[hub.WatchKind]watchTable{
 			FROM customers c
 			LEFT JOIN customer_configs cc ON cc.customer_id = c.id
 			LEFT JOIN reports r ON r.id = c.latest_report_id
-			WHERE c.next_deadline < ?
-			ORDER BY c.next_deadline, c.id LIMIT ?`,
-		update: `UPDATE customers SET monitor_state = ?, next_deadline = ?,
-				state_changed_at = CASE WHEN monitor_state = ? THEN state_changed_at ELSE ? END
-			WHERE id = ? AND monitor_state = ? AND COALESCE(latest_report_id, 0) = ?`,
+			WHERE c.next_deadline < $1
+			ORDER BY c.next_deadline, c.id LIMIT $2`,
+		update: `UPDATE customers SET monitor_state = $1, next_deadline = $2,
+				state_changed_at = CASE WHEN monitor_state = $1 THEN state_changed_at ELSE $3 END
+			WHERE id = $4 AND monitor_state = $5 AND COALESCE(latest_report_id, 0) = $6`,
 		credit: `UPDATE customers SET next_deadline = next_deadline +
-				(? - CASE WHEN latest_received_at > ? THEN latest_received_at ELSE ? END)
-			WHERE next_deadline IS NOT NULL AND latest_received_at < ?`,
+				($1 - CASE WHEN latest_received_at > $2 THEN latest_received_at ELSE $2 END)
+			WHERE next_deadline IS NOT NULL AND latest_received_at < $1`,
 		defaults: func(db *DB) hub.Thresholds { return db.Thresholds },
 	},
 	hub.WatchHost: {
@@ -55,14 +56,14 @@ var watchTables = map[hub.WatchKind]watchTable{
 				COALESCE(cc.status, ''), COALESCE(cc.monitoring_paused, 0), 0, 0, 1
 			FROM hosts h
 			LEFT JOIN customer_configs cc ON cc.customer_id = h.customer_id
-			WHERE h.next_deadline < ?
-			ORDER BY h.next_deadline, h.id LIMIT ?`,
-		update: `UPDATE hosts SET monitor_state = ?, next_deadline = ?,
-				state_changed_at = CASE WHEN monitor_state = ? THEN state_changed_at ELSE ? END
-			WHERE id = ? AND monitor_state = ? AND COALESCE(latest_report_id, 0) = ?`,
+			WHERE h.next_deadline < $1
+			ORDER BY h.next_deadline, h.id LIMIT $2`,
+		update: `UPDATE hosts SET monitor_state = $1, next_deadline = $2,
+				state_changed_at = CASE WHEN monitor_state = $1 THEN state_changed_at ELSE $3 END
+			WHERE id = $4 AND monitor_state = $5 AND COALESCE(latest_report_id, 0) = $6`,
 		credit: `UPDATE hosts SET next_deadline = next_deadline +
-				(? - CASE WHEN last_report_at > ? THEN last_report_at ELSE ? END)
-			WHERE next_deadline IS NOT NULL AND last_report_at < ?`,
+				($1 - CASE WHEN last_report_at > $2 THEN last_report_at ELSE $2 END)
+			WHERE next_deadline IS NOT NULL AND last_report_at < $1`,
 		defaults: func(db *DB) hub.Thresholds { return db.HostThresholds },
 	},
 }
@@ -120,7 +121,7 @@ func (db *DB) ApplyWatchUpdates(ctx context.Context, updates []hub.WatchUpdate) 
 				return fmt.Errorf("apply watch update: unknown kind %q", u.Watch.Kind)
 			}
 			res, err := tx.ExecContext(ctx, t.update,
-				u.State, nullMillis(u.NextDeadline), u.State, millis(now),
+				u.State, nullMillis(u.NextDeadline), millis(now),
 				u.Watch.ID, u.Watch.State, u.Watch.LastReportID)
 			if err != nil {
 				return fmt.Errorf("update %s %s: %w", u.Watch.Kind, u.Watch.ID, err)
@@ -153,7 +154,7 @@ func (db *DB) CreditOutage(ctx context.Context, job string, from, to time.Time) 
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		f, t := millis(from), millis(to)
 		for _, kind := range watchKinds {
-			if _, err := tx.ExecContext(ctx, watchTables[kind].credit, t, f, f, t); err != nil {
+			if _, err := tx.ExecContext(ctx, watchTables[kind].credit, t, f); err != nil {
 				return fmt.Errorf("credit outage to %ss: %w", kind, err)
 			}
 		}
