@@ -278,7 +278,7 @@ func breakdown(ctx context.Context, out io.Writer, path string, nodes int) error
 			return err
 		}
 		var keyframes, keyframeBytes int64
-		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(length(body)), 0) FROM body_keyframes WHERE stream = ?`, st.table).
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(length(body)), 0) FROM body_keyframes WHERE stream = $1`, st.table).
 			Scan(&keyframes, &keyframeBytes); err != nil {
 			return err
 		}
