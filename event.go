@@ -124,7 +124,7 @@ type Event struct {
 
 // eventWire is the body of POST /api/v1/event, undecoded.
 type eventWire struct {
-	CustomerID  json.RawMessage `json:"customer_id"`
+	identity
 	Type        json.RawMessage `json:"event_type"`
 	Severity    json.RawMessage `json:"severity"`
 	Message     json.RawMessage `json:"message"`
@@ -150,10 +150,7 @@ const UnknownEventType = "unknown"
 // the receipt time.
 func ParseEvent(body []byte, now time.Time) (*Event, error) {
 	var w eventWire
-	if _, err := decodeWire(body, &w); err != nil {
-		return nil, err
-	}
-	id, err := readCustomerID(w.CustomerID)
+	_, id, err := decodeFor(body, &w)
 	if err != nil {
 		return nil, err
 	}

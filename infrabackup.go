@@ -43,7 +43,7 @@ func (b *InfraBackup) Complete() bool { return len(b.Problems) == 0 }
 
 type (
 	infraBackupWire struct {
-		CustomerID     json.RawMessage `json:"customer_id"`
+		identity
 		CreatedAt      json.RawMessage `json:"created_at"`
 		ControllerYAML json.RawMessage `json:"controller_yaml"`
 		SettingsJSON   json.RawMessage `json:"settings_json"`
@@ -88,14 +88,11 @@ const (
 // domain package does not parse YAML itself).
 func ParseInfraBackup(body []byte, now time.Time, validYAML func([]byte) bool) (*InfraBackup, error) {
 	var w infraBackupWire
-	body, err := decodeWire(body, &w)
+	body, id, err := decodeFor(body, &w)
 	if err != nil {
 		return nil, err
 	}
-	b := &InfraBackup{Raw: json.RawMessage(body), CreatedAt: now.UTC()}
-	if b.CustomerID, err = readCustomerID(w.CustomerID); err != nil {
-		return nil, err
-	}
+	b := &InfraBackup{CustomerID: id, Raw: json.RawMessage(body), CreatedAt: now.UTC()}
 	var rd reader
 	if !present(w.CreatedAt) {
 		rd.problem("created_at", "missing; the receipt time is used")

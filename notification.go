@@ -263,7 +263,7 @@ type Relayer interface {
 
 // prefsWire is the body of POST /api/v1/preferences, undecoded.
 type prefsWire struct {
-	CustomerID    json.RawMessage `json:"customer_id"`
+	identity
 	Email         json.RawMessage `json:"email"`
 	EnabledEvents json.RawMessage `json:"enabled_events"`
 	CooldownHours json.RawMessage `json:"cooldown_hours"`
@@ -277,10 +277,7 @@ type prefsWire struct {
 // mail. Unknown event types are ignored and listed in IgnoredEventTypes.
 func ParseNotificationPrefs(body []byte, current *NotificationPrefs) (*NotificationPrefs, error) {
 	var w prefsWire
-	if _, err := decodeWire(body, &w); err != nil {
-		return nil, err
-	}
-	id, err := readCustomerID(w.CustomerID)
+	_, id, err := decodeFor(body, &w)
 	if err != nil {
 		return nil, err
 	}
@@ -358,10 +355,10 @@ func (rd *reader) enabledEvents(items []json.RawMessage) (enabled, ignored []str
 
 // relayWire is the body of POST /api/v1/notify, undecoded.
 type relayWire struct {
-	CustomerID json.RawMessage `json:"customer_id"`
-	Subject    json.RawMessage `json:"subject"`
-	Message    json.RawMessage `json:"message"`
-	Severity   json.RawMessage `json:"severity"`
+	identity
+	Subject  json.RawMessage `json:"subject"`
+	Message  json.RawMessage `json:"message"`
+	Severity json.RawMessage `json:"severity"`
 }
 
 // ParseRelayRequest reads a legacy POST /api/v1/notify with the tolerant
@@ -370,10 +367,7 @@ type relayWire struct {
 // long texts are cut, each with a problem.
 func ParseRelayRequest(body []byte) (*RelayRequest, error) {
 	var w relayWire
-	if _, err := decodeWire(body, &w); err != nil {
-		return nil, err
-	}
-	id, err := readCustomerID(w.CustomerID)
+	_, id, err := decodeFor(body, &w)
 	if err != nil {
 		return nil, err
 	}

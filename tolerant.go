@@ -407,14 +407,31 @@ func readCustomerID(raw json.RawMessage) (string, error) {
 	return id, ValidateCustomerID(id)
 }
 
+// identity is the customer_id every wire form naming a customer embeds.
+type identity struct {
+	CustomerID json.RawMessage `json:"customer_id"`
+}
+
+func (i *identity) customer() json.RawMessage { return i.CustomerID }
+
+// identified is a wire form that names its customer.
+type identified interface{ customer() json.RawMessage }
+
+// decodeFor decodes body, which must be one JSON object, into its wire form
+// w and reads the customer_id it names: the one field whose problem rejects
+// the body. It returns the body with invalid UTF-8 replaced.
+func decodeFor(body []byte, w identified) ([]byte, string, error) {
+	body, err := decodeWire(body, w)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := readCustomerID(w.customer())
+	return body, id, err
+}
+
 // ReadCustomerID reads only the customer_id of a JSON object body, for a
 // handler that must check who may act before it reads the rest.
 func ReadCustomerID(body []byte) (string, error) {
-	var w struct {
-		CustomerID json.RawMessage `json:"customer_id"`
-	}
-	if err := DecodeJSONObject(body, &w); err != nil {
-		return "", err
-	}
-	return readCustomerID(w.CustomerID)
+	_, id, err := decodeFor(body, &identity{})
+	return id, err
 }
