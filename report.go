@@ -292,8 +292,7 @@ func (rd *reader) system(w *systemWire) *ReportSystem {
 const maxLoad = 1 << 20
 
 func (rd *reader) storage(items []*storageWire) []ReportStorage {
-	var out []ReportStorage
-	eachEntry(rd, "storage", items, maxReportStorage, func(path string, w *storageWire) {
+	return collect(rd, "storage", items, maxReportStorage, func(path string, w *storageWire) ReportStorage {
 		st := ReportStorage{
 			Mount: rd.line(path+".mount", w.Mount, 4096),
 			Label: rd.line(path+".label", w.Label, 255),
@@ -308,23 +307,20 @@ func (rd *reader) storage(items []*storageWire) []ReportStorage {
 				rd.problem(path+".used_bytes", "larger than total_bytes; disk use left out")
 			}
 		}
-		out = append(out, st)
+		return st
 	})
-	return out
 }
 
 func (rd *reader) containers(items []*containerWire) []ReportContainer {
-	var out []ReportContainer
-	eachEntry(rd, "containers", items, maxReportContainers, func(path string, w *containerWire) {
-		out = append(out, ReportContainer{
+	return collect(rd, "containers", items, maxReportContainers, func(path string, w *containerWire) ReportContainer {
+		return ReportContainer{
 			Name:   rd.line(path+".name", w.Name, 255),
 			App:    rd.line(path+".app", w.App, 255),
 			Image:  rd.line(path+".image", w.Image, 1024),
 			State:  rd.line(path+".state", w.State, 64),
 			Health: rd.line(path+".health", w.Health, 64),
-		})
+		}
 	})
-	return out
 }
 
 func (rd *reader) backups(w *backupsWire, now time.Time) *ReportBackups {
@@ -342,15 +338,13 @@ func (rd *reader) backups(w *backupsWire, now time.Time) *ReportBackups {
 }
 
 func (rd *reader) checks(items []*checkWire) []ReportCheck {
-	var out []ReportCheck
-	eachEntry(rd, "checks", items, maxReportChecks, func(path string, w *checkWire) {
-		out = append(out, ReportCheck{
+	return collect(rd, "checks", items, maxReportChecks, func(path string, w *checkWire) ReportCheck {
+		return ReportCheck{
 			Name:    rd.line(path+".name", w.Name, 255),
 			Status:  rd.line(path+".status", w.Status, 64),
 			Message: rd.text(path+".message", w.Message, 4096),
-		})
+		}
 	})
-	return out
 }
 
 // Summarize returns the denormalized fields of the report.

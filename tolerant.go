@@ -205,6 +205,14 @@ func eachEntry[W any](rd *reader, path string, items []*W, maxLen int, each func
 	return n
 }
 
+// collect reads the entries of a list that are objects into values of T,
+// at most maxLen of them.
+func collect[W, T any](rd *reader, path string, items []*W, maxLen int, read func(path string, w *W) T) []T {
+	var out []T
+	eachEntry(rd, path, items, maxLen, func(p string, w *W) { out = append(out, read(p, w)) })
+	return out
+}
+
 // entryPath names the i-th entry of the list at path.
 func entryPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
