@@ -78,7 +78,6 @@ func newFuzzHub(tb testing.TB) *fuzzHub {
 	}))
 	tb.Cleanup(controllerAPI.Close)
 	s := newServer(db, globalKey, db.Now, logger)
-	s.Audit = nil
 	s.Fleet = &fleet.Service{
 		Customers: db, Reports: db, Versions: db, Configs: configgen.NewTemplates(db, logger),
 		Controllers: controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true}, Timeout: 2 * time.Second}),

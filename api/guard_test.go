@@ -113,7 +113,7 @@ func TestRegisterRefusesUnknownAuth(t *testing.T) {
 			t.Errorf("a route with an unknown auth class was registered (recovered %v)", v)
 		}
 	}()
-	s := &api.Server{RateLimits: unusedRateLimits{}}
+	s := &api.Server{RateLimits: unusedRateLimits{}, Audit: struct{ hub.AuditService }{}, Versions: struct{ hub.VersionService }{}}
 	s.RegisterRoutes(http.NewServeMux(), []api.Route{{Method: "GET", Path: "/api/v1/unguarded", Auth: "session"}})
 }
 

@@ -53,7 +53,7 @@ type Server struct {
 	// over Customers and Reports, without audit or controller calls, if unset.
 	Fleet *fleet.Service
 	// Audit is read by GET /api/v1/admin/audit; Versions marks outdated
-	// controllers. Both optional.
+	// controllers. Both required.
 	Audit    hub.AuditService
 	Versions hub.VersionService
 
@@ -182,6 +182,9 @@ func (s *Server) setDefaults() {
 	if s.RateLimits == nil {
 		// Without it the retrieval routes could not limit guessing.
 		panic("api: Server.RateLimits is required")
+	}
+	if s.Audit == nil || s.Versions == nil {
+		panic("api: Server.Audit and Server.Versions are required")
 	}
 	if s.Retrieval == nil {
 		s.Retrieval = NewRetrievalLimits()

@@ -14,11 +14,8 @@ import (
 // then their routes answer 404 like any unknown page. Each call is audited
 // by the controller client under the session.
 
-// controllerTarget checks the plug and the path for a controller action.
+// controllerTarget checks the path for a controller action.
 func (s *Server) controllerTarget(r *http.Request) (string, error) {
-	if s.Plugs.Controller == nil {
-		return "", hub.Errorf(hub.ENOTFOUND, "There is no page at this address.")
-	}
 	return customerID(r)
 }
 

@@ -216,11 +216,9 @@ func (s *Server) customerPage(ctx context.Context, r *http.Request, id, period s
 		p.Config = s.configView(cfg)
 		p.Credentials = &CredentialsView{APIKey: cfg.APIKey, RetrievalPassword: cfg.RetrievalPassword}
 		p.Setup = &SetupView{HubURL: s.hubURL(r), CustomerID: id, APIKey: cfg.APIKey}
-		if s.Plugs.ConfigPreview != nil {
-			p.Setup.ConfigURL = s.hubURL(r) + "/api/v1/config/" + id
-			p.Setup.RecoveryURL = s.hubURL(r) + "/api/v1/recovery/" + id
-			p.Setup.RetrievalPassword = cfg.RetrievalPassword
-		}
+		p.Setup.ConfigURL = s.hubURL(r) + "/api/v1/config/" + id
+		p.Setup.RecoveryURL = s.hubURL(r) + "/api/v1/recovery/" + id
+		p.Setup.RetrievalPassword = cfg.RetrievalPassword
 	}
 
 	latestVersion := s.latestVersion(ctx)

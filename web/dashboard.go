@@ -112,7 +112,7 @@ func (s *Server) fleetTable(ctx context.Context, all bool) (FleetTable, error) {
 		return FleetTable{}, err
 	}
 	now := s.Now()
-	t := FleetTable{UpdatedAt: now.In(s.Location).Format("15:04:05"), ShowEvents: s.Plugs.Events != nil,
+	t := FleetTable{UpdatedAt: now.In(s.Location).Format("15:04:05"), ShowEvents: true,
 		LatestVersion: s.latestVersion(ctx), ShowAll: all}
 	var counts map[string]hub.EventCounts
 	if t.ShowEvents {

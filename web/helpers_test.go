@@ -81,14 +81,11 @@ func MustHarness(tb testing.TB, mutate func(*web.Server)) *Harness {
 	})
 }
 
-// MustPluggedHarness builds the dashboard with every plug set as cmd/hub
-// sets it: the store and the fleet service.
+// MustPluggedHarness is MustHarness: every harness has every plug set as
+// cmd/hub sets it, the store and the fleet service.
 func MustPluggedHarness(tb testing.TB) *Harness {
 	tb.Helper()
-	return mustHarness(tb, func(s *web.Server, h *Harness) {
-		s.Plugs = web.Plugs{Events: h.DB, Hosts: h.DB, Notifications: h.DB, ConfigPreview: h.Fleet,
-			Controller: h.Fleet, Versions: h.DB, Audit: h.DB}
-	})
+	return MustHarness(tb, nil)
 }
 
 func mustHarness(tb testing.TB, mutate func(*web.Server, *Harness)) *Harness {
@@ -126,6 +123,8 @@ func mustHarness(tb testing.TB, mutate func(*web.Server, *Harness)) *Harness {
 		Version:      "v9.8.7-test",
 		Logger:       logger,
 		Now:          clock.Now,
+		Plugs: web.Plugs{Events: db, Hosts: db, Notifications: db, ConfigPreview: h.Fleet,
+			Controller: h.Fleet, Versions: db, Audit: db, RefusedReports: db},
 	}
 	mutate(h.Server, h)
 	handler, err := h.Server.Handler()

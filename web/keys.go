@@ -45,15 +45,13 @@ func (s *Server) keyStateView(ctx context.Context, c *hub.Customer, cfg *hub.Cus
 		v.PreviousValidUntil = formatTime(cfg.Rotation.PreviousValidUntil, s.Location)
 		v.GraceOver = cfg.Rotation.PreviousExpired(now)
 	}
-	if src := s.Plugs.RefusedReports; src != nil {
-		// Counted by the hour: the window starts at the hour 24 h ago.
-		got, err := src.FindRefusedReports(ctx, c.ID, now.Add(-refusedWindow).Truncate(time.Hour))
-		if err != nil {
-			s.logPlugError("refused reports", c.ID, err)
-		} else if got.Refused > 0 {
-			v.Refused = &RefusedView{Count: got.Refused, Noun: "reports", LastAt: formatTime(got.LastAt, s.Location),
-				LastAgo: ago(now, got.LastAt), LastReason: got.LastReason}
-		}
+	// Counted by the hour: the window starts at the hour 24 h ago.
+	got, err := s.Plugs.RefusedReports.FindRefusedReports(ctx, c.ID, now.Add(-refusedWindow).Truncate(time.Hour))
+	if err != nil {
+		s.logPlugError("refused reports", c.ID, err)
+	} else if got.Refused > 0 {
+		v.Refused = &RefusedView{Count: got.Refused, Noun: "reports", LastAt: formatTime(got.LastAt, s.Location),
+			LastAgo: ago(now, got.LastAt), LastReason: got.LastReason}
 	}
 	if v.Refused != nil && v.Refused.Count == 1 {
 		v.Refused.Noun = "report"

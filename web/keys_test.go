@@ -18,7 +18,6 @@ func keysHarness(t *testing.T, grace time.Duration) *Harness {
 	return mustHarness(t, func(s *web.Server, h *Harness) {
 		h.Fleet.KeyRotationGrace, h.Fleet.Now = grace, h.Clock.Now
 		s.KeyRotationGrace = grace
-		s.Plugs = web.Plugs{Controller: h.Fleet, RefusedReports: h.DB}
 	})
 }
 

@@ -46,8 +46,7 @@ func TestDashboardShowsFleetWithStatusBadges(t *testing.T) {
 	expectContains(t, rowOf(resp.Body, "manual-node"), "MANUAL")
 	// Auto-refresh: htmx polls the fragment, a meta refresh covers no-JS.
 	expectContains(t, resp.Body, `hx-get="/fleet" hx-trigger="every 60s"`, `<noscript><meta http-equiv="refresh" content="60"></noscript>`)
-	// The events column exists only with an event source.
-	expectNotContains(t, resp.Body, "Events 24 h")
+	expectContains(t, resp.Body, "Events 24 h")
 }
 
 func TestFleetFragment(t *testing.T) {
@@ -95,6 +94,9 @@ var sectionIDs = []string{"overview", "system", "storage", "containers", "backup
 	"config", "credentials", "setup", "actions", "waiting", "manual", "create-config", "blocked-banner",
 	"events", "hosts", "notifications", "yaml", "controller", "audit"}
 
+// plugSection marks the sections the plugs provide.
+var plugSection = map[string]bool{"events": true, "hosts": true, "notifications": true, "yaml": true, "controller": true, "audit": true}
+
 // presentSections returns which of sectionIDs the page has.
 func presentSections(body string) map[string]bool {
 	out := map[string]bool{}
@@ -131,6 +133,9 @@ func TestCustomerPageInEveryState(t *testing.T) {
 				want[s] = true
 			}
 			for id, got := range presentSections(resp.Body) {
+				if plugSection[id] {
+					continue // TestWiredSectionsInEveryShape holds these
+				}
 				if got != want[id] {
 					t.Errorf("section %q present = %v, want %v", id, got, want[id])
 				}
@@ -180,8 +185,6 @@ func TestCustomerPageDetails(t *testing.T) {
 	if got := resp.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control = %q", got)
 	}
-	// Without config generation the setup shows no retrieval command.
-	expectNotContains(t, resp.Body, "X-Retrieval-Password")
 
 	waiting := c.Get("/customers/pending-node")
 	expectContains(t, waiting.Body, "Waiting for first report", "<h1>Horváth Anna</h1>")

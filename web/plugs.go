@@ -8,11 +8,11 @@ import (
 	"github.com/felhom/hub/fleet"
 )
 
-// Plugs are the providers of features that other parts of the hub supply.
-// Each is optional: while a provider is nil its section is not rendered and
-// its routes answer 404, so the dashboard never shows a feature that is not
-// there. The interfaces are the slices of the hub's services each section
-// reads, so that cmd/hub plugs the store and the fleet service in as they are.
+// Plugs are the providers of features that other parts of the hub supply;
+// every one is required (Handler refuses to start without it; tests plug
+// the store and the fleet service in as cmd/hub does). The interfaces are
+// the slices of the hub's services each section reads. A provider that
+// fails leaves its section saying so, never the page down.
 type Plugs struct {
 	// Events feeds the error and warning counts of the dashboard and the
 	// events timeline of the customer page.
@@ -32,6 +32,24 @@ type Plugs struct {
 	// RefusedReports feeds the count of refused reports on the customer
 	// page (hub.RefusedReportService).
 	RefusedReports RefusedReportSource
+}
+
+// missing names the plugs that are nil.
+func (p Plugs) missing() []string {
+	var out []string
+	for _, plug := range []struct {
+		name string
+		set  bool
+	}{
+		{"Events", p.Events != nil}, {"Hosts", p.Hosts != nil}, {"Notifications", p.Notifications != nil},
+		{"ConfigPreview", p.ConfigPreview != nil}, {"Controller", p.Controller != nil},
+		{"Versions", p.Versions != nil}, {"Audit", p.Audit != nil}, {"RefusedReports", p.RefusedReports != nil},
+	} {
+		if !plug.set {
+			out = append(out, plug.name)
+		}
+	}
+	return out
 }
 
 // Actions are the operator's state-changing actions on customer configs.

@@ -16,27 +16,14 @@ import (
 )
 
 // The plug points: with no provider their sections and routes do not exist.
-func TestPlugSectionsAbsentWithoutProviders(t *testing.T) {
+// TestHandlerRequiresEveryPlug: a dashboard without one of its providers
+// does not start, and says which.
+func TestHandlerRequiresEveryPlug(t *testing.T) {
 	h := MustHarness(t, nil)
-	h.SeedFleet()
-	c := h.LoggedInClient()
-	dash := c.Get("/").Body
-	expectNotContains(t, dash, "Events 24 h", "update available")
-	for id := range fleetStates {
-		body := c.Get("/customers/" + id).Body
-		for _, section := range []string{"events", "hosts", "notifications", "yaml", "controller", "audit"} {
-			if strings.Contains(body, `id="`+section+`"`) {
-				t.Errorf("%s: section %q rendered without its provider", id, section)
-			}
-		}
-		expectNotContains(t, body, "push-config", "pull-config", "/diff", "Trigger update", "X-Retrieval-Password", "update available")
-	}
-	for _, r := range []struct{ method, path string }{
-		{"POST", "/customers/ok-node/push-config"}, {"POST", "/customers/ok-node/pull-config"},
-		{"POST", "/customers/ok-node/diff"}, {"POST", "/customers/ok-node/update"}, {"GET", "/customers/ok-node/events"},
-	} {
-		resp := c.Do(r.method, r.path, url.Values{}, nil)
-		expectStatus(t, resp, http.StatusNotFound)
+	s := *h.Server
+	s.Plugs.Audit, s.Plugs.Versions = nil, nil
+	if _, err := s.Handler(); err == nil || !strings.Contains(err.Error(), "Versions, Audit are required") {
+		t.Fatalf("Handler = %v, want an error naming Versions and Audit", err)
 	}
 }
 
@@ -302,6 +289,9 @@ func (failingPlugs) FindNotifications(context.Context, hub.NotificationFilter) (
 	return nil, errPlug
 }
 func (failingPlugs) PreviewConfig(context.Context, string) ([]byte, error) { return nil, errPlug }
+func (failingPlugs) FindRefusedReports(context.Context, string, time.Time) (hub.RefusedReports, error) {
+	return hub.RefusedReports{}, errPlug
+}
 func (failingPlugs) FindLatestControllerVersion(context.Context) (*hub.ControllerVersion, error) {
 	return nil, errPlug
 }
@@ -313,7 +303,8 @@ func (failingPlugs) FindAuditEntries(context.Context, hub.AuditFilter) ([]*hub.A
 func TestFailingPlugsLeavePagesUp(t *testing.T) {
 	var f failingPlugs
 	h := MustHarness(t, func(s *web.Server) {
-		s.Plugs = web.Plugs{Events: f, Hosts: f, Notifications: f, ConfigPreview: f, Versions: f, Audit: f}
+		s.Plugs = web.Plugs{Events: f, Hosts: f, Notifications: f, ConfigPreview: f, Versions: f, Audit: f,
+			Controller: s.Plugs.Controller, RefusedReports: f}
 	})
 	h.SeedFleet()
 	c := h.LoggedInClient()

@@ -127,26 +127,20 @@ type AuditRow struct {
 var severityFilters = []FilterLink{{Value: "", Label: "All"}, {Value: hub.SeverityError, Label: "Errors"},
 	{Value: hub.SeverityWarning, Label: "Warnings"}, {Value: hub.SeverityInfo, Label: "Info"}}
 
-// plugSections fills the sections whose providers are plugged in.
+// plugSections fills the sections whose providers are the plugs.
 // latest is the registry's newest controller version ("" when unknown).
 func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerPage, c *hub.Customer, latest string) error {
 	now := s.Now()
-	if s.Plugs.Events != nil {
-		ev, err := s.eventsView(ctx, p.ID, r.URL.Query().Get("severity"), now)
-		if err != nil {
-			return err
-		}
-		p.Events = ev
+	ev, err := s.eventsView(ctx, p.ID, r.URL.Query().Get("severity"), now)
+	if err != nil {
+		return err
 	}
-	if s.Plugs.Hosts != nil {
-		p.Hosts = s.hostsView(ctx, p.ID, now, latest)
-	}
-	if s.Plugs.Notifications != nil {
-		p.Notifications = s.notificationsView(ctx, p.ID, now)
-	}
-	if src := s.Plugs.ConfigPreview; src != nil && c.Managed {
+	p.Events = ev
+	p.Hosts = s.hostsView(ctx, p.ID, now, latest)
+	p.Notifications = s.notificationsView(ctx, p.ID, now)
+	if c.Managed {
 		yv := &YAMLView{}
-		text, err := src.PreviewConfig(ctx, p.ID)
+		text, err := s.Plugs.ConfigPreview.PreviewConfig(ctx, p.ID)
 		if err != nil {
 			s.logPlugError("config preview", p.ID, err)
 			yv.Unavailable = true
@@ -154,7 +148,7 @@ func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerP
 		yv.Text = string(text)
 		p.YAML = yv
 	}
-	if s.Plugs.Controller != nil && c.Managed {
+	if c.Managed {
 		cv := &ControllerView{ID: p.ID, Reachable: c.Latest != nil && c.Latest.ControllerURL != "", LatestVersion: latest}
 		if c.Latest != nil {
 			cv.CurrentVersion = c.Latest.ControllerVersion
@@ -162,9 +156,7 @@ func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerP
 		}
 		p.Controller = cv
 	}
-	if s.Plugs.Audit != nil {
-		p.Audit = s.auditView(ctx, p.ID, now)
-	}
+	p.Audit = s.auditView(ctx, p.ID, now)
 	return nil
 }
 
@@ -201,9 +193,6 @@ func (s *Server) eventsView(ctx context.Context, id, severity string, now time.T
 // filter to swap in without reloading the page.
 func (s *Server) handleEventsFragment(w http.ResponseWriter, r *http.Request) {
 	id, err := customerID(r)
-	if err == nil && s.Plugs.Events == nil {
-		err = hub.Errorf(hub.ENOTFOUND, "There is no page at this address.")
-	}
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -294,11 +283,8 @@ func (s *Server) auditView(ctx context.Context, id string, now time.Time) *Audit
 }
 
 // latestVersion is the registry's newest controller version, or "" when
-// unknown or when no version source is plugged in.
+// unknown.
 func (s *Server) latestVersion(ctx context.Context) string {
-	if s.Plugs.Versions == nil {
-		return ""
-	}
 	v, err := s.Plugs.Versions.FindLatestControllerVersion(ctx)
 	if err != nil {
 		if hub.ErrorCode(err) != hub.ENOTFOUND {

@@ -4,6 +4,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -75,6 +76,9 @@ type Server struct {
 func (s *Server) Handler() (http.Handler, error) {
 	if s.Customers == nil || s.Reports == nil || s.History == nil || s.Sessions == nil || s.RateLimits == nil || s.Actions == nil || s.Logger == nil || s.Now == nil {
 		return nil, errors.New("web: Customers, Reports, History, Sessions, RateLimits, Actions, Logger and Now are required")
+	}
+	if missing := s.Plugs.missing(); len(missing) > 0 {
+		return nil, fmt.Errorf("web: Plugs %s are required", strings.Join(missing, ", "))
 	}
 	if s.Tiers == (hub.HistoryTiers{}) {
 		s.Tiers = hub.DefaultHistoryTiers

@@ -256,7 +256,7 @@ func StartHub(t *testing.T, options ...func(*web.Server, *store.DB)) *Hub {
 		SessionTTL: 7 * 24 * time.Hour, Thresholds: hub.DefaultThresholds, Version: "v0.8.0",
 		Location: loc, Logger: logger, Now: clock.Now,
 		Plugs: web.Plugs{Events: db, Hosts: db, Notifications: db, ConfigPreview: fleetService,
-			Controller: fleetService, Versions: db, Audit: db}}
+			Controller: fleetService, Versions: db, Audit: db, RefusedReports: db}}
 	for _, option := range options {
 		option(webServer, db)
 	}
