@@ -36,7 +36,12 @@ type env struct {
 	logs  *bytes.Buffer
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv is newEnvWith without changes to the server.
+func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is a hub API over a real SQLite database in a temp dir;
+// mutate, when set, changes the server before its routes are registered.
+func newEnvWith(t testing.TB, mutate func(s *api.Server, e *env, logger *slog.Logger)) *env {
 	t.Helper()
 	c := clocktest.New(epoch)
 	db := store.NewDB(filepath.Join(t.TempDir(), "hub.db"))
@@ -47,14 +52,18 @@ func newEnv(t testing.TB) *env {
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
 	s := newServer(db, globalKey, c.Now, logger)
+	e := &env{t: t, db: db, clock: c, logs: logs}
+	if mutate != nil {
+		mutate(s, e, logger)
+	}
 	mux := http.NewServeMux()
 	s.Register(mux)
-	srv := httptest.NewServer(api.Middleware(logger, mux))
+	e.srv = httptest.NewServer(api.Middleware(logger, mux))
 	t.Cleanup(func() {
-		srv.Close()
+		e.srv.Close()
 		db.Close()
 	})
-	return &env{t: t, db: db, clock: c, srv: srv, logs: logs}
+	return e
 }
 
 // newServer returns an API server with every service backed by db.

@@ -1,47 +1,28 @@
 package api_test
 
 import (
-	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/fleet"
-	"github.com/felhom/hub/internal/clocktest"
-	"github.com/felhom/hub/store"
 )
 
 // rotationEnv is an API whose fleet service keeps rotated-out keys for a
 // day and which counts refused reports.
 func rotationEnv(t *testing.T) (*testHub, *api.RefusedReports) {
 	t.Helper()
-	c := clocktest.New(epoch)
-	db := store.NewDB(filepath.Join(t.TempDir(), "hub.db"))
-	db.Now = c.Now
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	logs := &bytes.Buffer{}
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
-	s := newServer(db, globalKey, c.Now, logger)
-	s.Fleet = &fleet.Service{Customers: db, Reports: db, Audit: db, Logger: logger, KeyRotationGrace: 24 * time.Hour, Now: c.Now}
-	refused := api.NewRefusedReports(db, logger)
-	refused.Now = c.Now
-	s.Refused = refused
-	mux := http.NewServeMux()
-	s.Register(mux)
-	srv := httptest.NewServer(api.Middleware(logger, mux))
-	t.Cleanup(func() {
-		srv.Close()
-		db.Close()
+	var refused *api.RefusedReports
+	e := newEnvWith(t, func(s *api.Server, e *env, logger *slog.Logger) {
+		s.Fleet = &fleet.Service{Customers: e.db, Reports: e.db, Audit: e.db, Logger: logger, KeyRotationGrace: 24 * time.Hour, Now: e.clock.Now}
+		refused = api.NewRefusedReports(e.db, logger)
+		refused.Now = e.clock.Now
+		s.Refused = refused
 	})
-	return &testHub{&env{t: t, db: db, clock: c, srv: srv, logs: logs}}, refused
+	return &testHub{e}, refused
 }
 
 func (h *testHub) rotate(id string) string {
