@@ -27,14 +27,8 @@ func TestKeyRotationGrace(t *testing.T) {
 	ctx := context.Background()
 	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
-	cfg := newConfig("kovacs-csalad")
-	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	other := newConfig("nagy-bt")
-	if err := db.CreateCustomerConfig(ctx, other); err != nil {
-		t.Fatal(err)
-	}
+	cfg := mustCreateConfig(t, db, "kovacs-csalad")
+	other := mustCreateConfig(t, db, "nagy-bt")
 	k0 := cfg.APIKey
 	// The node uses its key: confirmed.
 	if id, err := db.AuthenticateCustomerKey(ctx, k0); err != nil || id != "kovacs-csalad" {
@@ -86,10 +80,7 @@ func TestKeyRotationEndsOnFirstUseOfNewKey(t *testing.T) {
 	ctx := context.Background()
 	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
-	cfg := newConfig("kovacs-csalad")
-	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := mustCreateConfig(t, db, "kovacs-csalad")
 	k0, k1 := cfg.APIKey, hub.NewAPIKey()
 	if err := db.RotateCustomerKey(ctx, "kovacs-csalad", k1, 24*time.Hour); err != nil {
 		t.Fatal(err)
@@ -127,10 +118,7 @@ func TestKeyRotationTwiceWithinGrace(t *testing.T) {
 	ctx := context.Background()
 	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
-	cfg := newConfig("kovacs-csalad")
-	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := mustCreateConfig(t, db, "kovacs-csalad")
 	k0, k1, k2 := cfg.APIKey, hub.NewAPIKey(), hub.NewAPIKey()
 	if _, err := db.AuthenticateCustomerKey(ctx, k0); err != nil {
 		t.Fatal(err)
@@ -176,10 +164,7 @@ func TestKeyRotationTwiceWithinGrace(t *testing.T) {
 func TestKeyRotationWithoutGrace(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t, clocktest.New(epoch))
-	cfg := newConfig("kovacs-csalad")
-	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := mustCreateConfig(t, db, "kovacs-csalad")
 	k1 := hub.NewAPIKey()
 	if err := db.RotateCustomerKey(ctx, "kovacs-csalad", k1, 0); err != nil {
 		t.Fatal(err)
@@ -199,10 +184,7 @@ func TestKeyConfirmationAfterConcurrentRotation(t *testing.T) {
 	ctx := context.Background()
 	clock := clocktest.New(epoch)
 	db := MustOpenDB(t, clock)
-	cfg := newConfig("kovacs-csalad")
-	if err := db.CreateCustomerConfig(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := mustCreateConfig(t, db, "kovacs-csalad")
 	k1 := hub.NewAPIKey()
 	if err := db.RotateCustomerKey(ctx, "kovacs-csalad", k1, time.Hour); err != nil {
 		t.Fatal(err)
