@@ -52,6 +52,9 @@ type CustomerService interface {
 	// current key when the node has used it or no earlier key is still
 	// valid, else the earlier key, whose grace starts again.
 	RotateCustomerKey(ctx context.Context, id string, newKey string, grace time.Duration) error
+	// RotateRetrievalPassword replaces the customer's retrieval password;
+	// the old one stops working at once.
+	RotateRetrievalPassword(ctx context.Context, id, newPassword string) error
 	// DeleteCustomerConfig removes the managed config; a customer that has
 	// reported stays as a manual customer.
 	DeleteCustomerConfig(ctx context.Context, id string) error

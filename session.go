@@ -12,6 +12,11 @@ type Session struct {
 	TokenHash string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// Operator is the account logged in; LastSeenAt and Address are the
+	// time and client address of its latest request.
+	Operator   string
+	LastSeenAt time.Time
+	Address    string
 }
 
 // Expired reports whether the session is no longer valid at now.
@@ -30,4 +35,12 @@ type SessionService interface {
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// DeleteExpiredSessions removes the sessions that expired at or before now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	// FindOperatorSessions returns the operator's sessions, latest seen first.
+	FindOperatorSessions(ctx context.Context, operator string) ([]*Session, error)
+	// TouchSession records a request of the session: when and from where,
+	// and slides its expiry to expiresAt.
+	TouchSession(ctx context.Context, tokenHash string, seenAt, expiresAt time.Time, address string) error
+	// DeleteOperatorSession ends one session of the operator; ENOTFOUND
+	// when the operator has no session with that hash.
+	DeleteOperatorSession(ctx context.Context, operator, tokenHash string) error
 }

@@ -25,7 +25,7 @@ type adminView struct {
 
 func (h *configsHub) adminGet(id string) (adminView, cfgResponse) {
 	h.t.Helper()
-	res := h.do(cfgRequest{method: "GET", path: "/api/v1/admin/customers/" + id, key: cfgGlobalKey})
+	res := h.do(cfgRequest{method: "GET", path: "/api/v1/admin/customers/" + id, key: testAdminKey})
 	var v adminView
 	_ = json.Unmarshal(res.body, &v)
 	return v, res
@@ -57,7 +57,7 @@ func TestAdminCreateWithConfigFields(t *testing.T) {
 		{"overrides set a managed key", `{"customer_id":"x5","overrides_yaml":"hub:\n  api_key: mine\n"}`, "may not set hub.api_key"},
 		{"unknown field", `{"customer_id":"x6","tunnel_token":"t"}`, `unknown field "tunnel_token"`},
 	} {
-		res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/customers", key: cfgGlobalKey, body: []byte(tc.body)})
+		res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/customers", key: testAdminKey, body: []byte(tc.body)})
 		if res.status != http.StatusBadRequest || !strings.Contains(res.errorText(), tc.wantErr) {
 			t.Errorf("%s: %d %s, want 400 %q", tc.name, res.status, res.body, tc.wantErr)
 		}
@@ -78,7 +78,7 @@ func TestAdminCustomerUpdate(t *testing.T) {
 
 	res := patch("kovacs", `{"display_name":"Kovács család","cloudflare_tunnel_token":"tok-1",
 		"legacy_backup_uuid":"c7d9e1f2-3a4b-4c5d-8e6f-7a8b9c0d1e22","overrides_yaml":"backup:\n  keep_daily: 3\n",
-		"stale_threshold":"40m","monitoring_paused":true}`, cfgGlobalKey)
+		"stale_threshold":"40m","monitoring_paused":true}`, testAdminKey)
 	if res.status != http.StatusOK {
 		t.Fatalf("patch: %d %s", res.status, res.body)
 	}
@@ -88,7 +88,7 @@ func TestAdminCustomerUpdate(t *testing.T) {
 		t.Fatalf("after patch: %+v", v)
 	}
 	// Clearing a field with "" works; absent fields stay.
-	if res := patch("kovacs", `{"cloudflare_tunnel_token":""}`, cfgGlobalKey); res.status != http.StatusOK {
+	if res := patch("kovacs", `{"cloudflare_tunnel_token":""}`, testAdminKey); res.status != http.StatusOK {
 		t.Fatalf("clear: %d %s", res.status, res.body)
 	}
 	if v, _ := h.adminGet("kovacs"); v.CloudflareTunnelToken != "" || v.DisplayName != "Kovács család" {
@@ -101,22 +101,23 @@ func TestAdminCustomerUpdate(t *testing.T) {
 		status              int
 		wantErr             string
 	}{
-		{"unknown field", "kovacs", `{"display_name":"x","api_key":"mine"}`, cfgGlobalKey, 400, `unknown field "api_key"`},
-		{"customer_id not editable", "kovacs", `{"customer_id":"other"}`, cfgGlobalKey, 400, `unknown field "customer_id"`},
-		{"empty patch", "kovacs", `{}`, cfgGlobalKey, 400, "sets no field"},
-		{"not json", "kovacs", `display_name=x`, cfgGlobalKey, 400, "must be a JSON object"},
-		{"wrong type", "kovacs", `{"monitoring_paused":"yes"}`, cfgGlobalKey, 400, "monitoring_paused"},
-		{"bad status", "kovacs", `{"display_name":"x","status":"gone"}`, cfgGlobalKey, 400, "status must be active or blocked"},
-		{"bad threshold", "kovacs", `{"display_name":"x","down_threshold":"soon"}`, cfgGlobalKey, 400, "down_threshold must be a duration"},
-		{"down before stale", "kovacs", `{"display_name":"x","down_threshold":"30m"}`, cfgGlobalKey, 400, "down_threshold must be longer"},
-		{"bad domain", "kovacs", `{"display_name":"x","domain":"not a domain"}`, cfgGlobalKey, 400, "domain must be a DNS name"},
-		{"bad uuid", "kovacs", `{"display_name":"x","legacy_heartbeat_uuid":"nope"}`, cfgGlobalKey, 400, "legacy_heartbeat_uuid must be a UUID"},
-		{"bad overrides", "kovacs", `{"display_name":"x","overrides_yaml":"a:\n\tb: 1"}`, cfgGlobalKey, 400, "overrides_yaml is not valid YAML"},
-		{"managed overrides", "kovacs", `{"display_name":"x","overrides_yaml":"customer:\n  id: evil\n"}`, cfgGlobalKey, 400, "may not set customer.id"},
-		{"customer key", "kovacs", `{"display_name":"x"}`, key, 403, "global API key"},
+		{"unknown field", "kovacs", `{"display_name":"x","api_key":"mine"}`, testAdminKey, 400, `unknown field "api_key"`},
+		{"customer_id not editable", "kovacs", `{"customer_id":"other"}`, testAdminKey, 400, `unknown field "customer_id"`},
+		{"empty patch", "kovacs", `{}`, testAdminKey, 400, "sets no field"},
+		{"not json", "kovacs", `display_name=x`, testAdminKey, 400, "must be a JSON object"},
+		{"wrong type", "kovacs", `{"monitoring_paused":"yes"}`, testAdminKey, 400, "monitoring_paused"},
+		{"bad status", "kovacs", `{"display_name":"x","status":"gone"}`, testAdminKey, 400, "status must be active or blocked"},
+		{"bad threshold", "kovacs", `{"display_name":"x","down_threshold":"soon"}`, testAdminKey, 400, "down_threshold must be a duration"},
+		{"down before stale", "kovacs", `{"display_name":"x","down_threshold":"30m"}`, testAdminKey, 400, "down_threshold must be longer"},
+		{"bad domain", "kovacs", `{"display_name":"x","domain":"not a domain"}`, testAdminKey, 400, "domain must be a DNS name"},
+		{"bad uuid", "kovacs", `{"display_name":"x","legacy_heartbeat_uuid":"nope"}`, testAdminKey, 400, "legacy_heartbeat_uuid must be a UUID"},
+		{"bad overrides", "kovacs", `{"display_name":"x","overrides_yaml":"a:\n\tb: 1"}`, testAdminKey, 400, "overrides_yaml is not valid YAML"},
+		{"managed overrides", "kovacs", `{"display_name":"x","overrides_yaml":"customer:\n  id: evil\n"}`, testAdminKey, 400, "may not set customer.id"},
+		{"customer key", "kovacs", `{"display_name":"x"}`, key, 401, "admin token"},
+		{"global key", "kovacs", `{"display_name":"x"}`, cfgGlobalKey, 401, "admin token"},
 		{"no key", "kovacs", `{"display_name":"x"}`, "", 401, "missing Authorization"},
-		{"unknown customer", "nobody", `{"display_name":"x"}`, cfgGlobalKey, 404, "nobody has no config"},
-		{"bad id", "Bad_Id", `{"display_name":"x"}`, cfgGlobalKey, 400, "customer_id must be"},
+		{"unknown customer", "nobody", `{"display_name":"x"}`, testAdminKey, 404, "nobody has no config"},
+		{"bad id", "Bad_Id", `{"display_name":"x"}`, testAdminKey, 400, "customer_id must be"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

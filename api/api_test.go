@@ -83,7 +83,7 @@ func newServer(db *store.DB, key string, now func() time.Time, logger *slog.Logg
 		Tiers:         hub.DefaultHistoryTiers,
 		Notifications: db, Relayer: relayer,
 		Configs:   configgen.NewTemplates(db, logger),
-		GlobalKey: key, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
+		GlobalKey: key, AdminKey: testAdminKey, Tokens: db, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
 		Version: "test", Logger: logger, Now: now,
 	}
 }
@@ -170,7 +170,7 @@ func (r response) errorContains(tb testing.TB, want string) {
 // createCustomer makes a managed customer and returns its credentials.
 func (e *env) createCustomer(id string) (apiKey, retrievalPassword string) {
 	e.t.Helper()
-	r := e.do("POST", "/api/v1/admin/customers", globalKey, map[string]any{
+	r := e.do("POST", "/api/v1/admin/customers", testAdminKey, map[string]any{
 		"customer_id": id, "display_name": "Customer " + id, "domain": id + ".felhom.eu",
 	}).mustStatus(e.t, http.StatusCreated)
 	return r.json["api_key"].(string), r.json["retrieval_password"].(string)
@@ -184,3 +184,7 @@ func exampleReport(tb testing.TB) []byte {
 	}
 	return b
 }
+
+// testAdminKey is the test hubs' api.admin_api_key: the admin API no
+// longer takes the global key.
+const testAdminKey = "admin-key-for-tests-0123456789abcdef"

@@ -14,11 +14,15 @@ type principal struct {
 	global     bool
 	customerID string    // set for a per-customer key
 	host       *hub.Host // set for a per-host key
+	// token is set for an API token (api.admin_api_key included);
+	// operator for a dashboard session. Both read every customer.
+	token    *hub.APIToken
+	operator *hub.Operator
 }
 
 // canActFor returns EFORBIDDEN unless the principal may act for customerID.
 func (p principal) canActFor(customerID string) error {
-	if p.global || (p.customerID != "" && p.customerID == customerID) {
+	if p.global || p.token != nil || p.operator != nil || (p.customerID != "" && p.customerID == customerID) {
 		return nil
 	}
 	return hub.Errorf(hub.EFORBIDDEN, "this API key may not act for customer %s", customerID)
@@ -71,15 +75,23 @@ func bearerKey(r *http.Request) (string, error) {
 	return key, nil
 }
 
-// authenticate resolves the request's key to a principal: the global key or
-// a per-customer key. Anything else is EUNAUTHORIZED.
-func (s *Server) authenticate(r *http.Request) (principal, error) {
+// authenticate resolves the request's key to a principal: the global key,
+// an API token or a per-customer key; on the classes that take them, a
+// dashboard session when no key is sent. Anything else is EUNAUTHORIZED.
+// Which principals the route's class admits is decided by admitPrincipal.
+func (s *Server) authenticate(r *http.Request, class Auth) (principal, error) {
+	if r.Header.Get("Authorization") == "" && class.takesSessions() && s.Sessions != nil {
+		return s.authenticateSession(r)
+	}
 	key, err := bearerKey(r)
 	if err != nil {
 		return principal{}, err
 	}
 	if s.GlobalKey != "" && hub.SecretEqual(key, s.GlobalKey) {
 		return principal{global: true}, nil
+	}
+	if p, ok, err := s.authenticateToken(r, key); ok || err != nil {
+		return p, err
 	}
 	id, err := s.Customers.AuthenticateCustomerKey(r.Context(), key)
 	if err != nil {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,8 +11,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/store"
 )
 
 // The credentials every route is tried with.
@@ -26,10 +30,29 @@ const (
 	credOtherHost = "another customer's host key"
 	credWrongPass = "wrong retrieval password"
 	credRightPass = "right retrieval password"
+	// Operators' credentials (SPEC §7.5).
+	credReadToken    = "read token"
+	credAdminToken   = "admin token"
+	credBootstrap    = "api.admin_api_key"
+	credExpired      = "expired admin token"
+	credRevoked      = "revoked admin token"
+	credViewerCookie = "viewer session"
+	credAdminCookie  = "admin session"
 )
 
 var credentials = []string{credNone, credMalformed, credUnknown, credGlobal, credOwn, credOther,
-	credHost, credOtherHost, credWrongPass, credRightPass}
+	credHost, credOtherHost, credWrongPass, credRightPass,
+	credReadToken, credAdminToken, credBootstrap, credExpired, credRevoked, credViewerCookie, credAdminCookie}
+
+// operatorCred reports whether cred is an operator's credential: a token
+// or a dashboard session.
+func operatorCred(cred string) bool {
+	switch cred {
+	case credReadToken, credAdminToken, credBootstrap, credViewerCookie, credAdminCookie:
+		return true
+	}
+	return false
+}
 
 // expectedStatus is the answer the auth class of a route gives to a
 // credential: ok when it may act, 401 when it is no credential for the
@@ -50,6 +73,23 @@ func expectedStatus(class api.Auth, cred string, ok int) int {
 		case credGlobal:
 			return ok
 		case credOwn, credOther:
+			return http.StatusForbidden
+		}
+	case api.AuthRead, api.AuthCustomerRead:
+		switch {
+		case cred == credGlobal || operatorCred(cred):
+			return ok
+		case cred == credOwn && class == api.AuthCustomerRead:
+			return ok
+		case cred == credOwn || cred == credOther:
+			return http.StatusForbidden
+		}
+	case api.AuthAdmin:
+		// The global key is no credential here: 401, like no key.
+		switch cred {
+		case credAdminToken, credBootstrap, credAdminCookie:
+			return ok
+		case credReadToken, credViewerCookie:
 			return http.StatusForbidden
 		}
 	case api.AuthHost:
@@ -73,6 +113,9 @@ type matrixRow struct {
 	path string
 	body func(cred string) string
 	ok   int
+	// pathFor, when set, gives each credential a path of its own (a
+	// DELETE that succeeds once).
+	pathFor func(cred string) string
 }
 
 func fixed(body string) func(string) string { return func(string) string { return body } }
@@ -87,6 +130,8 @@ type matrixHub struct {
 	cells   int               // cells called, for their own retrieval limits
 	// otherHostID is the host of credOtherHost.
 	otherHostID string
+	// tokenIDs holds a token per credential for the DELETE row.
+	tokenIDs map[string]string
 }
 
 const (
@@ -129,12 +174,19 @@ func newMatrixHub(t *testing.T) *matrixHub {
 		body: mustJSON(t, exampleInfraBackup(t, ownID))}), 201)
 	mint := func(id string) (string, string) {
 		var out struct{ HostID, APIKey string }
-		res := must(h.do(cfgRequest{method: "POST", path: "/api/v1/admin/hosts", key: cfgGlobalKey,
+		res := must(h.do(cfgRequest{method: "POST", path: "/api/v1/admin/hosts", key: testAdminKey,
 			body: []byte(`{"customer_id":"` + id + `"}`)}), 201)
 		var m map[string]string
 		_ = json.Unmarshal(res.body, &m)
 		out.HostID, out.APIKey = m["host_id"], m["api_key"]
 		return out.HostID, out.APIKey
+	}
+	// A config to delete and a manual customer to configure per credential:
+	// each succeeds once.
+	for _, cred := range credentials {
+		h.createCustomer(`{"customer_id":"del-` + slug(cred) + `"}`)
+		must(h.do(cfgRequest{method: "POST", path: "/api/v1/report", key: cfgGlobalKey,
+			body: []byte(`{"customer_id":"man-` + slug(cred) + `","controller_url":"https://man.felhom.eu"}`)}), 200)
 	}
 	hostID, hostKey := mint(ownID)
 	otherHostID, otherHostKey := mint(otherID)
@@ -148,7 +200,75 @@ func newMatrixHub(t *testing.T) *matrixHub {
 	}
 	m.secrets["host id"] = hostID
 	m.otherHostID = otherHostID
+	m.addOperatorCredentials(t, h)
 	return m
+}
+
+// addOperatorCredentials mints the tokens and sessions of the matrix's
+// operator credentials, and one token per credential for the DELETE row.
+func (m *matrixHub) addOperatorCredentials(t *testing.T, h *configsHub) {
+	t.Helper()
+	ctx := context.Background()
+	now := h.clock.Now()
+	mint := func(name string, scopes []string, expires *time.Time) (string, string) {
+		tok, plain, err := api.NewAPIToken(name, scopes, expires, "test", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.db.CreateAPIToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		return tok.ID, plain
+	}
+	soon := now.Add(time.Hour)
+	_, m.secrets[credReadToken] = mint("reader", []string{"read"}, nil)
+	later := now.Add(30 * 24 * time.Hour)
+	_, m.secrets[credAdminToken] = mint("deployer", []string{"admin"}, &later)
+	_, m.secrets[credExpired] = mint("expiring", []string{"admin", "read"}, &soon)
+	revokedID, revoked := mint("revoked", []string{"admin"}, nil)
+	if err := h.db.DeleteAPIToken(ctx, revokedID); err != nil {
+		t.Fatal(err)
+	}
+	m.secrets[credRevoked] = revoked
+	m.secrets[credBootstrap] = testAdminKey
+	m.tokenIDs = map[string]string{}
+	for _, cred := range credentials {
+		m.tokenIDs[cred], _ = mint("delete-"+slug(cred), []string{"read"}, nil)
+	}
+	for cred, role := range map[string]hub.Role{credViewerCookie: hub.RoleViewer, credAdminCookie: hub.RoleAdmin} {
+		name := string(role) + "-operator"
+		if err := h.db.CreateOperator(ctx, &hub.Operator{Name: name, PasswordHash: "$2a$04$unused", Role: role}); err != nil {
+			t.Fatal(err)
+		}
+		token := hub.NewAPIKey()
+		if err := h.db.CreateSession(ctx, &hub.Session{TokenHash: hub.HashSecret(token), Operator: name,
+			CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		m.secrets[cred] = token
+	}
+	m.api.Sessions = storeSessions{db: h.db, now: h.clock.Now}
+	// The expired token passes its expiry only now, after it was minted.
+	h.clock.Add(2 * time.Hour)
+}
+
+// storeSessions resolves the matrix's session cookies as the dashboard
+// does: a live session of an account.
+type storeSessions struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+func (s storeSessions) SessionOperator(r *http.Request) (*hub.Operator, error) {
+	c, err := r.Cookie("hub_session")
+	if err != nil {
+		return nil, hub.Errorf(hub.EUNAUTHORIZED, "no session")
+	}
+	sess, err := s.db.FindSessionByTokenHash(r.Context(), hub.HashSecret(c.Value))
+	if err != nil || sess.Expired(s.now()) {
+		return nil, hub.Errorf(hub.EUNAUTHORIZED, "no session")
+	}
+	return s.db.FindOperator(r.Context(), sess.Operator)
 }
 
 // rows holds, for every route of the table, how the matrix calls it. A
@@ -160,45 +280,63 @@ func (m *matrixHub) rows() map[string]matrixRow {
 	own := "/api/v1/customers/" + ownID
 	admin := "/api/v1/admin/customers/"
 	return map[string]matrixRow{
-		"GET /healthz": {"/healthz", nil, 200},
+		"GET /healthz": {"/healthz", nil, 200, nil},
 
-		"POST /api/v1/report":                                {"/api/v1/report", fixed(report), 200},
-		"GET /api/v1/customers":                              {"/api/v1/customers", nil, 200},
-		"GET /api/v1/customers/{id}":                         {own, nil, 200},
-		"GET /api/v1/customers/{id}/history":                 {own + "/history?period=7d", nil, 200},
-		"GET /api/v1/customers/{id}/events":                  {own + "/events", nil, 200},
-		"GET /api/v1/customers/{id}/reports/{report_id}":     {own + "/reports/1", nil, 200},
-		"GET /api/v1/customers/{id}/hosts/{host_id}/history": {own + "/hosts/" + m.secrets["host id"] + "/history?period=24h", nil, 200},
-		"GET /api/v1/customers/{id}/hosts":                   {own + "/hosts", nil, 200},
-		"GET /api/v1/customers/{id}/notifications":           {own + "/notifications", nil, 200},
-		"POST /api/v1/event":                                 {"/api/v1/event", fixed(`{"customer_id":"` + ownID + `","event_type":"backup_completed","severity":"info","message":"ok"}`), 201},
-		"POST /api/v1/preferences":                           {"/api/v1/preferences", fixed(`{"customer_id":"` + ownID + `","email":"anna@example.hu","enabled_events":["backup_failed"]}`), 200},
-		"POST /api/v1/notify":                                {"/api/v1/notify", fixed(`{"customer_id":"` + ownID + `","subject":"Backup failed","message":"restic exited 1","severity":"error"}`), 200},
-		"POST /api/v1/host-report":                           {"/api/v1/host-report", fixed(hostReport), 200},
-		"POST /api/v1/admin/customers":                       {"/api/v1/admin/customers", func(cred string) string { return `{"customer_id":"matrix-` + slug(cred) + `"}` }, 201},
-		"GET /api/v1/admin/customers/{id}":                   {admin + ownID, nil, 200},
-		"PATCH /api/v1/admin/customers/{id}":                 {admin + ownID, fixed(`{"display_name":"Kovács család"}`), 200},
-		"DELETE /api/v1/admin/customers/{id}":                {admin + "matrix-delete", nil, 200},
-		"POST /api/v1/admin/customers/{id}/block":            {admin + "matrix-blocked/block", nil, 200},
-		"POST /api/v1/admin/customers/{id}/unblock":          {admin + "matrix-blocked/unblock", nil, 200},
-		"POST /api/v1/admin/customers/{id}/rotate-key":       {admin + "matrix-rotate/rotate-key", nil, 200},
-		"POST /api/v1/admin/customers/{id}/create-config":    {admin + "matrix-manual/create-config", nil, 201},
-		"POST /api/v1/admin/customers/{id}/push":             {admin + ownID + "/push", nil, 200},
-		"POST /api/v1/admin/customers/{id}/pull":             {admin + ownID + "/pull", nil, 200},
-		"GET /api/v1/admin/customers/{id}/diff":              {admin + ownID + "/diff", nil, 200},
-		"POST /api/v1/admin/customers/{id}/update":           {admin + ownID + "/update", fixed(`{"version":"v1.5.0"}`), 200},
-		"GET /api/v1/admin/audit":                            {"/api/v1/admin/audit", nil, 200},
-		"POST /api/v1/admin/hosts":                           {"/api/v1/admin/hosts", fixed(`{"customer_id":"` + ownID + `"}`), 201},
-		"POST /api/v1/infra-backup":                          {"/api/v1/infra-backup", fixed(infra), 201},
-		"GET /api/v1/infra-backup/{id}":                      {"/api/v1/infra-backup/" + ownID, nil, 200},
-		"GET /api/v1/config/{id}":                            {"/api/v1/config/" + ownID, nil, 200},
-		"GET /api/v1/recovery/{id}":                          {"/api/v1/recovery/" + ownID, nil, 200},
-		"/api/":                                              {"/api/v1/no-such-endpoint", nil, 404},
+		"POST /api/v1/report":                                {"/api/v1/report", fixed(report), 200, nil},
+		"GET /api/v1/customers":                              {"/api/v1/customers", nil, 200, nil},
+		"GET /api/v1/customers/{id}":                         {own, nil, 200, nil},
+		"GET /api/v1/customers/{id}/history":                 {own + "/history?period=7d", nil, 200, nil},
+		"GET /api/v1/customers/{id}/events":                  {own + "/events", nil, 200, nil},
+		"GET /api/v1/customers/{id}/reports/{report_id}":     {own + "/reports/1", nil, 200, nil},
+		"GET /api/v1/customers/{id}/hosts/{host_id}/history": {own + "/hosts/" + m.secrets["host id"] + "/history?period=24h", nil, 200, nil},
+		"GET /api/v1/customers/{id}/hosts":                   {own + "/hosts", nil, 200, nil},
+		"GET /api/v1/customers/{id}/notifications":           {own + "/notifications", nil, 200, nil},
+		"POST /api/v1/event":                                 {"/api/v1/event", fixed(`{"customer_id":"` + ownID + `","event_type":"backup_completed","severity":"info","message":"ok"}`), 201, nil},
+		"POST /api/v1/preferences":                           {"/api/v1/preferences", fixed(`{"customer_id":"` + ownID + `","email":"anna@example.hu","enabled_events":["backup_failed"]}`), 200, nil},
+		"POST /api/v1/notify":                                {"/api/v1/notify", fixed(`{"customer_id":"` + ownID + `","subject":"Backup failed","message":"restic exited 1","severity":"error"}`), 200, nil},
+		"POST /api/v1/host-report":                           {"/api/v1/host-report", fixed(hostReport), 200, nil},
+		"POST /api/v1/admin/customers":                       {"/api/v1/admin/customers", func(cred string) string { return `{"customer_id":"matrix-` + slug(cred) + `"}` }, 201, nil},
+		"GET /api/v1/admin/customers/{id}":                   {admin + ownID, nil, 200, nil},
+		"PATCH /api/v1/admin/customers/{id}":                 {admin + ownID, fixed(`{"display_name":"Kovács család"}`), 200, nil},
+		"DELETE /api/v1/admin/customers/{id}":                {"", nil, 200, func(cred string) string { return admin + "del-" + slug(cred) }},
+		"POST /api/v1/admin/customers/{id}/block":            {admin + "matrix-blocked/block", nil, 200, nil},
+		"POST /api/v1/admin/customers/{id}/unblock":          {admin + "matrix-blocked/unblock", nil, 200, nil},
+		"POST /api/v1/admin/customers/{id}/rotate-key":       {admin + "matrix-rotate/rotate-key", nil, 200, nil},
+		"POST /api/v1/admin/customers/{id}/create-config": {"", nil, 201, func(cred string) string {
+			return admin + "man-" + slug(cred) + "/create-config"
+		}},
+		"POST /api/v1/admin/customers/{id}/push":                      {admin + ownID + "/push", nil, 200, nil},
+		"POST /api/v1/admin/customers/{id}/pull":                      {admin + ownID + "/pull", nil, 200, nil},
+		"GET /api/v1/admin/customers/{id}/diff":                       {admin + ownID + "/diff", nil, 200, nil},
+		"POST /api/v1/admin/customers/{id}/update":                    {admin + ownID + "/update", fixed(`{"version":"v1.5.0"}`), 200, nil},
+		"GET /api/v1/admin/audit":                                     {"/api/v1/admin/audit", nil, 200, nil},
+		"POST /api/v1/admin/hosts":                                    {"/api/v1/admin/hosts", fixed(`{"customer_id":"` + ownID + `"}`), 201, nil},
+		"POST /api/v1/admin/customers/{id}/rotate-retrieval-password": {admin + "matrix-rotate/rotate-retrieval-password", nil, 200, nil},
+		"POST /api/v1/admin/tokens": {"/api/v1/admin/tokens", func(cred string) string {
+			return `{"name":"matrix ` + slug(cred) + `","scopes":["read"]}`
+		}, 201, nil},
+		"GET /api/v1/admin/tokens": {"/api/v1/admin/tokens", nil, 200, nil},
+		"DELETE /api/v1/admin/tokens/{token_id}": {"", nil, 200, func(cred string) string {
+			return "/api/v1/admin/tokens/" + m.tokenIDs[cred]
+		}},
+		"POST /api/v1/infra-backup":     {"/api/v1/infra-backup", fixed(infra), 201, nil},
+		"GET /api/v1/infra-backup/{id}": {"/api/v1/infra-backup/" + ownID, nil, 200, nil},
+		"GET /api/v1/config/{id}":       {"/api/v1/config/" + ownID, nil, 200, nil},
+		"GET /api/v1/recovery/{id}":     {"/api/v1/recovery/" + ownID, nil, 200, nil},
+		"/api/":                         {"/api/v1/no-such-endpoint", nil, 404, nil},
 	}
 }
 
+// pathOf is the path the matrix calls for cred.
+func (row matrixRow) pathOf(cred string) string {
+	if row.pathFor != nil {
+		return row.pathFor(cred)
+	}
+	return row.path
+}
+
 func slug(s string) string {
-	return strings.NewReplacer(" ", "-", "'", "").Replace(s)
+	return strings.NewReplacer(" ", "-", "'", "", ".", "-", "_", "-").Replace(s)
 }
 
 // answer is a response and the header that earned it.
@@ -220,6 +358,8 @@ func (m *matrixHub) call(method, path, body, cred string) []answer {
 		}
 	case credWrongPass, credRightPass:
 		headers = []http.Header{{"X-Retrieval-Password": {m.secrets[cred]}}}
+	case credViewerCookie, credAdminCookie:
+		headers = []http.Header{{"Cookie": {"hub_session=" + m.secrets[cred]}}}
 	default:
 		headers = []http.Header{{"Authorization": {"Bearer " + m.secrets[cred]}}}
 	}
@@ -267,7 +407,7 @@ func TestAuthMatrix(t *testing.T) {
 			if row.body != nil {
 				body = row.body(cred)
 			}
-			for _, a := range m.call(method, row.path, body, cred) {
+			for _, a := range m.call(method, row.pathOf(cred), body, cred) {
 				m.check(t, rt, cred, a, want)
 			}
 		}
@@ -319,9 +459,12 @@ func TestRouteTableAuthClasses(t *testing.T) {
 			want = api.AuthPublic
 		case p == "/api/v1/config/{id}" || p == "/api/v1/recovery/{id}":
 			want = api.AuthRetrieval
-		case strings.HasPrefix(p, "/api/v1/admin/") || rt.Pattern() == "GET /api/v1/customers" ||
-			strings.HasSuffix(p, "/notifications"):
-			want = api.AuthGlobal
+		case strings.HasPrefix(p, "/api/v1/admin/"):
+			want = api.AuthAdmin
+		case rt.Pattern() == "GET /api/v1/customers" || strings.HasSuffix(p, "/notifications"):
+			want = api.AuthRead
+		case rt.Method == "GET" && strings.HasPrefix(p, "/api/v1/customers/{id}"):
+			want = api.AuthCustomerRead
 		case p == "/api/v1/host-report":
 			want = api.AuthHost
 		default:

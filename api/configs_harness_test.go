@@ -93,7 +93,7 @@ func (h *configsHub) do(req cfgRequest) cfgResponse {
 // returns its credentials.
 func (h *configsHub) createCustomer(body string) (apiKey, password string) {
 	h.t.Helper()
-	res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/customers", key: cfgGlobalKey, body: []byte(body)})
+	res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/customers", key: testAdminKey, body: []byte(body)})
 	if res.status != http.StatusCreated {
 		h.t.Fatalf("create customer: %d %s", res.status, res.body)
 	}

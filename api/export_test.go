@@ -12,6 +12,8 @@ type Admitted struct {
 	PathCustomer, PathID string
 	// Holder is whose share of the body budget the body would take.
 	Holder string
+	// Actor is the operator or token the audit log names; "" for node keys.
+	Actor string
 }
 
 // RegisterForgetful registers the route table as Register does, with
@@ -23,7 +25,8 @@ func (s *Server) RegisterForgetful(mux *http.ServeMux, reached func(Route, Admit
 	for i, rt := range routes {
 		routes[i].handler = func(w http.ResponseWriter, r *http.Request, c *caller) {
 			a := Admitted{Global: c.principal.global, CustomerID: c.principal.customerID,
-				PathCustomer: c.customerID, PathID: r.PathValue("id"), Holder: c.ticket.holder}
+				PathCustomer: c.customerID, PathID: r.PathValue("id"), Holder: c.ticket.holder,
+				Actor: c.principal.actor()}
 			if c.principal.host != nil {
 				a.HostID = c.principal.host.ID
 			}

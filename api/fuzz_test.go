@@ -34,6 +34,7 @@ var fuzzTargets = map[string]string{
 	"PATCH /api/v1/admin/customers/{id}":       "FuzzAdminCustomerPatchBody",
 	"POST /api/v1/admin/customers/{id}/update": "FuzzAdminControllerUpdateBody",
 	"POST /api/v1/admin/hosts":                 "FuzzAdminHostBody",
+	"POST /api/v1/admin/tokens":                "FuzzAdminTokenBody",
 	"POST /api/v1/infra-backup":                "FuzzInfraBackupBody",
 }
 
@@ -154,8 +155,11 @@ func fuzzRoute(f *testing.F, method, path string, seeds ...[]byte) {
 		if path == "/api/v1/host-report" {
 			key = fuzzHostKey
 		}
-		if global || strings.HasPrefix(path, "/api/v1/admin/") {
+		if global {
 			key = globalKey
+		}
+		if strings.HasPrefix(path, "/api/v1/admin/") {
+			key = testAdminKey
 		}
 		before := h.dataVersion(t)
 		status, answer := h.serve(method, path, key, body)
@@ -276,4 +280,12 @@ func FuzzAdminHostBody(f *testing.F) {
 		[]byte(`{"customer_id":"kovacs-csalad"}`),
 		[]byte(`{"customer_id":"unknown-node"}`),
 		[]byte(`{"customer_id":"kovacs-csalad","host_id":"chosen"}`))
+}
+
+func FuzzAdminTokenBody(f *testing.F) {
+	fuzzRoute(f, "POST", "/api/v1/admin/tokens",
+		[]byte(`{"name":"deploy","scopes":["admin"]}`),
+		[]byte(`{"name":"grafana","scopes":["read"],"expires_at":"2030-01-01T00:00:00Z"}`),
+		[]byte(`{"name":"","scopes":[]}`),
+		[]byte(`{"name":"x\u0000y","scopes":["root"],"expires_at":"yesterday"}`))
 }

@@ -65,7 +65,8 @@ func (s *Server) onRefused(rt Route) refusalHook {
 // known reports whether a is one of the route table's auth classes.
 func (a Auth) known() bool {
 	switch a {
-	case AuthPublic, AuthCustomer, AuthGlobal, AuthHost, AuthRetrieval:
+	case AuthPublic, AuthCustomer, AuthGlobal, AuthHost, AuthRetrieval,
+		AuthRead, AuthCustomerRead, AuthAdmin:
 		return true
 	}
 	return false
@@ -90,6 +91,9 @@ func (s *Server) guard(rt Route) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		if actor := c.principal.actor(); actor != "" {
+			r = r.WithContext(hub.WithActor(r.Context(), actor))
+		}
 		c.ticket = &ticket{budget: s.Bodies, holder: c.principal.holder(r, s)}
 		defer c.ticket.release()
 		rt.handler(w, r, c)
@@ -109,18 +113,16 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, c *caller, pathCu
 		return err
 	case AuthHost:
 		c.principal, err = s.authenticateHost(r)
-	case AuthCustomer, AuthGlobal:
-		c.principal, err = s.authenticate(r)
+	case AuthCustomer, AuthGlobal, AuthRead, AuthCustomerRead, AuthAdmin:
+		c.principal, err = s.authenticate(r, c.auth)
 	default: // guard refuses such a route; fail closed all the same
 		return hub.Errorf(hub.EINTERNAL, "route has unknown auth class %q", c.auth)
 	}
 	if err != nil {
 		return err
 	}
-	if c.auth == AuthGlobal {
-		if err := c.principal.requireGlobal(); err != nil {
-			return err
-		}
+	if err := s.admitPrincipal(r, c.auth, c.principal); err != nil {
+		return err
 	}
 	if !pathCustomer {
 		return nil

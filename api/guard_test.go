@@ -53,7 +53,7 @@ func TestGuardEnforcesDeclaredAuth(t *testing.T) {
 				body = row.body(cred)
 			}
 			reached = reached[:0]
-			answers := m.call(method, row.path, body, cred)
+			answers := m.call(method, row.pathOf(cred), body, cred)
 			served := 0
 			for _, a := range answers {
 				a.resp.Body.Close()
@@ -101,6 +101,16 @@ func (m *matrixHub) admitted(rt api.Route, cred, pathID string) api.Admitted {
 		want.HostID, want.Holder = m.secrets["host id"], "customer:"+ownID
 	case credOtherHost:
 		want.HostID, want.Holder = m.otherHostID, "customer:"+otherID
+	case credReadToken:
+		want.Actor = "token:reader"
+	case credAdminToken:
+		want.Actor = "token:deployer"
+	case credBootstrap:
+		want.Actor = "token:api.admin_api_key"
+	case credViewerCookie:
+		want.Actor = "operator:viewer-operator"
+	case credAdminCookie:
+		want.Actor = "operator:admin-operator"
 	}
 	return want
 }

@@ -17,9 +17,9 @@ func TestHistoryAcrossTiers(t *testing.T) {
 	e := newEnv(t)
 	key, _ := e.createCustomer("kovacs-csalad")
 	e.createCustomer("szabo-kft")
-	r := e.do("POST", "/api/v1/admin/hosts", globalKey, map[string]string{"customer_id": "kovacs-csalad"}).mustStatus(t, http.StatusCreated)
+	r := e.do("POST", "/api/v1/admin/hosts", testAdminKey, map[string]string{"customer_id": "kovacs-csalad"}).mustStatus(t, http.StatusCreated)
 	hostID := r.json["host_id"].(string)
-	r = e.do("POST", "/api/v1/admin/hosts", globalKey, map[string]string{"customer_id": "szabo-kft"}).mustStatus(t, http.StatusCreated)
+	r = e.do("POST", "/api/v1/admin/hosts", testAdminKey, map[string]string{"customer_id": "szabo-kft"}).mustStatus(t, http.StatusCreated)
 	otherHost := r.json["host_id"].(string)
 
 	// From midnight UTC 40 days ago: day d is one daily bucket.

@@ -22,7 +22,7 @@ func hostFixture(t *testing.T, hostID string) []byte {
 // mintHost registers a host through the admin API and returns id and key.
 func (h *testHub) mintHost(customerID string) (string, string) {
 	h.t.Helper()
-	status, body := h.do("POST", "/api/v1/admin/hosts", globalKey, []byte(`{"customer_id":"`+customerID+`"}`))
+	status, body := h.do("POST", "/api/v1/admin/hosts", testAdminKey, []byte(`{"customer_id":"`+customerID+`"}`))
 	if status != 201 {
 		h.t.Fatalf("mint: %d %v", status, body)
 	}
@@ -39,12 +39,13 @@ func TestAdminHostCreate(t *testing.T) {
 		status  int
 		errPart string
 	}{
-		{"customer key", customerKey, `{"customer_id":"kovacs-csalad"}`, 403, "global API key"},
+		{"customer key", customerKey, `{"customer_id":"kovacs-csalad"}`, 401, "admin token"},
+		{"global key", globalKey, `{"customer_id":"kovacs-csalad"}`, 401, "admin token"},
 		{"no key", "", `{"customer_id":"kovacs-csalad"}`, 401, "Authorization"},
-		{"unknown customer", globalKey, `{"customer_id":"nobody"}`, 400, "customer nobody is unknown"},
-		{"bad customer id", globalKey, `{"customer_id":"No Body"}`, 400, "customer_id must be"},
-		{"missing customer id", globalKey, `{}`, 400, "customer_id is required"},
-		{"unknown field", globalKey, `{"customer_id":"kovacs-csalad","hostname":"x"}`, 400, "unknown field"},
+		{"unknown customer", testAdminKey, `{"customer_id":"nobody"}`, 400, "customer nobody is unknown"},
+		{"bad customer id", testAdminKey, `{"customer_id":"No Body"}`, 400, "customer_id must be"},
+		{"missing customer id", testAdminKey, `{}`, 400, "customer_id is required"},
+		{"unknown field", testAdminKey, `{"customer_id":"kovacs-csalad","hostname":"x"}`, 400, "unknown field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,7 +164,7 @@ func TestHostReportIngest(t *testing.T) {
 	}
 
 	t.Run("blocked customer", func(t *testing.T) {
-		if status, body := h.do("POST", "/api/v1/admin/customers/kovacs-csalad/block", globalKey, nil); status != 200 {
+		if status, body := h.do("POST", "/api/v1/admin/customers/kovacs-csalad/block", testAdminKey, nil); status != 200 {
 			t.Fatalf("block: %d %v", status, body)
 		}
 		status, body := h.do("POST", "/api/v1/host-report", hostKey, hostFixture(t, hostID))
@@ -257,7 +258,7 @@ func TestCustomerHostListAuth(t *testing.T) {
 		{"global key", globalKey, "kovacs-csalad", 200},
 		{"other customer's key", otherKey, "kovacs-csalad", 403},
 		{"host key", hostKey, "kovacs-csalad", 401},
-		{"unknown customer", globalKey, "nobody", 404},
+		{"unknown customer", testAdminKey, "nobody", 404},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if status, body := h.do("GET", "/api/v1/customers/"+tt.id+"/hosts", tt.key, nil); status != tt.status {

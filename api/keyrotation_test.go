@@ -27,7 +27,7 @@ func rotationEnv(t *testing.T) (*testHub, *api.RefusedReports) {
 
 func (h *testHub) rotate(id string) string {
 	h.t.Helper()
-	status, body := h.do("POST", "/api/v1/admin/customers/"+id+"/rotate-key", globalKey, nil)
+	status, body := h.do("POST", "/api/v1/admin/customers/"+id+"/rotate-key", testAdminKey, nil)
 	key, _ := body["api_key"].(string)
 	if status != http.StatusOK || key == "" {
 		h.t.Fatalf("rotate-key: %d %v", status, body)
@@ -47,7 +47,7 @@ func TestRotatedKeyGraceOverTheAPI(t *testing.T) {
 	if got := h.reportStatus(k0, "kovacs"); got != http.StatusOK {
 		t.Fatalf("report with the first key: %d", got)
 	}
-	status, body := h.do("POST", "/api/v1/admin/customers/kovacs/rotate-key", globalKey, nil)
+	status, body := h.do("POST", "/api/v1/admin/customers/kovacs/rotate-key", testAdminKey, nil)
 	k1, _ := body["api_key"].(string)
 	if status != http.StatusOK || k1 == "" || body["previous_key_valid_until"] != epoch.Add(24*time.Hour).Format(time.RFC3339) {
 		t.Fatalf("rotate-key: %d %v", status, body)
@@ -89,12 +89,12 @@ func TestRotatedKeyGraceEndsAtFirstReportWithNewKey(t *testing.T) {
 	if got := h.reportStatus(k0, "kovacs"); got != http.StatusUnauthorized {
 		t.Errorf("old key after the node reported with the new one: %d, want 401", got)
 	}
-	status, body := h.do("GET", "/api/v1/admin/customers/kovacs", globalKey, nil)
+	status, body := h.do("GET", "/api/v1/admin/customers/kovacs", testAdminKey, nil)
 	rot, _ := body["key_rotation"].(map[string]any)
 	if status != http.StatusOK || rot["api_key_confirmed_at"] != epoch.Add(time.Minute).Format(time.RFC3339) || rot["previous_key_valid_until"] != nil {
 		t.Errorf("admin view after confirmation: %d %v", status, body["key_rotation"])
 	}
-	if strings.Contains(string(h.env.do("GET", "/api/v1/admin/customers/kovacs", globalKey, nil).body), k0) {
+	if strings.Contains(string(h.env.do("GET", "/api/v1/admin/customers/kovacs", testAdminKey, nil).body), k0) {
 		t.Error("the previous key is in the admin view")
 	}
 }

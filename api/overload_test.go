@@ -215,7 +215,7 @@ func TestDeclaredOversizeBodyIsRefusedUnread(t *testing.T) {
 // mintHost creates a host of customerID and returns its id and key.
 func (h *configsHub) mintHost(customerID string) (id, key string) {
 	h.t.Helper()
-	res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/hosts", key: cfgGlobalKey,
+	res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/hosts", key: testAdminKey,
 		body: []byte(`{"customer_id":"` + customerID + `"}`)})
 	if res.status != http.StatusCreated {
 		h.t.Fatalf("mint host: %d %s", res.status, res.body)

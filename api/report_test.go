@@ -45,7 +45,7 @@ func TestReportCreateCustomerKey(t *testing.T) {
 func TestReportCreateBlocked(t *testing.T) {
 	e := newEnv(t)
 	key, _ := e.createCustomer("kovacs-csalad")
-	e.do("POST", "/api/v1/admin/customers/kovacs-csalad/block", globalKey, nil).mustStatus(t, http.StatusOK)
+	e.do("POST", "/api/v1/admin/customers/kovacs-csalad/block", testAdminKey, nil).mustStatus(t, http.StatusOK)
 	r := e.do("POST", "/api/v1/report", key, exampleReport(t)).mustStatus(t, http.StatusOK)
 	if r.json["customer_blocked"] != true {
 		t.Errorf("customer_blocked = %v", r.json["customer_blocked"])
@@ -166,7 +166,7 @@ func TestRequestLogsHaveNoSecrets(t *testing.T) {
 	e := newEnv(t)
 	key, pw := e.createCustomer("kovacs-csalad")
 	e.do("POST", "/api/v1/report", key, exampleReport(t)).mustStatus(t, http.StatusOK)
-	e.do("POST", "/api/v1/admin/customers/kovacs-csalad/rotate-key", globalKey, nil).mustStatus(t, http.StatusOK)
+	e.do("POST", "/api/v1/admin/customers/kovacs-csalad/rotate-key", testAdminKey, nil).mustStatus(t, http.StatusOK)
 	e.do("GET", "/api/v1/customers", "wrong-key", nil).mustStatus(t, http.StatusUnauthorized)
 	logs := e.logs.String()
 	if !strings.Contains(logs, "path=/api/v1/report") {

@@ -62,7 +62,14 @@ type Server struct {
 	FieldProblems FieldProblemCounter
 
 	// GlobalKey is the fleet-wide API key (api.report_api_key).
-	GlobalKey      string
+	GlobalKey string
+	// AdminKey is api.admin_api_key, a bootstrap admin token; "" for none.
+	AdminKey string
+	// Tokens holds the operators' API tokens; Sessions resolves dashboard
+	// sessions (nil: the API takes no session).
+	Tokens   hub.TokenService
+	Sessions SessionAuthenticator
+
 	Thresholds     hub.Thresholds
 	HostThresholds hub.Thresholds
 	// Tiers pick the resolution of a history answer.
@@ -130,14 +137,14 @@ func (s *Server) Routes() []Route {
 		{"GET", "/healthz", AuthPublic, false, s.handleHealth},
 
 		{"POST", reportPath, AuthCustomer, true, s.handleReportCreate},
-		{"GET", "/api/v1/customers", AuthGlobal, false, s.handleCustomerList},
-		{"GET", "/api/v1/customers/{id}", AuthCustomer, false, s.handleCustomerGet},
-		{"GET", "/api/v1/customers/{id}/history", AuthCustomer, false, s.handleHistoryGet},
-		{"GET", "/api/v1/customers/{id}/reports/{report_id}", AuthCustomer, false, s.handleReportGet},
-		{"GET", "/api/v1/customers/{id}/hosts/{host_id}/history", AuthCustomer, false, s.handleHostHistoryGet},
-		{"GET", "/api/v1/customers/{id}/events", AuthCustomer, false, s.handleEventList},
-		{"GET", "/api/v1/customers/{id}/hosts", AuthCustomer, false, s.handleCustomerHostList},
-		{"GET", "/api/v1/customers/{id}/notifications", AuthGlobal, false, s.handleNotificationList},
+		{"GET", "/api/v1/customers", AuthRead, false, s.handleCustomerList},
+		{"GET", "/api/v1/customers/{id}", AuthCustomerRead, false, s.handleCustomerGet},
+		{"GET", "/api/v1/customers/{id}/history", AuthCustomerRead, false, s.handleHistoryGet},
+		{"GET", "/api/v1/customers/{id}/reports/{report_id}", AuthCustomerRead, false, s.handleReportGet},
+		{"GET", "/api/v1/customers/{id}/hosts/{host_id}/history", AuthCustomerRead, false, s.handleHostHistoryGet},
+		{"GET", "/api/v1/customers/{id}/events", AuthCustomerRead, false, s.handleEventList},
+		{"GET", "/api/v1/customers/{id}/hosts", AuthCustomerRead, false, s.handleCustomerHostList},
+		{"GET", "/api/v1/customers/{id}/notifications", AuthRead, false, s.handleNotificationList},
 
 		{"POST", "/api/v1/event", AuthCustomer, true, s.handleEventCreate},
 		{"POST", "/api/v1/preferences", AuthCustomer, true, s.handlePreferencesSet},
@@ -145,20 +152,24 @@ func (s *Server) Routes() []Route {
 
 		{"POST", "/api/v1/host-report", AuthHost, true, s.handleHostReportCreate},
 
-		{"POST", "/api/v1/admin/customers", AuthGlobal, true, s.handleAdminCustomerCreate},
-		{"GET", "/api/v1/admin/customers/{id}", AuthGlobal, false, s.handleAdminCustomerGet},
-		{"PATCH", "/api/v1/admin/customers/{id}", AuthGlobal, true, s.handleAdminCustomerUpdate},
-		{"DELETE", "/api/v1/admin/customers/{id}", AuthGlobal, false, s.handleAdminCustomerDelete},
-		{"POST", "/api/v1/admin/customers/{id}/block", AuthGlobal, false, s.handleAdminCustomerBlock},
-		{"POST", "/api/v1/admin/customers/{id}/unblock", AuthGlobal, false, s.handleAdminCustomerUnblock},
-		{"POST", "/api/v1/admin/customers/{id}/rotate-key", AuthGlobal, false, s.handleAdminCustomerRotateKey},
-		{"POST", "/api/v1/admin/customers/{id}/create-config", AuthGlobal, false, s.handleAdminConfigFromReport},
-		{"POST", "/api/v1/admin/customers/{id}/push", AuthGlobal, false, s.handleAdminConfigPush},
-		{"POST", "/api/v1/admin/customers/{id}/pull", AuthGlobal, false, s.handleAdminConfigPull},
-		{"GET", "/api/v1/admin/customers/{id}/diff", AuthGlobal, false, s.handleAdminConfigDiff},
-		{"POST", "/api/v1/admin/customers/{id}/update", AuthGlobal, true, s.handleAdminControllerUpdate},
-		{"GET", "/api/v1/admin/audit", AuthGlobal, false, s.handleAdminAuditList},
-		{"POST", "/api/v1/admin/hosts", AuthGlobal, true, s.handleAdminHostCreate},
+		{"POST", "/api/v1/admin/customers", AuthAdmin, true, s.handleAdminCustomerCreate},
+		{"GET", "/api/v1/admin/customers/{id}", AuthAdmin, false, s.handleAdminCustomerGet},
+		{"PATCH", "/api/v1/admin/customers/{id}", AuthAdmin, true, s.handleAdminCustomerUpdate},
+		{"DELETE", "/api/v1/admin/customers/{id}", AuthAdmin, false, s.handleAdminCustomerDelete},
+		{"POST", "/api/v1/admin/customers/{id}/block", AuthAdmin, false, s.handleAdminCustomerBlock},
+		{"POST", "/api/v1/admin/customers/{id}/unblock", AuthAdmin, false, s.handleAdminCustomerUnblock},
+		{"POST", "/api/v1/admin/customers/{id}/rotate-key", AuthAdmin, false, s.handleAdminCustomerRotateKey},
+		{"POST", "/api/v1/admin/customers/{id}/create-config", AuthAdmin, false, s.handleAdminConfigFromReport},
+		{"POST", "/api/v1/admin/customers/{id}/push", AuthAdmin, false, s.handleAdminConfigPush},
+		{"POST", "/api/v1/admin/customers/{id}/pull", AuthAdmin, false, s.handleAdminConfigPull},
+		{"GET", "/api/v1/admin/customers/{id}/diff", AuthAdmin, false, s.handleAdminConfigDiff},
+		{"POST", "/api/v1/admin/customers/{id}/update", AuthAdmin, true, s.handleAdminControllerUpdate},
+		{"GET", "/api/v1/admin/audit", AuthAdmin, false, s.handleAdminAuditList},
+		{"POST", "/api/v1/admin/customers/{id}/rotate-retrieval-password", AuthAdmin, false, s.handleAdminCustomerRotateRetrievalPassword},
+		{"POST", "/api/v1/admin/hosts", AuthAdmin, true, s.handleAdminHostCreate},
+		{"POST", "/api/v1/admin/tokens", AuthAdmin, true, s.handleAdminTokenCreate},
+		{"GET", "/api/v1/admin/tokens", AuthAdmin, false, s.handleAdminTokenList},
+		{"DELETE", "/api/v1/admin/tokens/{token_id}", AuthAdmin, false, s.handleAdminTokenDelete},
 
 		{"POST", "/api/v1/infra-backup", AuthCustomer, true, s.handleInfraBackupCreate},
 		{"GET", "/api/v1/infra-backup/{id}", AuthCustomer, false, s.handleInfraBackupGet},

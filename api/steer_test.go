@@ -54,7 +54,7 @@ func TestAdminSteeringEndpoints(t *testing.T) {
 	h.db.SetLatestControllerVersion(t.Context(), &hub.ControllerVersion{Image: "x/y", Version: "0.8.1"})
 
 	admin := func(method, path, body string) cfgResponse {
-		return h.do(cfgRequest{method: method, path: "/api/v1/admin/customers/" + path, key: cfgGlobalKey, body: []byte(body)})
+		return h.do(cfgRequest{method: method, path: "/api/v1/admin/customers/" + path, key: testAdminKey, body: []byte(body)})
 	}
 	if res := admin("POST", "kovacs/push", ""); res.status != 200 || !strings.Contains(string(res.body), `"controller_message":"ok"`) {
 		t.Errorf("push: %d %s", res.status, res.body)
@@ -87,17 +87,17 @@ func TestAdminSteeringEndpoints(t *testing.T) {
 	if res := admin("POST", "nobody/push", ""); res.status != 404 {
 		t.Errorf("unknown: %d %s", res.status, res.body)
 	}
-	if res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/customers/kovacs/push", key: key}); res.status != 403 {
+	if res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/customers/kovacs/push", key: key}); res.status != 401 {
 		t.Errorf("customer key: %d", res.status)
 	}
 
 	// Audit log over the API.
-	res = h.do(cfgRequest{method: "GET", path: "/api/v1/admin/audit?customer_id=kovacs&limit=3", key: cfgGlobalKey})
+	res = h.do(cfgRequest{method: "GET", path: "/api/v1/admin/audit?customer_id=kovacs&limit=3", key: testAdminKey})
 	var audit struct{ Entries []hub.AuditEntry }
 	if err := json.Unmarshal(res.body, &audit); err != nil || len(audit.Entries) != 3 || audit.Entries[0].Action != fleet.ActionPull {
 		t.Errorf("audit: %d %s", res.status, res.body)
 	}
-	if res := h.do(cfgRequest{method: "GET", path: "/api/v1/admin/audit?limit=0", key: cfgGlobalKey}); res.status != 400 {
+	if res := h.do(cfgRequest{method: "GET", path: "/api/v1/admin/audit?limit=0", key: testAdminKey}); res.status != 400 {
 		t.Errorf("bad limit: %d", res.status)
 	}
 
@@ -129,7 +129,7 @@ func TestAdminPushRefusedWithoutInsecure(t *testing.T) {
 	key, _ := h.createCustomer(`{"customer_id":"kovacs"}`)
 	h.do(cfgRequest{method: "POST", path: "/api/v1/report", key: key,
 		body: []byte(fmt.Sprintf(`{"customer_id":"kovacs","controller_url":%q}`, strings.Replace(fake.URL, "http:", "https:", 1)))})
-	res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/customers/kovacs/push", key: cfgGlobalKey})
+	res := h.do(cfgRequest{method: "POST", path: "/api/v1/admin/customers/kovacs/push", key: testAdminKey})
 	if res.status != http.StatusForbidden || !strings.Contains(res.errorText(), "loopback") {
 		t.Errorf("push to loopback: %d %s", res.status, res.body)
 	}

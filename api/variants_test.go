@@ -22,7 +22,7 @@ func TestRealWorldVariants(t *testing.T) {
 	defer index.Close()
 	e := newEnv(t)
 	customerKey, _ := e.createCustomer("kovacs")
-	host := e.do("POST", "/api/v1/admin/hosts", globalKey, `{"customer_id":"kovacs"}`).mustStatus(t, http.StatusCreated)
+	host := e.do("POST", "/api/v1/admin/hosts", testAdminKey, `{"customer_id":"kovacs"}`).mustStatus(t, http.StatusCreated)
 	hostID, hostKey := host.json["host_id"].(string), host.json["api_key"].(string)
 
 	want := map[string]int{"report": 200, "host-report": 200, "event": 201, "infra-backup": 201, "preferences": 200, "notify": 200}

@@ -36,6 +36,13 @@ type Auth struct {
 	// PasswordHash is a bcrypt hash (hub hash-password); empty disables login.
 	PasswordHash string   `yaml:"password_hash"`
 	SessionTTL   Duration `yaml:"session_ttl"`
+	// RequireTOTP makes every operator set up a second factor (TOTP)
+	// before anything else.
+	RequireTOTP bool `yaml:"require_totp"`
+	// Disabled lets a hub with no operator account and no password listen
+	// on a non-loopback address: the dashboard is then open to anyone who
+	// can reach it. Off, such a hub refuses to start.
+	Disabled bool `yaml:"disabled"`
 }
 
 // API configures the controller and agent API.
@@ -47,6 +54,9 @@ type API struct {
 	// valid, unless the node reports with the new key first; 0 ends it at
 	// the rotation.
 	KeyRotationGrace Duration `yaml:"key_rotation_grace"`
+	// AdminAPIKey is a bootstrap admin token for automation (at least 32
+	// characters); empty means none. Operators mint named tokens too.
+	AdminAPIKey string `yaml:"admin_api_key"`
 }
 
 // Notifications configures email.

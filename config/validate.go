@@ -54,6 +54,12 @@ func (c *Config) validateAPI() error {
 	if k := c.API.ReportAPIKey; k != "" && len(k) < 16 {
 		return bad("api.report_api_key", "must be at least 16 characters")
 	}
+	if k := c.API.AdminAPIKey; k != "" && len(k) < 32 {
+		return bad("api.admin_api_key", "must be at least 32 characters (make one with: head -c32 /dev/urandom | base64)")
+	}
+	if k := c.API.AdminAPIKey; k != "" && k == c.API.ReportAPIKey {
+		return bad("api.admin_api_key", "must differ from api.report_api_key, which every manual node holds")
+	}
 	if g := c.API.KeyRotationGrace.D(); g < 0 || g > 30*24*time.Hour {
 		return bad("api.key_rotation_grace", "must be between 0 and 720h (30 days)")
 	}

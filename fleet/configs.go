@@ -146,3 +146,14 @@ func (s *Service) RotateKey(ctx context.Context, actor, id string) (string, erro
 	}
 	return key, nil
 }
+
+// RotateRetrievalPassword mints and stores a new retrieval password and
+// returns it; the old one stops working at once.
+func (s *Service) RotateRetrievalPassword(ctx context.Context, actor, id string) (string, error) {
+	password := hub.NewRetrievalPassword()
+	err := s.Customers.RotateRetrievalPassword(ctx, id, password)
+	if err := s.done(ctx, actor, ActionRotateRetrievalPassword, id, err, ""); err != nil {
+		return "", err
+	}
+	return password, nil
+}

@@ -66,10 +66,12 @@ const (
 	ActionBlock                  = "customer.block"
 	ActionUnblock                = "customer.unblock"
 	ActionRotateKey              = "customer.rotate_key"
-	ActionPush                   = "controller.push"
-	ActionPull                   = "controller.pull"
-	ActionDiff                   = "controller.diff"
-	ActionUpdate                 = "controller.update"
+	// ActionRotateRetrievalPassword is a new retrieval password.
+	ActionRotateRetrievalPassword = "customer.rotate_retrieval_password"
+	ActionPush                    = "controller.push"
+	ActionPull                    = "controller.pull"
+	ActionDiff                    = "controller.diff"
+	ActionUpdate                  = "controller.update"
 )
 
 // record writes one audit entry. A failure to audit is logged: the action
@@ -77,6 +79,9 @@ const (
 func (s *Service) record(ctx context.Context, actor, action, customerID string, err error, detail string) {
 	if s.Audit == nil {
 		return
+	}
+	if who := hub.ActorFrom(ctx); who != "" {
+		actor = who // the authenticated operator or token behind the request
 	}
 	e := &hub.AuditEntry{Actor: actor, Action: action, CustomerID: customerID, Result: hub.AuditOK, Detail: detail}
 	if err != nil {
