@@ -48,6 +48,14 @@ func (s *Server) handleCustomerRotateKey(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	s.Logger.Info("customer API key rotated", "customer_id", id)
+	also := ""
+	if parseForm(w, r) == nil && r.PostForm.Get("retrieval_password") == "on" {
+		if _, err := s.Actions.RotateRetrievalPassword(r.Context(), actorOf(r.Context()), id); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		also = " The retrieval password is new too; the old one no longer works."
+	}
 	msg := "New API key for " + id + ". The old key no longer works: give the controller the new one (Credentials); " +
 		"Push Config cannot reach a controller that does not have it."
 	if cfg, err := s.Customers.FindCustomerConfig(r.Context(), id); err == nil && cfg.Rotation.PreviousValid(s.Now()) {
@@ -55,7 +63,7 @@ func (s *Server) handleCustomerRotateKey(w http.ResponseWriter, r *http.Request)
 			formatTime(cfg.Rotation.PreviousValidUntil, s.Location) + ", or until the node reports with the new one: " +
 			"push the config now (it is sent with the key the controller knows), or give the controller the new key (Credentials)."
 	}
-	s.redirectWithFlash(w, r, "/customers/"+id, "ok", msg)
+	s.redirectWithFlash(w, r, "/customers/"+id, "ok", msg+also)
 }
 
 func (s *Server) handleCustomerDelete(w http.ResponseWriter, r *http.Request) {

@@ -219,6 +219,7 @@ func (s *Server) customerPage(ctx context.Context, r *http.Request, id, period s
 		p.Setup.ConfigURL = s.hubURL(r) + "/api/v1/config/" + id
 		p.Setup.RecoveryURL = s.hubURL(r) + "/api/v1/recovery/" + id
 		p.Setup.RetrievalPassword = cfg.RetrievalPassword
+		hideSecretsFromViewer(ctx, p)
 	}
 
 	latestVersion := s.latestVersion(ctx)

@@ -24,6 +24,11 @@ type Page struct {
 	// Template is the controller.yaml template in use; nil when unknown
 	// or nobody is logged in.
 	Template *TemplateView
+	// Operator is the logged-in account ("" without a login); CanAct is
+	// false for a viewer, whose pages show no action control and no
+	// secret; Admin shows the Users page.
+	Operator string
+	CanAct   bool
 }
 
 // page builds the common part of a page and takes the pending flash.
@@ -31,13 +36,17 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, title, nav string)
 	p := Page{
 		Title:       title,
 		Nav:         nav,
-		AuthEnabled: s.authEnabled(),
+		AuthEnabled: s.authEnabled(r.Context()),
+		CanAct:      canAct(r.Context()),
 		LoggedIn:    isLoggedIn(r.Context()),
 		Flash:       s.takeFlash(w, r),
 		Version:     s.Version,
 	}
 	if p.LoggedIn {
 		p.Template = s.templateView()
+	}
+	if o := operatorOf(r.Context()); o != nil {
+		p.Operator = o.Name
 	}
 	return p
 }

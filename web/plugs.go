@@ -62,6 +62,7 @@ type Actions interface {
 	DeleteConfig(ctx context.Context, actor, id string) error
 	SetBlocked(ctx context.Context, actor, id string, blocked bool) error
 	RotateKey(ctx context.Context, actor, id string) (string, error)
+	RotateRetrievalPassword(ctx context.Context, actor, id string) (string, error)
 }
 
 // CustomerReader reads customers and their configs; the dashboard changes

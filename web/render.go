@@ -120,7 +120,7 @@ func (s *Server) handleCrossOriginRefused(w http.ResponseWriter, r *http.Request
 	s.Logger.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path,
 		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 	s.render(w, r, http.StatusForbidden, "error", "", &ErrorPage{
-		Page:    Page{Title: "Refused", AuthEnabled: s.authEnabled(), Version: s.Version},
+		Page:    Page{Title: "Refused", AuthEnabled: s.authEnabled(r.Context()), Version: s.Version},
 		Status:  http.StatusForbidden,
 		Heading: "Cross-origin request refused",
 		Message: "This form was sent from another site, so the hub did not act on it. Use the hub's own pages.",

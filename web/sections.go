@@ -103,6 +103,8 @@ type YAMLView struct {
 // ControllerView holds the controller actions.
 type ControllerView struct {
 	ID string
+	// CanAct is false for a viewer: no action control.
+	CanAct bool
 	// Reachable is true when the latest report names the controller's URL,
 	// which every controller call needs.
 	Reachable      bool
@@ -154,6 +156,7 @@ func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerP
 			cv.CurrentVersion = c.Latest.ControllerVersion
 			cv.UpdateAvailable = hub.UpdateAvailable(cv.CurrentVersion, latest)
 		}
+		cv.CanAct = canAct(ctx)
 		p.Controller = cv
 	}
 	p.Audit = s.auditView(ctx, p.ID, now)

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,8 +30,16 @@ type Server struct {
 	// Actions changes configs, audited; *fleet.Service.
 	Actions Actions
 
-	// PasswordHash is auth.password_hash; empty disables the login.
+	// Operators holds the accounts; Tokens the API tokens (the Users page
+	// makes and revokes them); Audit hears of logins.
+	Operators hub.OperatorService
+	Tokens    hub.TokenService
+	Audit     hub.AuditService
+	// PasswordHash is auth.password_hash, the built-in account admin:
+	// Handler makes the account match it (removed when empty).
 	PasswordHash string
+	// RequireTOTP makes every operator set up a second factor first.
+	RequireTOTP bool
 	// SessionTTL is how long a login lasts (auth.session_ttl).
 	SessionTTL time.Duration
 	// PublicURL is server.public_url: an https URL makes cookies Secure,
@@ -74,8 +83,14 @@ type Server struct {
 // handler. Mount it at "/": every path not taken by a more specific
 // pattern (such as /api/) is the dashboard's.
 func (s *Server) Handler() (http.Handler, error) {
-	if s.Customers == nil || s.Reports == nil || s.History == nil || s.Sessions == nil || s.RateLimits == nil || s.Actions == nil || s.Logger == nil || s.Now == nil {
-		return nil, errors.New("web: Customers, Reports, History, Sessions, RateLimits, Actions, Logger and Now are required")
+	if s.Customers == nil || s.Reports == nil || s.History == nil || s.Sessions == nil || s.RateLimits == nil || s.Actions == nil || s.Logger == nil || s.Now == nil ||
+		s.Operators == nil || s.Tokens == nil {
+		return nil, errors.New("web: Customers, Reports, History, Sessions, RateLimits, Actions, Operators, Tokens, Logger and Now are required")
+	}
+	if ok, err := s.Operators.SyncBuiltinOperator(context.Background(), s.PasswordHash); err != nil {
+		return nil, err
+	} else if !ok {
+		s.Logger.Warn("auth.password_hash is ignored: an operator account named admin was made by hand")
 	}
 	if missing := s.Plugs.missing(); len(missing) > 0 {
 		return nil, fmt.Errorf("web: Plugs %s are required", strings.Join(missing, ", "))
@@ -121,36 +136,9 @@ func (s *Server) Handler() (http.Handler, error) {
 // routes is the dashboard's route table.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /static/{name...}", s.handleStatic)
-	mux.HandleFunc("GET /login", s.handleLoginShow)
-	mux.HandleFunc("POST /login", s.handleLoginCreate)
-	mux.HandleFunc("POST /logout", s.requireLogin(s.handleLogout))
-
-	mux.HandleFunc("GET /{$}", s.requireLogin(s.handleDashboard))
-	mux.HandleFunc("GET /fleet", s.requireLogin(s.handleFleetFragment))
-
-	mux.HandleFunc("GET /configs", s.requireLogin(s.handleCustomerList))
-	mux.HandleFunc("GET /configs/new", s.requireLogin(s.handleConfigNew))
-	mux.HandleFunc("POST /configs", s.requireLogin(s.handleConfigCreate))
-	mux.HandleFunc("GET /configs/{id}/edit", s.requireLogin(s.handleConfigEdit))
-	mux.HandleFunc("POST /configs/{id}", s.requireLogin(s.handleConfigUpdate))
-
-	mux.HandleFunc("GET /customers/{id}", s.requireLogin(s.handleCustomerShow))
-	mux.HandleFunc("GET /customers/{id}/history", s.requireLogin(s.handleHistoryFragment))
-	mux.HandleFunc("GET /customers/{id}/events", s.requireLogin(s.handleEventsFragment))
-	mux.HandleFunc("POST /customers/{id}/create-config", s.requireLogin(s.handleCustomerCreateConfig))
-	mux.HandleFunc("POST /customers/{id}/block", s.requireLogin(s.handleCustomerBlock))
-	mux.HandleFunc("POST /customers/{id}/unblock", s.requireLogin(s.handleCustomerUnblock))
-	mux.HandleFunc("POST /customers/{id}/rotate-key", s.requireLogin(s.handleCustomerRotateKey))
-	mux.HandleFunc("POST /customers/{id}/delete", s.requireLogin(s.handleCustomerDelete))
-
-	// Controller calls: 404 until Plugs.Controller is set.
-	mux.HandleFunc("POST /customers/{id}/push-config", s.requireLogin(s.handleControllerPush))
-	mux.HandleFunc("POST /customers/{id}/pull-config", s.requireLogin(s.handleControllerPull))
-	mux.HandleFunc("POST /customers/{id}/diff", s.requireLogin(s.handleControllerDiff))
-	mux.HandleFunc("POST /customers/{id}/update", s.requireLogin(s.handleControllerUpdate))
-
-	mux.HandleFunc("/", s.requireLogin(s.handleNotFound))
+	for _, rt := range s.Routes() {
+		mux.HandleFunc(rt.Pattern, s.guard(rt))
+	}
 	return mux
 }
 

@@ -70,6 +70,8 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer, environ []s
 		return err
 	}
 	fmt.Fprintf(stdout, "backup written to %s\n", dest)
+	fmt.Fprintln(stdout, "The secrets key (secrets.key, or the file "+secretsKeyFile+" in the data directory) is not in the backup: "+
+		"back it up separately; without it the customers' secrets in the backup cannot be read.")
 	return nil
 }
 

@@ -28,6 +28,12 @@ commands:
   hash-password                      read a password on stdin, print its bcrypt hash for auth.password_hash
   check-config FILE                  validate a config file and name the bad key
   backup [--config hub.yaml] FILE    write a consistent copy of the live database to FILE
+  user add NAME --role admin|viewer [--config FILE]
+                                     add an operator account (password on stdin; asked twice on a terminal)
+  user passwd|remove NAME [--config FILE], user list [--config FILE]
+                                     change a password (ends its sessions), remove or list accounts
+  token add NAME --scope read|admin [--expires 720h] [--config FILE]
+                                     print a new API token (shown once)
   migrate-sqlite-to-postgres [--config hub.yaml] [--from PATH]
                                      copy a SQLite hub database (default server.data_dir/hub.db)
                                      into the empty PostgreSQL database database.dsn names
@@ -51,6 +57,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runCheckConfig(rest, stdout, environ)
 	case "backup":
 		err = runBackup(ctx, rest, stdout, environ)
+	case "user":
+		err = runUser(ctx, rest, stdin, stdout, stderr, environ)
+	case "token":
+		err = runToken(ctx, rest, stdout, stderr, environ)
 	case "migrate-sqlite-to-postgres":
 		err = runMigrateSQLiteToPostgres(ctx, rest, stdout, environ)
 	case "help", "-h", "--help":

@@ -168,7 +168,7 @@ func (m *Main) openStore(ctx context.Context) error {
 	m.DB.Thresholds = nodeThresholds(cfg)
 	m.DB.HostThresholds = hostThresholds(cfg)
 	m.DB.Tiers = historyTiers(cfg)
-	key, err := cfg.SecretsKey()
+	key, err := secretsKey(cfg, m.Logger, true)
 	if err != nil {
 		return err
 	}
@@ -186,6 +186,12 @@ func (m *Main) openStore(ctx context.Context) error {
 		return err
 	}
 	m.Logger.Info("database open", "driver", m.DB.Driver())
+	if err := m.syncBuiltinOperator(ctx); err != nil {
+		return err
+	}
+	if err := m.checkExposure(ctx); err != nil {
+		return err
+	}
 	if m.DB.Driver() == "sqlite" && !m.DB.IncrementalVacuum() {
 		m.Logger.Warn("the database was not created with auto_vacuum=INCREMENTAL: pruned space is reused but the file never shrinks; stop the hub and run `sqlite3 hub.db 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'` once (needs free disk space the size of the file)")
 	}
@@ -265,6 +271,8 @@ func (m *Main) openHTTP(context.Context) error {
 		FieldProblems:  m.Metrics,
 		TrustedProxies: trustedProxies,
 		GlobalKey:      m.GlobalKey,
+		AdminKey:       cfg.API.AdminAPIKey,
+		Tokens:         m.DB,
 		Thresholds:     nodeThresholds(cfg),
 		HostThresholds: hostThresholds(cfg),
 		Tiers:          historyTiers(cfg),
@@ -272,8 +280,8 @@ func (m *Main) openHTTP(context.Context) error {
 		Logger:         m.Logger.With("component", "api"),
 		Now:            m.Now,
 	}
-	if cfg.Auth.PasswordHash == "" {
-		m.Logger.Warn("auth.password_hash is not set: the dashboard has no login and anyone who can reach it can change the fleet; set one with: hub hash-password")
+	if n, err := m.DB.CountOperators(context.Background()); err == nil && n == 0 {
+		m.Logger.Warn("no operator account and no auth.password_hash: the dashboard has no login and anyone who can reach it can change the fleet; add one with: hub user add NAME --role admin")
 	}
 	webServer := &web.Server{
 		Customers:        m.DB,
@@ -283,7 +291,11 @@ func (m *Main) openHTTP(context.Context) error {
 		Sessions:         m.DB,
 		RateLimits:       m.DB,
 		Actions:          m.Fleet,
+		Operators:        m.DB,
 		PasswordHash:     cfg.Auth.PasswordHash,
+		Tokens:           m.DB,
+		Audit:            m.DB,
+		RequireTOTP:      cfg.Auth.RequireTOTP,
 		SessionTTL:       cfg.Auth.SessionTTL.D(),
 		KeyRotationGrace: cfg.API.KeyRotationGrace.D(), // the customer page's advice after a rotation
 		PublicURL:        cfg.Server.PublicURL,
@@ -315,6 +327,7 @@ func (m *Main) openHTTP(context.Context) error {
 	if err != nil {
 		return err
 	}
+	apiServer.Sessions = webServer // the dashboard's own session may call the API
 
 	// The API owns /api/, /healthz and /metrics; every other path is the
 	// dashboard's.

@@ -252,7 +252,7 @@ func StartHub(t *testing.T, options ...func(*web.Server, *store.DB)) *Hub {
 	if err != nil {
 		loc = time.UTC
 	}
-	webServer := &web.Server{Customers: db, Reports: db, History: db, Sessions: db, RateLimits: db, Actions: fleetService, PasswordHash: passwordHash,
+	webServer := &web.Server{Customers: db, Reports: db, History: db, Sessions: db, RateLimits: db, Actions: fleetService, Operators: db, Tokens: db, Audit: db, PasswordHash: passwordHash,
 		SessionTTL: 7 * 24 * time.Hour, Thresholds: hub.DefaultThresholds, Version: "v0.8.0",
 		Location: loc, Logger: logger, Now: clock.Now,
 		Plugs: web.Plugs{Events: db, Hosts: db, Notifications: db, ConfigPreview: fleetService,
