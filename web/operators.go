@@ -165,7 +165,12 @@ func (s *Server) requireLogin(next http.HandlerFunc) http.HandlerFunc {
 			s.loginAgain(w, r)
 			return
 		}
-		s.touchSession(r, sess)
+		if s.touchSession(r, sess) {
+			// The cookie's lifetime slides with the session's.
+			if c, err := r.Cookie(sessionCookie); err == nil {
+				s.setSessionCookie(w, r, c.Value)
+			}
+		}
 		actor := "operator:" + op.Name
 		ctx = context.WithValue(withActor(ctx, actor), operatorKey{}, op)
 		ctx = context.WithValue(ctx, sessionKey{}, sess)
@@ -263,16 +268,19 @@ func (s *Server) SessionOperator(r *http.Request) (*hub.Operator, error) {
 }
 
 // touchSession slides the session's expiry (auth.session_ttl of
-// inactivity) and records where it was last seen, at most once a minute.
-func (s *Server) touchSession(r *http.Request, sess *hub.Session) {
+// inactivity) and records where it was last seen, at most once a minute;
+// it reports whether it did.
+func (s *Server) touchSession(r *http.Request, sess *hub.Session) bool {
 	now := s.Now()
 	if now.Sub(sess.LastSeenAt) < sessionTouchEvery {
-		return
+		return false
 	}
 	address := s.clientAddress(r)
 	if err := s.Sessions.TouchSession(context.WithoutCancel(r.Context()), sess.TokenHash, now.UTC(), now.Add(s.SessionTTL).UTC(), address); err != nil {
 		s.Logger.Error("session not touched", slog.Any("error", err))
+		return false
 	}
+	return true
 }
 
 func (s *Server) clientAddress(r *http.Request) string {
@@ -394,8 +402,12 @@ func (s *Server) handleLoginCreate(w http.ResponseWriter, r *http.Request) {
 	if hub.ValidateOperatorName(name) != nil {
 		account = "-invalid-"
 	}
-	wait, err := s.RateLimits.RateLimitWait(ctx, loginLimits(address, account)...)
-	if err != nil || wait > 0 {
+	// One event is taken before the password is checked, atomically with
+	// the check of the limits, so that guesses sent all at once cannot
+	// pass the burst; a successful login gives it back: only failures
+	// count, and the operator's own logins never lock them out.
+	allowed, err := s.RateLimits.TakeRateLimitEvents(ctx, loginLimits(address, account)...)
+	if err != nil || !allowed {
 		if err != nil {
 			s.Logger.Error("login throttle cannot be checked; attempt refused", "remote", address, slog.Any("error", err))
 		}
@@ -407,12 +419,6 @@ func (s *Server) handleLoginCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	op, reason := s.checkLogin(ctx, name, f.Get("password"), f.Get("code"))
 	if op == nil {
-		// Only failures count: the real operator is never locked out by
-		// their own logins, and a guesser elsewhere counts against their
-		// own address.
-		if err := s.RateLimits.AddRateLimitEvents(ctx, loginLimits(address, account)...); err != nil {
-			s.Logger.Error("failed login not counted", slog.Any("error", err))
-		}
 		s.Logger.Warn("login failed", "remote", address, "reason", reason)
 		s.auditLogin(ctx, account, "login.failed", hub.AuditError, reason+" from "+address)
 		page.Error = loginFailed
@@ -422,6 +428,9 @@ func (s *Server) handleLoginCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		s.render(w, r, http.StatusUnauthorized, "login", "", page)
 		return
+	}
+	if err := s.RateLimits.RefundRateLimitEvents(ctx, loginLimits(address, account)...); err != nil {
+		s.Logger.Error("login not refunded to the throttle", slog.Any("error", err))
 	}
 	// A fresh token at every login: a token planted before the login
 	// (session fixation) never becomes a logged-in session.
@@ -531,14 +540,14 @@ func (s *Server) createSession(ctx context.Context, operator, address string) (s
 	return token, err
 }
 
-// setSessionCookie hands the browser its session token. The cookie is a
-// browser-session cookie: the server's expiry slides with activity
-// (auth.session_ttl of inactivity), which a fixed Max-Age could not follow.
+// setSessionCookie hands the browser its session token, valid for
+// auth.session_ttl; requireLogin sets it again as the session slides.
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,
 		Value:    token,
 		Path:     "/",
+		MaxAge:   int(s.SessionTTL.Seconds()),
 		HttpOnly: true,
 		Secure:   s.secureCookies(r),
 		SameSite: http.SameSiteLaxMode,

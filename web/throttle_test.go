@@ -46,7 +46,10 @@ func (h *Harness) Restart() *Harness {
 		h.t.Fatal(err)
 	}
 	h.t.Cleanup(func() { db.Close() })
-	r := h.Replica(func(s *web.Server) { s.Customers, s.Reports, s.Sessions, s.RateLimits = db, db, db, db })
+	r := h.Replica(func(s *web.Server) {
+		s.Customers, s.Reports, s.Sessions, s.RateLimits = db, db, db, db
+		s.Operators, s.Tokens, s.Audit = db, db, db
+	})
 	r.DB = db
 	return r
 }
@@ -71,7 +74,7 @@ func TestLoginThrottleSharedBetweenReplicas(t *testing.T) {
 	for _, replica := range []*Harness{a, b} {
 		resp := login(replica, guesser, testPassword)
 		expectStatus(t, resp, http.StatusTooManyRequests)
-		expectContains(t, resp.Body, "Too many login attempts")
+		expectContains(t, resp.Body, "Too many failed logins")
 	}
 	a.Clock.Add(20 * time.Second)
 	expectStatus(t, login(b, guesser, testPassword), http.StatusSeeOther)
@@ -131,7 +134,7 @@ func TestLoginThrottleDatabaseFailure(t *testing.T) {
 	c := h.Client()
 	resp := c.Post("/login", url.Values{"password": {testPassword}})
 	expectStatus(t, resp, http.StatusTooManyRequests)
-	expectContains(t, resp.Body, "Too many login attempts")
+	expectContains(t, resp.Body, "Too many failed logins")
 	if resp.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
