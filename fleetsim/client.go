@@ -15,7 +15,10 @@ import (
 type Client struct {
 	BaseURL   string
 	GlobalKey string
-	HTTP      *http.Client
+	// AdminKey is an admin token (api.admin_api_key or one from hub token
+	// add): the admin API no longer takes the global key.
+	AdminKey string
+	HTTP     *http.Client
 }
 
 // NewClient returns a client with a connection pool sized for concurrency.

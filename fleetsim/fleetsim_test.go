@@ -20,7 +20,10 @@ import (
 	"github.com/felhom/hub/store"
 )
 
-const globalKey = "fleetsim-test-global-key"
+const (
+	globalKey = "fleetsim-test-global-key"
+	adminKey  = "fleetsim-test-admin-token-0123456789abcdef"
+)
 
 func newHub(t *testing.T) (*httptest.Server, *store.DB) {
 	t.Helper()
@@ -29,7 +32,7 @@ func newHub(t *testing.T) (*httptest.Server, *store.DB) {
 		t.Fatal(err)
 	}
 	s := &api.Server{Reports: db, Customers: db, Events: db, Hosts: db, History: db, InfraBackups: db, DB: db, RateLimits: db, Audit: db, Versions: db,
-		Configs: configgen.NewTemplates(db, slog.New(slog.DiscardHandler)), GlobalKey: globalKey,
+		Configs: configgen.NewTemplates(db, slog.New(slog.DiscardHandler)), GlobalKey: globalKey, AdminKey: adminKey,
 		Thresholds: hub.DefaultThresholds, Version: "test",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
 	mux := http.NewServeMux()
@@ -116,6 +119,7 @@ func TestRegisterLoadAndDemoRound(t *testing.T) {
 	}
 	defer ctrl.Close()
 	client := fleetsim.NewClient(srv.URL, globalKey, 4)
+	client.AdminKey = adminKey
 	fleet, err := fleetsim.Register(ctx, client, fleetsim.Options{Customers: 40, Seed: 3, Controllers: ctrl})
 	if err != nil {
 		t.Fatal(err)

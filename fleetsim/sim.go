@@ -124,7 +124,7 @@ func (f *Fleet) register(ctx context.Context, n *SimNode) error {
 		var created struct {
 			APIKey string `json:"api_key"`
 		}
-		err := c.Do(ctx, "POST", "/api/v1/admin/customers", c.GlobalKey, map[string]any{
+		err := c.Do(ctx, "POST", "/api/v1/admin/customers", c.AdminKey, map[string]any{
 			"customer_id": n.CustomerID, "display_name": n.DisplayName, "domain": n.CustomerID + ".felhom.eu",
 		}, &created)
 		switch {
@@ -134,7 +134,7 @@ func (f *Fleet) register(ctx context.Context, n *SimNode) error {
 			var existing struct {
 				APIKey string `json:"api_key"`
 			}
-			if err := c.Do(ctx, "GET", "/api/v1/admin/customers/"+n.CustomerID, c.GlobalKey, nil, &existing); err != nil {
+			if err := c.Do(ctx, "GET", "/api/v1/admin/customers/"+n.CustomerID, c.AdminKey, nil, &existing); err != nil {
 				return err
 			}
 			n.Key = existing.APIKey
@@ -142,7 +142,7 @@ func (f *Fleet) register(ctx context.Context, n *SimNode) error {
 			return err
 		}
 		if n.Behaviour == Blocked {
-			if err := c.Do(ctx, "POST", "/api/v1/admin/customers/"+n.CustomerID+"/block", c.GlobalKey, nil, nil); err != nil {
+			if err := c.Do(ctx, "POST", "/api/v1/admin/customers/"+n.CustomerID+"/block", c.AdminKey, nil, nil); err != nil {
 				return err
 			}
 		}

@@ -36,11 +36,12 @@ echo "| reference sink | $out | | | | $(( $(peak_rss_kib $ref) / 1024 )) MiB |"
 kill $ref; wait $ref 2>/dev/null || true
 
 mkdir -p "$work/hub-data"
-HUB_SERVER_LISTEN=127.0.0.1:18080 HUB_SERVER_DATA_DIR="$work/hub-data" HUB_LOG_LEVEL=warn \
+admin_key=bench-admin-token-0123456789abcdef0123
+HUB_SERVER_LISTEN=127.0.0.1:18080 HUB_SERVER_DATA_DIR="$work/hub-data" HUB_LOG_LEVEL=warn HUB_API_ADMIN_API_KEY=$admin_key \
   "$work/hub" serve 2>"$work/hub.log" &
 hubpid=$!
 wait_up http://127.0.0.1:18080/healthz
-out=$(FLEETSIM_KEY=$(cat "$work/hub-data/global-api-key") "$work/fleetsim" --hub http://127.0.0.1:18080 --load --customers "$customers" --concurrency 32 $amount | tail -1)
+out=$(FLEETSIM_KEY=$(cat "$work/hub-data/global-api-key") FLEETSIM_ADMIN_KEY=$admin_key "$work/fleetsim" --hub http://127.0.0.1:18080 --load --customers "$customers" --concurrency 32 $amount | tail -1)
 echo "| hub | $out | | | | $(( $(peak_rss_kib $hubpid) / 1024 )) MiB |"
 stored=$(echo "$out" | awk '{print $1}')
 bytes=$(cat "$work/hub-data/hub.db" "$work/hub-data/hub.db-wal" 2>/dev/null | wc -c)
@@ -54,11 +55,11 @@ if [ -n "${BENCH_POSTGRES_DSN:-}" ]; then
   trap 'kill $(jobs -p) 2>/dev/null || true; psql -q "$BENCH_POSTGRES_DSN" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $schema CASCADE"; rm -rf "$work"' EXIT
   case "$BENCH_POSTGRES_DSN" in *\?*) dsn="$BENCH_POSTGRES_DSN&search_path=$schema" ;; *) dsn="$BENCH_POSTGRES_DSN?search_path=$schema" ;; esac
   mkdir -p "$work/hub-pg"
-  HUB_SERVER_LISTEN=127.0.0.1:18081 HUB_SERVER_DATA_DIR="$work/hub-pg" HUB_LOG_LEVEL=warn HUB_DATABASE_DSN="$dsn" HUB_API_REPORT_API_KEY=bench-global-key-0123456789abcdef \
+  HUB_SERVER_LISTEN=127.0.0.1:18081 HUB_SERVER_DATA_DIR="$work/hub-pg" HUB_LOG_LEVEL=warn HUB_DATABASE_DSN="$dsn" HUB_API_REPORT_API_KEY=bench-global-key-0123456789abcdef HUB_API_ADMIN_API_KEY=$admin_key \
     "$work/hub" serve 2>"$work/hub-pg.log" &
   pgpid=$!
   wait_up http://127.0.0.1:18081/healthz
-  out=$(FLEETSIM_KEY=bench-global-key-0123456789abcdef "$work/fleetsim" --hub http://127.0.0.1:18081 --load --customers "$customers" --concurrency 32 $amount | tail -1)
+  out=$(FLEETSIM_KEY=bench-global-key-0123456789abcdef FLEETSIM_ADMIN_KEY=$admin_key "$work/fleetsim" --hub http://127.0.0.1:18081 --load --customers "$customers" --concurrency 32 $amount | tail -1)
   echo "| hub on PostgreSQL | $out | | | | $(( $(peak_rss_kib $pgpid) / 1024 )) MiB (hub only) |"
   bytes=$(psql -qAt "$BENCH_POSTGRES_DSN" -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$schema' AND c.relkind IN ('r', 'm')")
   stored=$(echo "$out" | awk '{print $1}')

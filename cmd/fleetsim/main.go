@@ -58,6 +58,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		key = strings.TrimSpace(string(raw))
 	}
 	client := fleetsim.NewClient(*hubURL, key, *concurrency)
+	// Registering managed customers uses the admin API: an admin token.
+	if client.AdminKey = os.Getenv("FLEETSIM_ADMIN_KEY"); client.AdminKey == "" {
+		return errors.New("set FLEETSIM_ADMIN_KEY to an admin token (api.admin_api_key, or one from: hub token add fleetsim --scope admin)")
+	}
 	opts := fleetsim.Options{Prefix: *prefix, Customers: *customers, ReportSize: *size, Seed: *seed, AllSteady: *load, Log: stdout}
 	if *demo && *controllers != "" {
 		c, err := fleetsim.StartControllers(*controllers)

@@ -133,6 +133,7 @@ func TestCrashSafety(t *testing.T) {
 		"HUB_SERVER_LISTEN":                   freeAddr(t),
 		"HUB_SERVER_DATA_DIR":                 dataDir,
 		"HUB_API_REPORT_API_KEY":              key,
+		"HUB_API_ADMIN_API_KEY":               testAdminKey,
 		"HUB_SECRETS_KEY":                     "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"HUB_NOTIFICATIONS_PROVIDER":          "resend",
 		"HUB_NOTIFICATIONS_RESEND_API_KEY":    "re_crash_test_key",
@@ -148,6 +149,7 @@ func TestCrashSafety(t *testing.T) {
 	proc := startHub(t, bin, env, logs)
 	base := "http://" + env["HUB_SERVER_LISTEN"]
 	client := fleetsim.NewClient(base, key, 16)
+	client.AdminKey = testAdminKey
 	client.HTTP.Timeout = 10 * time.Second
 	ctx := context.Background()
 
@@ -296,14 +298,14 @@ func registerCrashNodes(t *testing.T, c *fleetsim.Client, prefix string, count i
 		var created struct {
 			APIKey string `json:"api_key"`
 		}
-		if err := c.Do(ctx, "POST", "/api/v1/admin/customers", c.GlobalKey, map[string]any{"customer_id": id}, &created); err != nil {
+		if err := c.Do(ctx, "POST", "/api/v1/admin/customers", c.AdminKey, map[string]any{"customer_id": id}, &created); err != nil {
 			t.Fatal(err)
 		}
 		var host struct {
 			HostID string `json:"host_id"`
 			APIKey string `json:"api_key"`
 		}
-		if err := c.Do(ctx, "POST", "/api/v1/admin/hosts", c.GlobalKey, map[string]any{"customer_id": id}, &host); err != nil {
+		if err := c.Do(ctx, "POST", "/api/v1/admin/hosts", c.AdminKey, map[string]any{"customer_id": id}, &host); err != nil {
 			t.Fatal(err)
 		}
 		nodes = append(nodes, &crashNode{Node: fleetsim.NewNode(id, seed+uint64(i), 8<<10),

@@ -59,6 +59,7 @@ func (m *Main) prepareDemo(ctx context.Context, clock *shiftClock) (*demo, error
 		return nil, err
 	}
 	client := fleetsim.NewClient("http://"+m.Addr(), m.GlobalKey, 4)
+	client.AdminKey = m.demoAdminKey
 	now := time.Now()
 	clock.Set(now.Add(-o.History))
 	fleet, err := fleetsim.Register(ctx, client, fleetsim.Options{

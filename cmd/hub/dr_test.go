@@ -29,6 +29,7 @@ func TestDisasterRecoveryDrill(t *testing.T) {
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Server.DataDir = t.TempDir()
 	cfg.API.ReportAPIKey = "drill-global-key-0123456789"
+	cfg.API.AdminAPIKey = testAdminKey
 	cfg.Secrets.Key = base64.StdEncoding.EncodeToString(key)
 	cfg.Registry.Image = "" // no registry watcher: tests reach no outside host
 	m := NewMain(cfg, slog.New(slog.DiscardHandler))
@@ -61,7 +62,7 @@ func TestDisasterRecoveryDrill(t *testing.T) {
 		return res.StatusCode, out
 	}
 	operator := &http.Client{}
-	admin := map[string]string{"Authorization": "Bearer " + cfg.API.ReportAPIKey}
+	admin := map[string]string{"Authorization": "Bearer " + testAdminKey}
 
 	// 1. The operator creates the customer.
 	status, body := call(operator, "POST", "/api/v1/admin/customers", admin,

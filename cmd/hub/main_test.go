@@ -21,12 +21,17 @@ import (
 )
 
 // MustRunMain boots a hub on a random port with its data in a temp dir.
+// testAdminKey is the test hubs' api.admin_api_key: the admin API takes
+// no global key.
+const testAdminKey = "cmd-hub-test-admin-token-0123456789abcdef"
+
 func MustRunMain(tb testing.TB, mutate func(*config.Config)) *Main {
 	tb.Helper()
 	cfg := config.Default()
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Server.DataDir = tb.TempDir()
 	cfg.Registry.Image = "" // tests never call a real registry
+	cfg.API.AdminAPIKey = testAdminKey
 	if mutate != nil {
 		mutate(cfg)
 	}
@@ -227,6 +232,7 @@ func TestMainEventDispatched(t *testing.T) {
 	cfg.Server.DataDir = t.TempDir()
 	cfg.Registry.Image = "" // tests never call a real registry
 	cfg.API.ReportAPIKey = "end-to-end-global-key"
+	cfg.API.AdminAPIKey = testAdminKey
 	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	dispatched := make(chanDispatcher, 10)
 	m.Dispatcher = dispatched
@@ -242,7 +248,11 @@ func TestMainEventDispatched(t *testing.T) {
 	post := func(path, body string, want int) map[string]any {
 		t.Helper()
 		req, _ := http.NewRequest("POST", "http://"+m.Addr()+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+cfg.API.ReportAPIKey)
+		key := cfg.API.ReportAPIKey
+		if strings.HasPrefix(path, "/api/v1/admin/") {
+			key = testAdminKey
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -41,6 +41,7 @@ func TestReplicas(t *testing.T) {
 	base := hubEnv{
 		"HUB_DATABASE_DSN":                    dsn,
 		"HUB_API_REPORT_API_KEY":              key,
+		"HUB_API_ADMIN_API_KEY":               testAdminKey,
 		"HUB_SECRETS_KEY":                     "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"HUB_NOTIFICATIONS_PROVIDER":          "resend",
 		"HUB_NOTIFICATIONS_RESEND_API_KEY":    "re_replica_test_key",
@@ -66,6 +67,7 @@ func TestReplicas(t *testing.T) {
 		logs[i] = &syncBuffer{}
 		procs[i] = spawnHub(t, bin, env, logs[i])
 		clients[i] = fleetsim.NewClient("http://"+env["HUB_SERVER_LISTEN"], key, 8)
+		clients[i].AdminKey = testAdminKey
 		clients[i].HTTP.Timeout = 10 * time.Second
 	}
 	for _, p := range procs {

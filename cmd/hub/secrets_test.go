@@ -162,6 +162,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		"HUB_SERVER_LISTEN":                   freeAddr(t),
 		"HUB_SERVER_DATA_DIR":                 dataDir,
 		"HUB_API_REPORT_API_KEY":              s.secrets["global key"],
+		"HUB_API_ADMIN_API_KEY":               testAdminKey,
 		"HUB_SECRETS_KEY":                     secretsKey,
 		"HUB_AUTH_PASSWORD_HASH":              string(hash),
 		"HUB_NOTIFICATIONS_PROVIDER":          "resend",
@@ -178,6 +179,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	proc := startHub(t, bin, env, logs)
 	s.base = "http://" + proc.addr
 	global := bearer(s.secrets["global key"])
+	admin := bearer(testAdminKey)
 
 	// Customers, with every secret a config holds.
 	type credentials struct {
@@ -187,13 +189,13 @@ func TestNoSecretLeaks(t *testing.T) {
 	var a, b credentials
 	s.add("tunnel token A", "cf-tunnel-token-SENTINEL-A")
 	s.add("overrides password", "smtp-password-SENTINEL")
-	s.must(201, &a, "POST", "/api/v1/admin/customers", global, map[string]any{
+	s.must(201, &a, "POST", "/api/v1/admin/customers", admin, map[string]any{
 		"customer_id": "kovacs-csalad", "display_name": "Kovács család", "domain": "kovacs-csalad.felhom.eu",
 		"cloudflare_tunnel_token": s.secrets["tunnel token A"],
 		"overrides_yaml":          "smtp:\n  password: " + s.secrets["overrides password"] + "\n",
 	})
 	s.add("overrides token B", "overrides-token-SENTINEL-B")
-	s.must(201, &b, "POST", "/api/v1/admin/customers", global, map[string]any{"customer_id": "szabo-kft",
+	s.must(201, &b, "POST", "/api/v1/admin/customers", admin, map[string]any{"customer_id": "szabo-kft",
 		"overrides_yaml": "hub:\n  report_interval: 15m\nextra:\n  token: " + s.secrets["overrides token B"] + "\n"})
 	s.add("customer key A", a.APIKey)
 	s.add("retrieval password A", a.RetrievalPassword)
@@ -202,7 +204,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	var cfgA struct {
 		SessionSecret string `json:"session_secret"`
 	}
-	s.must(200, &cfgA, "GET", "/api/v1/admin/customers/kovacs-csalad", global, nil)
+	s.must(200, &cfgA, "GET", "/api/v1/admin/customers/kovacs-csalad", admin, nil)
 	if cfgA.SessionSecret != "" {
 		s.add("session secret A", cfgA.SessionSecret)
 	}
@@ -210,7 +212,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		HostID string `json:"host_id"`
 		APIKey string `json:"api_key"`
 	}
-	s.must(201, &host, "POST", "/api/v1/admin/hosts", global, map[string]any{"customer_id": "kovacs-csalad"})
+	s.must(201, &host, "POST", "/api/v1/admin/hosts", admin, map[string]any{"customer_id": "kovacs-csalad"})
 	s.add("host key", host.APIKey)
 
 	// What nodes send.
@@ -250,7 +252,8 @@ func TestNoSecretLeaks(t *testing.T) {
 	// Keys in the wrong places.
 	s.must(403, nil, "POST", "/api/v1/report", keyB, map[string]any{"customer_id": "kovacs-csalad"})
 	s.must(401, nil, "POST", "/api/v1/host-report", keyA, map[string]any{"host_id": host.HostID})
-	s.must(403, nil, "GET", "/api/v1/admin/customers/kovacs-csalad", keyA, nil)
+	s.must(401, nil, "GET", "/api/v1/admin/customers/kovacs-csalad", keyA, nil)
+	s.must(401, nil, "GET", "/api/v1/admin/customers/kovacs-csalad", global, nil) // a manual node's key
 	s.must(401, nil, "GET", "/api/v1/customers/kovacs-csalad", bearer(a.APIKey+"x"), nil)
 	s.must(401, nil, "GET", "/api/v1/customers/kovacs-csalad", http.Header{"Authorization": {"Basic " + a.APIKey}}, nil)
 	// The tolerant reader stores a body whatever its fields hold (a node
@@ -260,7 +263,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	s.must(400, nil, "POST", "/api/v1/report", keyA, `{"customer_id":"`+a.APIKey+`","health":"ok"}`)
 	s.must(400, nil, "POST", "/api/v1/event", keyA, `{"customer_id":"kovacs-csalad","event_type":"node_down","severity":"`+a.RetrievalPassword+`","message":"x"}`)
 	s.must(400, nil, "POST", "/api/v1/infra-backup", keyA, `{"customer_id":"kovacs-csalad","controller_yaml":"`+s.secrets["restic primary"]+`"`)
-	s.must(400, nil, "POST", "/api/v1/admin/customers", global, `{"customer_id":"x-`+a.APIKey[:20]+`","cloudflare_tunnel_token":5}`)
+	s.must(400, nil, "POST", "/api/v1/admin/customers", admin, `{"customer_id":"x-`+a.APIKey[:20]+`","cloudflare_tunnel_token":5}`)
 
 	// Steering: the good controller takes everything, the hostile one
 	// echoes the key and the config it is sent.
@@ -271,23 +274,23 @@ func TestNoSecretLeaks(t *testing.T) {
 		if action.path == "update" {
 			body = map[string]string{"version": "v1.5.0"}
 		}
-		s.must(200, nil, action.method, "/api/v1/admin/customers/kovacs-csalad/"+action.path, global, body)
-		s.do(action.method, "/api/v1/admin/customers/szabo-kft/"+action.path, global, body)
+		s.must(200, nil, action.method, "/api/v1/admin/customers/kovacs-csalad/"+action.path, admin, body)
+		s.do(action.method, "/api/v1/admin/customers/szabo-kft/"+action.path, admin, body)
 	}
-	s.must(200, nil, "GET", "/api/v1/admin/audit", global, nil)
+	s.must(200, nil, "GET", "/api/v1/admin/audit", admin, nil)
 
 	// Rotation: the old key works through its grace until the node first
 	// uses the new one, then no more.
 	var rotated struct {
 		APIKey string `json:"api_key"`
 	}
-	s.must(200, &rotated, "POST", "/api/v1/admin/customers/kovacs-csalad/rotate-key", global, nil)
+	s.must(200, &rotated, "POST", "/api/v1/admin/customers/kovacs-csalad/rotate-key", admin, nil)
 	s.add("rotated key A", rotated.APIKey)
 	s.must(200, nil, "POST", "/api/v1/report", keyA, map[string]any{"customer_id": "kovacs-csalad"})
 	s.must(200, nil, "POST", "/api/v1/report", bearer(rotated.APIKey), map[string]any{"customer_id": "kovacs-csalad"})
 	s.must(401, nil, "POST", "/api/v1/report", keyA, map[string]any{"customer_id": "kovacs-csalad"})
 	s.add("tunnel token A2", "cf-tunnel-token-SENTINEL-A2")
-	s.must(200, nil, "PATCH", "/api/v1/admin/customers/kovacs-csalad", global, map[string]any{"cloudflare_tunnel_token": s.secrets["tunnel token A2"]})
+	s.must(200, nil, "PATCH", "/api/v1/admin/customers/kovacs-csalad", admin, map[string]any{"cloudflare_tunnel_token": s.secrets["tunnel token A2"]})
 
 	// The dashboard: a failed and a good login, then logout.
 	jar, _ := cookiejar.New(nil)

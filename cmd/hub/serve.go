@@ -49,6 +49,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 			return err
 		}
 	}
+	if *demoMode && cfg.Server.Listen == config.Default().Server.Listen {
+		// The demo has no login: it stays on this machine unless told
+		// otherwise (server.listen, with auth.disabled or an account).
+		cfg.Server.Listen = "127.0.0.1" + cfg.Server.Listen
+	}
 	m := NewMain(cfg, newLogger(cfg, stderr))
 	if *demoMode {
 		if *demoCustomers < 1 || *demoCustomers > 10000 {
@@ -96,9 +101,12 @@ type Main struct {
 	Dispatcher hub.EventDispatcher
 
 	// Demo, when set, makes the hub simulate its own fleet.
-	Demo      *DemoOptions
-	demo      *demo
-	demoClock *shiftClock
+	Demo *DemoOptions
+	demo *demo
+	// demoAdminKey is the admin token the demo's simulator registers its
+	// customers with: api.admin_api_key, or one minted for the run.
+	demoAdminKey string
+	demoClock    *shiftClock
 
 	notifier       *notify.Dispatcher
 	mailSender     *notify.Sender
@@ -162,6 +170,10 @@ func (m *Main) openStore(ctx context.Context) error {
 		m.demoClock = &shiftClock{}
 		m.Now = m.demoClock.Now
 		cfg.Controllers.AllowInsecure = true // the simulated controllers are on loopback http
+		if cfg.API.AdminAPIKey == "" {
+			cfg.API.AdminAPIKey = hub.NewAPIToken() // lives only as long as the run
+		}
+		m.demoAdminKey = cfg.API.AdminAPIKey
 	}
 	m.DB = newStore(cfg)
 	m.DB.Now = m.Now

@@ -92,7 +92,7 @@ func TestMainStagingHubURLAndTemplateBanner(t *testing.T) {
 	var creds struct {
 		RetrievalPassword string `json:"retrieval_password"`
 	}
-	created := do("POST", "/api/v1/admin/customers", map[string]string{"Authorization": "Bearer " + m.GlobalKey},
+	created := do("POST", "/api/v1/admin/customers", map[string]string{"Authorization": "Bearer " + testAdminKey},
 		`{"customer_id":"kovacs-csalad","display_name":"Kovács család","domain":"kovacs-csalad.felhom.eu"}`)
 	if err := json.Unmarshal(created, &creds); err != nil || creds.RetrievalPassword == "" {
 		t.Fatalf("create: %s", created)
