@@ -293,7 +293,7 @@ func (m *Main) openHTTP(context.Context) error {
 		Now:            m.Now,
 	}
 	if n, err := m.DB.CountOperators(context.Background()); err == nil && n == 0 {
-		m.Logger.Warn("no operator account and no auth.password_hash: the dashboard has no login and anyone who can reach it can change the fleet; add one with: hub user add NAME --role admin")
+		m.Logger.Warn("auth.password_hash is not set and there is no operator account: the dashboard has no login and anyone who can reach it can change the fleet; add one with: hub user add NAME --role admin")
 	}
 	webServer := &web.Server{
 		Customers:        m.DB,
