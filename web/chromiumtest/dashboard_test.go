@@ -38,7 +38,7 @@ func TestLoginShowsFleetWithBadgeColours(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#login-error")),
 	)
-	if got := tab.Text("#login-error"); got != "Wrong password." {
+	if got := tab.Text("#login-error"); got != "Wrong name, password or code." {
 		t.Errorf("login error = %q", got)
 	}
 	tab.Login(h)
@@ -373,8 +373,11 @@ func TestLogout(t *testing.T) {
 	h := StartHub(t)
 	tab := NewTab(t)
 	tab.Login(h)
+	// Logging out asks first, on a page of its own (no script needed).
 	tab.Do(
-		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.Click(chromedp.CSS(`#logout`)),
+		chromedp.WaitVisible(chromedp.CSS("#logout-confirm")),
+		chromedp.Click(chromedp.CSS(`#logout-confirm`)),
 		chromedp.WaitVisible(chromedp.CSS("#password")),
 	)
 	if got := tab.Text("#flash"); got != "You are logged out." {
