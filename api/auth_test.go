@@ -138,6 +138,9 @@ func newMatrixHub(t *testing.T) *matrixHub {
 	}
 	hostID, hostKey := mint(ownID)
 	otherHostID, otherHostKey := mint(otherID)
+	// Silence 1 is the one the matrix ends.
+	must(h.do(cfgRequest{method: "POST", path: "/api/v1/admin/silences", key: cfgGlobalKey,
+		body: []byte(`{"customer_id":"` + ownID + `","ends_at":"2026-11-30T00:00:00Z","reason":"matrix"}`)}), 201)
 
 	m := &matrixHub{
 		mux: api.Middleware(logger, h.mux), api: h.api, fakeURL: fake.URL,
@@ -189,11 +192,18 @@ func (m *matrixHub) rows() map[string]matrixRow {
 		"POST /api/v1/admin/customers/{id}/update":           {admin + ownID + "/update", fixed(`{"version":"v1.5.0"}`), 200},
 		"GET /api/v1/admin/audit":                            {"/api/v1/admin/audit", nil, 200},
 		"POST /api/v1/admin/hosts":                           {"/api/v1/admin/hosts", fixed(`{"customer_id":"` + ownID + `"}`), 201},
-		"POST /api/v1/infra-backup":                          {"/api/v1/infra-backup", fixed(infra), 201},
-		"GET /api/v1/infra-backup/{id}":                      {"/api/v1/infra-backup/" + ownID, nil, 200},
-		"GET /api/v1/config/{id}":                            {"/api/v1/config/" + ownID, nil, 200},
-		"GET /api/v1/recovery/{id}":                          {"/api/v1/recovery/" + ownID, nil, 200},
-		"/api/":                                              {"/api/v1/no-such-endpoint", nil, 404},
+		"POST /api/v1/admin/silences":                        {"/api/v1/admin/silences", fixed(`{"customer_id":"` + ownID + `","ends_at":"2026-11-30T00:00:00Z","reason":"planned work"}`), 201},
+		"GET /api/v1/admin/silences":                         {"/api/v1/admin/silences?state=active", nil, 200},
+		"DELETE /api/v1/admin/silences/{silence_id}":         {"/api/v1/admin/silences/1", nil, 200},
+		// Nothing of the matrix's customer is down: the ack passes auth and
+		// finds no open problem.
+		"POST /api/v1/admin/customers/{id}/ack": {admin + ownID + "/ack", fixed(`{"note":"on it"}`), 409},
+		"GET /api/v1/events":                    {"/api/v1/events?severity=info", nil, 200},
+		"POST /api/v1/infra-backup":             {"/api/v1/infra-backup", fixed(infra), 201},
+		"GET /api/v1/infra-backup/{id}":         {"/api/v1/infra-backup/" + ownID, nil, 200},
+		"GET /api/v1/config/{id}":               {"/api/v1/config/" + ownID, nil, 200},
+		"GET /api/v1/recovery/{id}":             {"/api/v1/recovery/" + ownID, nil, 200},
+		"/api/":                                 {"/api/v1/no-such-endpoint", nil, 404},
 	}
 }
 
@@ -319,7 +329,7 @@ func TestRouteTableAuthClasses(t *testing.T) {
 			want = api.AuthPublic
 		case p == "/api/v1/config/{id}" || p == "/api/v1/recovery/{id}":
 			want = api.AuthRetrieval
-		case strings.HasPrefix(p, "/api/v1/admin/") || rt.Pattern() == "GET /api/v1/customers" ||
+		case strings.HasPrefix(p, "/api/v1/admin/") || rt.Pattern() == "GET /api/v1/customers" || rt.Pattern() == "GET /api/v1/events" ||
 			strings.HasSuffix(p, "/notifications"):
 			want = api.AuthGlobal
 		case p == "/api/v1/host-report":

@@ -52,6 +52,8 @@ type Server struct {
 	// Fleet performs (and audits) operator actions; Register makes one
 	// over Customers and Reports, without audit or controller calls, if unset.
 	Fleet *fleet.Service
+	// Alerts lists silences (alerting.go); nil answers 503 there.
+	Alerts hub.AlertService
 	// Audit is read by GET /api/v1/admin/audit; Versions marks outdated
 	// controllers. Both required.
 	Audit    hub.AuditService
@@ -159,6 +161,11 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/admin/customers/{id}/update", AuthGlobal, true, s.handleAdminControllerUpdate},
 		{"GET", "/api/v1/admin/audit", AuthGlobal, false, s.handleAdminAuditList},
 		{"POST", "/api/v1/admin/hosts", AuthGlobal, true, s.handleAdminHostCreate},
+		{"POST", "/api/v1/admin/silences", AuthGlobal, true, s.handleAdminSilenceCreate},
+		{"GET", "/api/v1/admin/silences", AuthGlobal, false, s.handleAdminSilenceList},
+		{"DELETE", "/api/v1/admin/silences/{silence_id}", AuthGlobal, false, s.handleAdminSilenceEnd},
+		{"POST", "/api/v1/admin/customers/{id}/ack", AuthGlobal, true, s.handleAdminCustomerAck},
+		{"GET", "/api/v1/events", AuthGlobal, false, s.handleFleetEventList},
 
 		{"POST", "/api/v1/infra-backup", AuthCustomer, true, s.handleInfraBackupCreate},
 		{"GET", "/api/v1/infra-backup/{id}", AuthCustomer, false, s.handleInfraBackupGet},
@@ -186,11 +193,12 @@ func (s *Server) setDefaults() {
 	if s.Audit == nil || s.Versions == nil {
 		panic("api: Server.Audit and Server.Versions are required")
 	}
+
 	if s.Retrieval == nil {
 		s.Retrieval = NewRetrievalLimits()
 	}
 	if s.Fleet == nil {
-		s.Fleet = &fleet.Service{Customers: s.Customers, Reports: s.Reports, Logger: s.Logger}
+		s.Fleet = &fleet.Service{Customers: s.Customers, Reports: s.Reports, Alerts: s.Alerts, Now: s.Now, Logger: s.Logger}
 	}
 	if s.Bodies == nil {
 		s.Bodies = NewBodyBudget(DefaultBodyBudget, DefaultBodyWait)

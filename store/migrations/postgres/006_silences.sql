@@ -46,3 +46,6 @@ CREATE INDEX alert_states_customer ON alert_states (customer_id);
 
 -- The silence of a notification skipped as silenced.
 ALTER TABLE notification_log ADD COLUMN silence_id BIGINT;
+
+-- The fleet's events, newest first (GET /api/v1/events, the Alerts page).
+CREATE INDEX events_occurred ON events (occurred_at);
