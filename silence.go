@@ -162,7 +162,7 @@ func silenceDecodeError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var timeErr *time.ParseError
 	switch {
-	case errors.As(err, &typeErr):
+	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return Errorf(EINVALID, "%s has the wrong type", typeErr.Field)
 	case errors.As(err, &timeErr):
 		return Errorf(EINVALID, "starts_at and ends_at must be RFC 3339 times such as 2026-11-22T18:00:00Z")
@@ -282,6 +282,12 @@ func (s *Silence) end() time.Time {
 // Window returns the period of muting that covers t, or the next one after
 // t, within the silence's bounds; false when there is none.
 func (s *Silence) Window(t time.Time) (from, to time.Time, ok bool) {
+	return s.window(t, 8)
+}
+
+// window looks for the window covering t or, up to ahead local days
+// later, the next one.
+func (s *Silence) window(t time.Time, ahead int) (from, to time.Time, ok bool) {
 	end := s.end()
 	if !t.Before(end) {
 		return time.Time{}, time.Time{}, false
@@ -293,17 +299,39 @@ func (s *Silence) Window(t time.Time) (from, to time.Time, ok bool) {
 	if r.length <= 0 {
 		return time.Time{}, time.Time{}, false
 	}
+	return s.windowOn(t, localDay(t), ahead)
+}
+
+// day is a local date in Europe/Budapest and its ISO weekday.
+type day struct {
+	year         int
+	month        time.Month
+	date, isoDay int
+}
+
+func localDay(t time.Time) day {
+	local := t.In(budapest())
+	y, m, d := local.Date()
+	return day{y, m, d, isoWeekday(local.Weekday())}
+}
+
+// windowOn is window with t's local date worked out already.
+func (s *Silence) windowOn(t time.Time, today day, ahead int) (from, to time.Time, ok bool) {
+	end := s.end()
+	r := s.Recurrence.parsed()
+	if r.length <= 0 {
+		return time.Time{}, time.Time{}, false
+	}
 	loc := budapest()
-	local := t.In(loc)
 	back := int(r.length/(24*time.Hour)) + 1
 	// Windows are walked by local date, so that the start stays at its
 	// local time across a change of daylight saving time.
-	for i := -back; i <= 8; i++ {
-		day := time.Date(local.Year(), local.Month(), local.Day()+i, 0, 0, 0, 0, loc)
-		if !slices.Contains(r.Weekdays, isoWeekday(day.Weekday())) {
+	year, month, weekday := today.year, today.month, today.isoDay
+	for i := -back; i <= ahead; i++ {
+		if !slices.Contains(r.Weekdays, (weekday+i%7+6)%7+1) {
 			continue
 		}
-		ws := time.Date(day.Year(), day.Month(), day.Day(), r.hour, r.minute, 0, 0, loc)
+		ws := time.Date(year, month, today.date+i, r.hour, r.minute, 0, 0, loc)
 		we := ws.Add(r.length)
 		if ws.Before(s.StartsAt) {
 			ws = s.StartsAt
@@ -328,7 +356,10 @@ func isoWeekday(d time.Weekday) int {
 
 // ActiveAt reports whether the silence mutes at t.
 func (s *Silence) ActiveAt(t time.Time) bool {
-	from, _, ok := s.Window(t)
+	if t.Before(s.StartsAt) || !t.Before(s.end()) {
+		return false
+	}
+	from, _, ok := s.window(t, 0)
 	return ok && !t.Before(from)
 }
 
@@ -371,10 +402,21 @@ func (s *Silence) Matches(sub AlertSubject) bool {
 // covers the subject; nil when none does.
 func MatchSilence(silences []*Silence, sub AlertSubject, now time.Time) *Silence {
 	var found *Silence
+	var today *day
 	for _, s := range silences {
-		if (found == nil || s.ID < found.ID) && s.Matches(sub) && s.ActiveAt(now) {
-			found = s
+		if (found != nil && s.ID > found.ID) || !s.Matches(sub) || now.Before(s.StartsAt) || !now.Before(s.end()) {
+			continue
 		}
+		if s.Recurrence != nil {
+			if today == nil {
+				d := localDay(now)
+				today = &d
+			}
+			if from, _, ok := s.windowOn(now, *today, 0); !ok || now.Before(from) {
+				continue
+			}
+		}
+		found = s
 	}
 	return found
 }
