@@ -47,7 +47,9 @@ func TestDecideSilencesAndAcks(t *testing.T) {
 	node := hub.AlertSubject{Kind: hub.WatchNode, CustomerID: "kovacs"}
 	host := hub.AlertSubject{Kind: hub.WatchHost, CustomerID: "kovacs", HostID: "kovacs-3fa2c1"}
 	acked := &hub.OpenProblem{Kind: hub.WatchNode, WatchID: "kovacs", AckedAt: now.Add(-hour), AckedBy: "web:admin"}
-	mutedBy := func(id int64) *hub.OpenProblem { return &hub.OpenProblem{Kind: hub.WatchNode, WatchID: "kovacs", MutedBy: id} }
+	mutedBy := func(id int64) *hub.OpenProblem {
+		return &hub.OpenProblem{Kind: hub.WatchNode, WatchID: "kovacs", MutedBy: id}
+	}
 
 	type want struct {
 		operator, customer string // status or skip reason
@@ -128,7 +130,7 @@ func TestDecideSilencesAndAcks(t *testing.T) {
 			want: want{operator: hub.SkipSilenced, customer: hub.SkipSilenced, silence: 7}},
 		{name: "reminder goes to the operator, never the customer", eventType: hub.EventAlertReminder, severity: "error",
 			subject: hub.AlertSubject{Kind: hub.WatchNode, CustomerID: "kovacs", EventType: "node_down"},
-			want: want{operator: "queued", customer: hub.SkipNotEnabled, to: "ops@felhom.eu"}},
+			want:    want{operator: "queued", customer: hub.SkipNotEnabled, to: "ops@felhom.eu"}},
 		{name: "reminder ignores the operator cooldown", eventType: hub.EventAlertReminder, severity: "error",
 			subject:  hub.AlertSubject{Kind: hub.WatchNode, CustomerID: "kovacs", EventType: "node_down"},
 			lastSent: map[hub.CooldownKey]time.Time{{Channel: hub.ChannelOperator, Key: hub.EventAlertReminder}: now.Add(-time.Minute)},
