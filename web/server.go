@@ -28,6 +28,10 @@ type Server struct {
 	RateLimits hub.RateLimitService
 	// Actions changes configs, audited; *fleet.Service.
 	Actions Actions
+	// Alerts reads silences and open problems, AlertActions silences and
+	// acknowledges (alerting.go); without them those pages say so.
+	Alerts       hub.AlertService
+	AlertActions AlertActions
 
 	// PasswordHash is auth.password_hash; empty disables the login.
 	PasswordHash string
@@ -149,6 +153,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /customers/{id}/pull-config", s.requireLogin(s.handleControllerPull))
 	mux.HandleFunc("POST /customers/{id}/diff", s.requireLogin(s.handleControllerDiff))
 	mux.HandleFunc("POST /customers/{id}/update", s.requireLogin(s.handleControllerUpdate))
+
+	mux.HandleFunc("GET /alerts", s.requireLogin(s.handleAlerts))
+	mux.HandleFunc("GET /silences", s.requireLogin(s.handleSilences))
+	mux.HandleFunc("POST /silences", s.requireLogin(s.handleSilenceCreate))
+	mux.HandleFunc("POST /silences/{silence_id}/end", s.requireLogin(s.handleSilenceEnd))
+	mux.HandleFunc("POST /customers/{id}/ack", s.requireLogin(s.handleCustomerAck))
 
 	mux.HandleFunc("/", s.requireLogin(s.handleNotFound))
 	return mux

@@ -288,6 +288,8 @@ func (m *Main) openHTTP(context.Context) error {
 		Sessions:         m.DB,
 		RateLimits:       m.DB,
 		Actions:          m.Fleet,
+		Alerts:           m.DB,
+		AlertActions:     m.Fleet,
 		PasswordHash:     cfg.Auth.PasswordHash,
 		SessionTTL:       cfg.Auth.SessionTTL.D(),
 		KeyRotationGrace: cfg.API.KeyRotationGrace.D(), // the customer page's advice after a rotation
