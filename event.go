@@ -285,7 +285,10 @@ func (e *Event) Known() bool { return EventTypeSource(e.Type) != "" }
 
 // EventFilter selects a customer's events, newest first.
 type EventFilter struct {
+	// CustomerID keeps one customer's events; empty keeps the fleet's.
 	CustomerID string
+	// Types keeps only these event types; empty keeps all.
+	Types []string
 	// Severities keeps only these severities; empty keeps all.
 	Severities []string
 	// Since keeps events that occurred at or after it; zero keeps all.

@@ -12,8 +12,9 @@ func TestEventTypeRegistry(t *testing.T) {
 		t.Errorf("controller types: %d, want 22", got)
 	}
 	hubTypes := hub.EventTypes(hub.SourceHub)
-	want := []string{"expected_backup_missed", "expected_dbdump_missed", "host_down", "host_recovered", "host_stale",
-		"node_down", "node_recovered", "node_stale"}
+	want := []string{"alert_escalation", "alert_reminder", // alert follow-ups (issue 19)
+		"expected_backup_missed", "expected_dbdump_missed", "host_down", "host_recovered", "host_stale",
+		"node_down", "node_recovered", "node_stale", "still_down_after_silence"}
 	if len(hubTypes) != len(want) {
 		t.Fatalf("hub types %v, want %v", hubTypes, want)
 	}

@@ -109,6 +109,8 @@ type Notification struct {
 	Status    string `json:"status"`
 	// Reason is why a notification was skipped.
 	Reason string `json:"reason,omitempty"`
+	// SilenceID is the silence of a notification skipped as silenced.
+	SilenceID int64 `json:"silence_id,omitempty"`
 	// Error is the last delivery error of a queued or failed notification.
 	Error    string `json:"error,omitempty"`
 	Attempts int    `json:"attempts"`
@@ -166,6 +168,9 @@ type NotificationState struct {
 	// LastSent holds the customer's cooldowns: when each last had a mail
 	// queued.
 	LastSent map[CooldownKey]time.Time
+	// Alerting holds the silences and open problem of the event's subject
+	// (silence.go); nil when there is nothing to say.
+	Alerting *AlertingState
 }
 
 // Email is a rendered mail as the outbox keeps it; the sender adds From.
@@ -191,6 +196,8 @@ type PlannedNotification struct {
 	Email *Email
 	// Cooldown is set on a queued notification to the cooldown it starts.
 	Cooldown *CooldownKey
+	// SilenceID is the silence of a notification skipped as silenced.
+	SilenceID int64
 }
 
 // NotificationPlanner decides, from the state, what to store. It is called

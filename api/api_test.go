@@ -79,7 +79,7 @@ func newServer(db *store.DB, key string, now func() time.Time, logger *slog.Logg
 	}
 	return &api.Server{
 		Reports: db, Customers: db, Events: db, Hosts: db, History: db, InfraBackups: db, Audit: db, Versions: db, DB: db,
-		RateLimits:    db,
+		Alerts: db, RateLimits: db,
 		Tiers:         hub.DefaultHistoryTiers,
 		Notifications: db, Relayer: relayer,
 		Configs:   configgen.NewTemplates(db, logger),

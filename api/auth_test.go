@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,6 +133,8 @@ type matrixHub struct {
 	otherHostID string
 	// tokenIDs holds a token per credential for the DELETE row.
 	tokenIDs map[string]string
+	// silenceIDs holds a silence per credential for the DELETE row.
+	silenceIDs map[string]string
 }
 
 const (
@@ -190,6 +193,15 @@ func newMatrixHub(t *testing.T) *matrixHub {
 	}
 	hostID, hostKey := mint(ownID)
 	otherHostID, otherHostKey := mint(otherID)
+	// A silence per credential for the DELETE row: each ends once.
+	silenceIDs := map[string]string{}
+	for _, cred := range credentials {
+		res := must(h.do(cfgRequest{method: "POST", path: "/api/v1/admin/silences", key: testAdminKey,
+			body: []byte(`{"customer_id":"` + ownID + `","ends_at":"2026-11-30T00:00:00Z","reason":"matrix ` + slug(cred) + `"}`)}), 201)
+		var created struct{ ID int64 }
+		_ = json.Unmarshal(res.body, &created)
+		silenceIDs[cred] = strconv.FormatInt(created.ID, 10)
+	}
 
 	m := &matrixHub{
 		mux: api.Middleware(logger, h.mux), api: h.api, fakeURL: fake.URL,
@@ -200,6 +212,7 @@ func newMatrixHub(t *testing.T) *matrixHub {
 	}
 	m.secrets["host id"] = hostID
 	m.otherHostID = otherHostID
+	m.silenceIDs = silenceIDs
 	m.addOperatorCredentials(t, h)
 	return m
 }
@@ -324,6 +337,15 @@ func (m *matrixHub) rows() map[string]matrixRow {
 		"GET /api/v1/config/{id}":       {"/api/v1/config/" + ownID, nil, 200, nil},
 		"GET /api/v1/recovery/{id}":     {"/api/v1/recovery/" + ownID, nil, 200, nil},
 		"/api/":                         {"/api/v1/no-such-endpoint", nil, 404, nil},
+		"POST /api/v1/admin/silences":   {"/api/v1/admin/silences", fixed(`{"customer_id":"` + ownID + `","ends_at":"2026-11-30T00:00:00Z","reason":"planned work"}`), 201, nil},
+		"GET /api/v1/admin/silences":    {"/api/v1/admin/silences?state=active", nil, 200, nil},
+		"DELETE /api/v1/admin/silences/{silence_id}": {"", nil, 200, func(cred string) string {
+			return "/api/v1/admin/silences/" + m.silenceIDs[cred]
+		}},
+		// Nothing of the matrix's customer is down: the ack passes auth and
+		// finds no open problem.
+		"POST /api/v1/admin/customers/{id}/ack": {admin + ownID + "/ack", fixed(`{"note":"on it"}`), 409, nil},
+		"GET /api/v1/events":                    {"/api/v1/events?severity=info", nil, 200, nil},
 	}
 }
 
@@ -461,7 +483,7 @@ func TestRouteTableAuthClasses(t *testing.T) {
 			want = api.AuthRetrieval
 		case strings.HasPrefix(p, "/api/v1/admin/"):
 			want = api.AuthAdmin
-		case rt.Pattern() == "GET /api/v1/customers" || strings.HasSuffix(p, "/notifications"):
+		case rt.Pattern() == "GET /api/v1/customers" || rt.Pattern() == "GET /api/v1/events" || strings.HasSuffix(p, "/notifications"):
 			want = api.AuthRead
 		case rt.Method == "GET" && strings.HasPrefix(p, "/api/v1/customers/{id}"):
 			want = api.AuthCustomerRead

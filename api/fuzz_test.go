@@ -35,6 +35,8 @@ var fuzzTargets = map[string]string{
 	"POST /api/v1/admin/customers/{id}/update": "FuzzAdminControllerUpdateBody",
 	"POST /api/v1/admin/hosts":                 "FuzzAdminHostBody",
 	"POST /api/v1/admin/tokens":                "FuzzAdminTokenBody",
+	"POST /api/v1/admin/silences":              "FuzzAdminSilenceBody",
+	"POST /api/v1/admin/customers/{id}/ack":    "FuzzAdminAckBody",
 	"POST /api/v1/infra-backup":                "FuzzInfraBackupBody",
 }
 
@@ -80,7 +82,7 @@ func newFuzzHub(tb testing.TB) *fuzzHub {
 	tb.Cleanup(controllerAPI.Close)
 	s := newServer(db, globalKey, db.Now, logger)
 	s.Fleet = &fleet.Service{
-		Customers: db, Reports: db, Versions: db, Configs: configgen.NewTemplates(db, logger),
+		Customers: db, Reports: db, Versions: db, Alerts: db, Now: db.Now, Configs: configgen.NewTemplates(db, logger),
 		Controllers: controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true}, Timeout: 2 * time.Second}),
 		Logger:      logger,
 	}
@@ -273,6 +275,19 @@ func FuzzAdminControllerUpdateBody(f *testing.F) {
 		[]byte(``),
 		[]byte(`{"version":"latest; rm -rf /"}`),
 		[]byte(`{"version":1}`))
+}
+
+func FuzzAdminSilenceBody(f *testing.F) {
+	fuzzRoute(f, "POST", "/api/v1/admin/silences",
+		[]byte(`{"customer_id":"kovacs-csalad","ends_at":"2026-11-23T10:00:00Z","reason":"disk swap"}`),
+		[]byte(`{"host_id":"kovacs-csalad-3fa2c1","event_types":["host_down"],"ends_at":"2026-12-01T00:00:00Z","reason":"r","recurrence":{"weekdays":[6,7],"start":"22:00","duration":"2h"}}`),
+		[]byte(`{"event_types":["node_down"],"ends_at":"2026-11-22T11:00:00Z","reason":"\u0000"}`),
+		[]byte(`{"ends_at":"2026-11-23T10:00:00Z","reason":"empty scope"}`))
+}
+
+func FuzzAdminAckBody(f *testing.F) {
+	fuzzRoute(f, "POST", "/api/v1/admin/customers/kovacs-csalad/ack",
+		[]byte(`{"note":"on it"}`), []byte(``), []byte(`{"note":5}`), []byte(`{"note":"a\nb"}`))
 }
 
 func FuzzAdminHostBody(f *testing.F) {

@@ -52,6 +52,8 @@ type Server struct {
 	// Fleet performs (and audits) operator actions; Register makes one
 	// over Customers and Reports, without audit or controller calls, if unset.
 	Fleet *fleet.Service
+	// Alerts lists silences (alerting.go); nil answers 503 there.
+	Alerts hub.AlertService
 	// Audit is read by GET /api/v1/admin/audit; Versions marks outdated
 	// controllers. Both required.
 	Audit    hub.AuditService
@@ -170,6 +172,11 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/admin/tokens", AuthAdmin, true, s.handleAdminTokenCreate},
 		{"GET", "/api/v1/admin/tokens", AuthAdmin, false, s.handleAdminTokenList},
 		{"DELETE", "/api/v1/admin/tokens/{token_id}", AuthAdmin, false, s.handleAdminTokenDelete},
+		{"POST", "/api/v1/admin/silences", AuthAdmin, true, s.handleAdminSilenceCreate},
+		{"GET", "/api/v1/admin/silences", AuthAdmin, false, s.handleAdminSilenceList},
+		{"DELETE", "/api/v1/admin/silences/{silence_id}", AuthAdmin, false, s.handleAdminSilenceEnd},
+		{"POST", "/api/v1/admin/customers/{id}/ack", AuthAdmin, true, s.handleAdminCustomerAck},
+		{"GET", "/api/v1/events", AuthRead, false, s.handleFleetEventList},
 
 		{"POST", "/api/v1/infra-backup", AuthCustomer, true, s.handleInfraBackupCreate},
 		{"GET", "/api/v1/infra-backup/{id}", AuthCustomer, false, s.handleInfraBackupGet},
@@ -197,11 +204,12 @@ func (s *Server) setDefaults() {
 	if s.Audit == nil || s.Versions == nil {
 		panic("api: Server.Audit and Server.Versions are required")
 	}
+
 	if s.Retrieval == nil {
 		s.Retrieval = NewRetrievalLimits()
 	}
 	if s.Fleet == nil {
-		s.Fleet = &fleet.Service{Customers: s.Customers, Reports: s.Reports, Logger: s.Logger}
+		s.Fleet = &fleet.Service{Customers: s.Customers, Reports: s.Reports, Alerts: s.Alerts, Now: s.Now, Logger: s.Logger}
 	}
 	if s.Bodies == nil {
 		s.Bodies = NewBodyBudget(DefaultBodyBudget, DefaultBodyWait)

@@ -22,12 +22,12 @@ import (
 func (h *configsHub) withFleet(allowInsecure bool) {
 	logger := slog.New(slog.DiscardHandler)
 	h.api.Fleet = &fleet.Service{
-		Customers: h.db, Reports: h.db, Audit: h.db, Versions: h.db,
+		Customers: h.db, Reports: h.db, Audit: h.db, Versions: h.db, Alerts: h.db,
 		Configs: configgen.NewTemplates(h.db, logger),
 		Controllers: controller.New(controller.Options{
 			Policy: controller.Policy{AllowInsecure: allowInsecure}, Timeout: 2 * time.Second,
 		}),
-		Logger: logger,
+		Now: h.api.Now, Logger: logger,
 	}
 	h.api.Audit, h.api.Versions = h.db, h.db
 }

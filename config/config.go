@@ -79,6 +79,9 @@ type Notifications struct {
 	SendConcurrency int      `yaml:"send_concurrency"`
 	SendTimeout     Duration `yaml:"send_timeout"`
 	SMTP            SMTP     `yaml:"smtp"`
+	// EscalationEmail gets one mail when a DOWN stays unacknowledged for
+	// alerting.escalate_after; empty escalates to nobody.
+	EscalationEmail string `yaml:"escalation_email"`
 }
 
 // SMTP configures the SMTP provider.
@@ -109,6 +112,11 @@ type Alerting struct {
 	HostDownThreshold   Duration `yaml:"host_down_threshold"`
 	CheckInterval       Duration `yaml:"check_interval"`
 	BackupCheckSchedule string   `yaml:"backup_check_schedule"`
+	// ReminderInterval repeats an unacknowledged DOWN to the operator;
+	// 0 sends no reminders. EscalateAfter is how long it lasts before
+	// notifications.escalation_email hears of it.
+	ReminderInterval Duration `yaml:"reminder_interval"`
+	EscalateAfter    Duration `yaml:"escalate_after"`
 
 	// given records which thresholds the file or the environment set, by
 	// yaml key; Validate derives the down thresholds that were not given.
@@ -223,6 +231,8 @@ func Default() *Config {
 			HostStaleThreshold:  Duration(30 * time.Minute),
 			HostDownThreshold:   Duration(60 * time.Minute),
 			CheckInterval:       Duration(60 * time.Second),
+			ReminderInterval:    Duration(4 * time.Hour),
+			EscalateAfter:       Duration(2 * time.Hour),
 			BackupCheckSchedule: "05:00",
 		},
 		Registry: Registry{

@@ -28,7 +28,7 @@ func bad(key, format string, args ...any) error {
 func (c *Config) Validate() error {
 	checks := []func() error{
 		c.validateAuth, c.validateAPI, c.validateNotifications, c.validateRetention,
-		c.validateAlerting, c.validateRegistry, c.validateServer, c.validateControllers,
+		c.validateAlerting, c.validateFollowUps, c.validateRegistry, c.validateServer, c.validateControllers,
 		c.validateSecrets, c.validateDatabase, c.validateLog,
 	}
 	for _, check := range checks {

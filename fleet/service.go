@@ -47,6 +47,11 @@ type Service struct {
 	// nil is time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Alerts keeps silences and acknowledgements (alerting.go); nil
+	// answers EUNAVAILABLE. AlertsChanged, when set, is told when a
+	// silence ended, so that its follow-up need not wait for a pass.
+	Alerts        hub.AlertService
+	AlertsChanged func()
 }
 
 // now reads the service's clock.

@@ -19,6 +19,9 @@ type Policy struct {
 	CustomerEnabled  bool
 	// DefaultCustomerCooldown applies when a customer set none.
 	DefaultCustomerCooldown time.Duration
+	// EscalationEmail gets the escalation of a long unacknowledged DOWN
+	// (notifications.escalation_email); empty sends none.
+	EscalationEmail string
 }
 
 // Decision is what one channel does with one event: queue a mail to
@@ -30,6 +33,8 @@ type Decision struct {
 	Reason    string
 	// Cooldown is the cooldown a queued mail starts.
 	Cooldown hub.CooldownKey
+	// SilenceID is the silence of a decision skipped as silenced.
+	SilenceID int64
 }
 
 func queued(channel, recipient string, cooldown hub.CooldownKey) Decision {
@@ -49,10 +54,10 @@ func (p Policy) Decide(eventType, severity string, st *hub.NotificationState) []
 		// ever new type names must not flood the operator's mailbox.
 		operatorKey = unknownTypesCooldown
 	}
-	return []Decision{
+	return p.quiet(eventType, st, []Decision{
 		p.decideOperator(operatorKey, severity != hub.SeverityInfo, st),
 		p.decideCustomer(eventType, st),
-	}
+	})
 }
 
 // unknownTypesCooldown is the operator cooldown shared by a customer's
@@ -62,7 +67,7 @@ const unknownTypesCooldown = "unknown-types"
 // DecideRelay returns the decision about a legacy relayed message: the
 // operator channel with a cooldown per subject, whatever its severity.
 func (p Policy) DecideRelay(subject string, st *hub.NotificationState) Decision {
-	return p.decideOperator("relay:"+subject, true, st)
+	return p.quiet(RelayEventType, st, []Decision{p.decideOperator("relay:"+subject, true, st)})[0]
 }
 
 // decideOperator applies, in order: the channel switch, the customer's

@@ -71,7 +71,7 @@ func (d *Dispatcher) DispatchEvent(ctx context.Context, e *hub.Event) error {
 		out = out[:0]
 		for _, dec := range d.Policy.Decide(e.Type, e.Severity, st) {
 			p := &hub.PlannedNotification{Channel: dec.Channel, EventType: e.Type,
-				Recipient: dec.Recipient, Status: dec.Status, Reason: dec.Reason}
+				Recipient: dec.Recipient, Status: dec.Status, Reason: dec.Reason, SilenceID: dec.SilenceID}
 			if dec.Status == hub.NotificationQueued {
 				lang := English
 				if dec.Channel == hub.ChannelCustomer {
@@ -117,7 +117,7 @@ func (d *Dispatcher) RelayNotification(ctx context.Context, r *hub.RelayRequest)
 		}
 		dec := d.Policy.DecideRelay(r.Subject, st)
 		p := &hub.PlannedNotification{Channel: dec.Channel, EventType: RelayEventType,
-			Recipient: dec.Recipient, Status: dec.Status, Reason: dec.Reason}
+			Recipient: dec.Recipient, Status: dec.Status, Reason: dec.Reason, SilenceID: dec.SilenceID}
 		if dec.Status == hub.NotificationQueued {
 			data := d.mailData(r.CustomerID, st, nil)
 			data.EventType, data.Severity, data.Message = RelayEventType, r.Severity, r.Message

@@ -153,10 +153,21 @@ func (db *DB) queryEvents(ctx context.Context, query string, args ...any) ([]*hu
 	return out, rows.Err()
 }
 
-// FindEvents returns a customer's events, newest first.
+// FindEvents returns a customer's events (the fleet's, without one),
+// newest first.
 func (db *DB) FindEvents(ctx context.Context, f hub.EventFilter) ([]*hub.Event, error) {
-	where := []string{"customer_id = $1"}
-	args := []any{f.CustomerID}
+	where := []string{"1 = 1"}
+	args := []any{}
+	if f.CustomerID != "" {
+		args = append(args, f.CustomerID)
+		where = append(where, "customer_id = "+placeholder(len(args)))
+	}
+	if len(f.Types) > 0 {
+		where = append(where, "event_type IN ("+placeholders(len(args)+1, len(f.Types))+")")
+		for _, t := range f.Types {
+			args = append(args, t)
+		}
+	}
 	if !f.Since.IsZero() {
 		args = append(args, millis(f.Since))
 		where = append(where, "occurred_at >= "+placeholder(len(args)))

@@ -126,6 +126,10 @@ func (db *DB) EnqueueNotifications(ctx context.Context, customerID string, event
 		if err != nil {
 			return err
 		}
+		subject, err := loadAlerting(ctx, tx, state, customerID, eventID)
+		if err != nil {
+			return err
+		}
 		planned, err := plan(state)
 		if err != nil {
 			return err
@@ -137,6 +141,9 @@ func (db *DB) EnqueueNotifications(ctx context.Context, customerID string, event
 			if p.Email != nil {
 				queued++
 			}
+		}
+		if err := recordAlerting(ctx, tx, subject, planned); err != nil {
+			return err
 		}
 		done = true
 		return nil
@@ -194,11 +201,15 @@ func insertNotification(ctx context.Context, tx *sql.Tx, customerID string, even
 	if eventID != 0 {
 		event = sql.NullInt64{Int64: eventID, Valid: true}
 	}
+	var silence sql.NullInt64
+	if p.SilenceID != 0 {
+		silence = sql.NullInt64{Int64: p.SilenceID, Valid: true}
+	}
 	var logID int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO notification_log
-			(created_at, updated_at, channel, customer_id, event_id, event_type, recipient, subject, status, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		millis(now), millis(now), p.Channel, customerID, event, p.EventType, p.Recipient, subject, status, p.Reason,
+			(created_at, updated_at, channel, customer_id, event_id, event_type, recipient, subject, status, reason, silence_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		millis(now), millis(now), p.Channel, customerID, event, p.EventType, p.Recipient, subject, status, p.Reason, silence,
 	).Scan(&logID); err != nil {
 		return fmt.Errorf("insert notification log: %w", err)
 	}
@@ -366,7 +377,7 @@ func (db *DB) FindNotifications(ctx context.Context, f hub.NotificationFilter) (
 		where = append(where, "status = "+placeholder(len(args)))
 	}
 	query := `SELECT id, created_at, updated_at, channel, customer_id, event_id, event_type,
-		recipient, subject, status, reason, error, attempts FROM notification_log`
+		recipient, subject, status, reason, error, attempts, COALESCE(silence_id, 0) FROM notification_log`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
@@ -388,7 +399,7 @@ func (db *DB) FindNotifications(ctx context.Context, f hub.NotificationFilter) (
 			event            sql.NullInt64
 		)
 		if err := rows.Scan(&n.ID, &created, &updated, &n.Channel, &n.CustomerID, &event, &n.EventType,
-			&n.Recipient, &n.Subject, &n.Status, &n.Reason, &n.Error, &n.Attempts); err != nil {
+			&n.Recipient, &n.Subject, &n.Status, &n.Reason, &n.Error, &n.Attempts, &n.SilenceID); err != nil {
 			return nil, fmt.Errorf("scan notification: %w", err)
 		}
 		n.CreatedAt, n.UpdatedAt, n.EventID = fromMillis(created), fromMillis(updated), event.Int64

@@ -20,12 +20,14 @@ const (
 // CustomerPage is /customers/{id}: one page that adapts to the customer.
 type CustomerPage struct {
 	Page
-	ID      string
-	Name    string
-	Status  hub.Status
-	Managed bool
-	Blocked bool
-	Shape   string
+	// Alerting is the open problems, silences and their controls.
+	Alerting *CustomerAlerting
+	ID       string
+	Name     string
+	Status   hub.Status
+	Managed  bool
+	Blocked  bool
+	Shape    string
 
 	Config      *ConfigView
 	Credentials *CredentialsView
@@ -179,6 +181,7 @@ func (s *Server) handleCustomerShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Page = s.page(w, r, page.Name, "customers")
+	page.Alerting = s.customerAlerting(r.Context(), id)
 	s.render(w, r, http.StatusOK, "customer", "", page)
 }
 

@@ -39,6 +39,10 @@ type CustomerRow struct {
 	// Events holds the error and warning counts of the last 24 h; nil when
 	// no event source is plugged in.
 	Events *hub.EventCounts
+	// Silenced is true while a silence of the whole customer is active;
+	// AckedBy names who acknowledged its open problem.
+	Silenced bool
+	AckedBy  string
 }
 
 // StatusCount is how many customers have a status.
@@ -122,11 +126,13 @@ func (s *Server) fleetTable(ctx context.Context, all bool) (FleetTable, error) {
 		}
 	}
 	perStatus := map[hub.Status]int{}
+	silenced, acked := s.fleetMarks(ctx)
 	for _, c := range customers {
 		row := s.customerRow(c, now, t.LatestVersion)
 		if row.Status == hub.StatusBlocked {
 			continue
 		}
+		row.Silenced, row.AckedBy = silenced[c.ID], acked[c.ID]
 		if t.ShowEvents {
 			ec := counts[c.ID]
 			row.Events = &ec

@@ -95,6 +95,13 @@ func (s *Server) Routes() []Route {
 		{"POST /tokens", accessAdmin, s.handleTokenCreate},
 		{"POST /tokens/{token_id}/revoke", accessAdmin, s.handleTokenRevoke},
 
+		// Alert noise control: silences and acknowledgements.
+		{"GET /alerts", accessOperator, s.handleAlerts},
+		{"GET /silences", accessOperator, s.handleSilences},
+		{"POST /silences", accessAdmin, s.handleSilenceCreate},
+		{"POST /silences/{silence_id}/end", accessAdmin, s.handleSilenceEnd},
+		{"POST /customers/{id}/ack", accessAdmin, s.handleCustomerAck},
+
 		{"/", accessOperator, s.handleNotFound},
 	}
 }

@@ -29,8 +29,11 @@ func parseTemplates(static *staticFiles) (*templates, error) {
 		"static":    static.url,
 		"lower":     func(s hub.Status) string { return strings.ToLower(string(s)) },
 		"wordClass": wordClass,
+		// alerting.go's partials
+		"silenceFor":  silenceFor,
+		"silenceList": silenceList,
 	}
-	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/partial_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}

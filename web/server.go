@@ -29,6 +29,10 @@ type Server struct {
 	RateLimits hub.RateLimitService
 	// Actions changes configs, audited; *fleet.Service.
 	Actions Actions
+	// Alerts reads silences and open problems, AlertActions silences and
+	// acknowledges (alerting.go); without them those pages say so.
+	Alerts       hub.AlertService
+	AlertActions AlertActions
 
 	// Operators holds the accounts; Tokens the API tokens (the Users page
 	// makes and revokes them); Audit hears of logins.

@@ -25,6 +25,7 @@ func (m *Main) newNotifier() error {
 		OperatorCooldown:        cfg.OperatorCooldown.D(),
 		CustomerEnabled:         cfg.CustomerEnabled,
 		DefaultCustomerCooldown: time.Duration(cfg.DefaultCooldownHours) * time.Hour,
+		EscalationEmail:         cfg.EscalationEmail,
 	}
 	m.notifier, err = notify.NewDispatcher(m.DB, policy, templates, m.Config.Server.PublicURL)
 	if err != nil {

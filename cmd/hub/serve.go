@@ -111,6 +111,7 @@ type Main struct {
 	notifier       *notify.Dispatcher
 	mailSender     *notify.Sender
 	dispatchWorker *dispatch.Worker
+	alerter        *notify.Alerter
 	checker        *monitor.StalenessChecker
 	scheduler      *monitor.Scheduler
 	Templates      *configgen.Templates
@@ -244,12 +245,15 @@ func (m *Main) openServices(ctx context.Context) error {
 		}),
 		VolatileKeys:     cfg.Controllers.VolatileKeys,
 		KeyRotationGrace: cfg.API.KeyRotationGrace.D(),
+		Alerts:           m.DB,
+		AlertsChanged:    m.wakeAlerter,
 		Now:              m.Now,
 		Logger:           m.Logger.With("component", "fleet"),
 	}
 	if cfg.Controllers.AllowInsecure {
 		m.Logger.Warn("controllers.allow_insecure is on: the hub will call plain-http and private-network controller URLs")
 	}
+	m.newAlerter()
 	return m.newNotifier()
 }
 
@@ -276,6 +280,7 @@ func (m *Main) openHTTP(context.Context) error {
 		Fleet:          m.Fleet,
 		Audit:          m.DB,
 		Versions:       m.DB,
+		Alerts:         m.DB,
 		History:        m.DB,
 		DB:             m.DB,
 		RateLimits:     m.DB,
@@ -304,6 +309,8 @@ func (m *Main) openHTTP(context.Context) error {
 		RateLimits:       m.DB,
 		Actions:          m.Fleet,
 		Operators:        m.DB,
+		Alerts:           m.DB,
+		AlertActions:     m.Fleet,
 		PasswordHash:     cfg.Auth.PasswordHash,
 		Tokens:           m.DB,
 		Audit:            m.DB,
@@ -454,6 +461,9 @@ func (m *Main) openBackground() error {
 	if err := m.checker.Open(); err != nil {
 		return err
 	}
+	if err := m.alerter.Open(); err != nil {
+		return err
+	}
 
 	zone := monitor.LoadHubZone()
 	backupAt, err := config.ParseClock(cfg.Alerting.BackupCheckSchedule)
@@ -535,6 +545,7 @@ func (m *Main) Close(ctx context.Context) error {
 	}{
 		{"history worker", m.history, m.history != nil},
 		{"daily jobs", m.scheduler, m.scheduler != nil},
+		{"alert follow-ups", m.alerter, m.alerter != nil},
 		{"staleness checker", m.checker, m.checker != nil},
 		{"dispatcher", m.dispatchWorker, m.dispatchWorker != nil},
 		{"refused reports", m.refused, m.refused != nil},

@@ -243,16 +243,18 @@ func StartHub(t *testing.T, options ...func(*web.Server, *store.DB)) *Hub {
 		// The fake controllers are plain http on loopback.
 		Controllers: controller.New(controller.Options{Policy: controller.Policy{AllowInsecure: true},
 			Timeout: 10 * time.Second, MaxResponseBytes: 1 << 20}),
+		Alerts: db, Now: clock.Now,
 		Logger: logger,
 	}
 	apiServer := &api.Server{Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, Configs: fleetService.Configs,
-		Fleet: fleetService, Audit: db, Versions: db, DB: db, RateLimits: db, GlobalKey: hub.NewAPIKey(),
+		Fleet: fleetService, Audit: db, Versions: db, Alerts: db, DB: db, RateLimits: db, GlobalKey: hub.NewAPIKey(),
 		Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds, Version: "v0.8.0", Logger: logger, Now: clock.Now}
 	loc, err := time.LoadLocation("Europe/Budapest")
 	if err != nil {
 		loc = time.UTC
 	}
 	webServer := &web.Server{Customers: db, Reports: db, History: db, Sessions: db, RateLimits: db, Actions: fleetService, Operators: db, Tokens: db, Audit: db, PasswordHash: passwordHash,
+		Alerts: db, AlertActions: fleetService,
 		SessionTTL: 7 * 24 * time.Hour, Thresholds: hub.DefaultThresholds, Version: "v0.8.0",
 		Location: loc, Logger: logger, Now: clock.Now,
 		Plugs: web.Plugs{Events: db, Hosts: db, Notifications: db, ConfigPreview: fleetService,
