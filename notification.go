@@ -166,6 +166,8 @@ type NotificationState struct {
 	// LastSent holds the customer's cooldowns: when each last had a mail
 	// queued.
 	LastSent map[CooldownKey]time.Time
+	// Noise is what noise control knows about the event (noise.go).
+	Noise NoiseState
 }
 
 // Email is a rendered mail as the outbox keeps it; the sender adds From.
@@ -189,8 +191,16 @@ type PlannedNotification struct {
 	Reason    string
 	// Email is the mail to queue; nil when skipped.
 	Email *Email
-	// Cooldown is set on a queued notification to the cooldown it starts.
+	// Cooldown is set on a queued notification to the cooldown it starts,
+	// and on one folded into a digest.
 	Cooldown *CooldownKey
+	// Hold keeps a queued customer mail in the outbox for the digest
+	// window, open to more items (Digest holds its own); 0 sends at once.
+	Hold   time.Duration
+	Digest *DigestItem
+	// Fold, on a notification skipped as digested, is the held digest
+	// mail it joins.
+	Fold *DigestFold
 }
 
 // NotificationPlanner decides, from the state, what to store. It is called

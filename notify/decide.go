@@ -19,6 +19,8 @@ type Policy struct {
 	CustomerEnabled  bool
 	// DefaultCustomerCooldown applies when a customer set none.
 	DefaultCustomerCooldown time.Duration
+	// Noise is alert noise control (noise.go).
+	Noise NoisePolicy
 }
 
 // Decision is what one channel does with one event: queue a mail to
@@ -30,6 +32,9 @@ type Decision struct {
 	Reason    string
 	// Cooldown is the cooldown a queued mail starts.
 	Cooldown hub.CooldownKey
+	// Hold is how long a queued customer mail waits for others to fold
+	// into a digest with it; 0 sends it at once.
+	Hold time.Duration
 }
 
 func queued(channel, recipient string, cooldown hub.CooldownKey) Decision {
@@ -49,10 +54,10 @@ func (p Policy) Decide(eventType, severity string, st *hub.NotificationState) []
 		// ever new type names must not flood the operator's mailbox.
 		operatorKey = unknownTypesCooldown
 	}
-	return []Decision{
+	return p.quiet(eventType, severity, []Decision{
 		p.decideOperator(operatorKey, severity != hub.SeverityInfo, st),
 		p.decideCustomer(eventType, st),
-	}
+	}, st)
 }
 
 // unknownTypesCooldown is the operator cooldown shared by a customer's
