@@ -12,8 +12,8 @@ func TestEventTypeRegistry(t *testing.T) {
 		t.Errorf("controller types: %d, want 22", got)
 	}
 	hubTypes := hub.EventTypes(hub.SourceHub)
-	want := []string{"expected_backup_missed", "expected_dbdump_missed", "host_down", "host_recovered", "host_stale",
-		"node_down", "node_recovered", "node_stale"}
+	want := []string{"expected_backup_missed", "expected_dbdump_missed", "fleet_incident", "fleet_incident_resolved",
+		"host_down", "host_recovered", "host_stale", "node_down", "node_flapping", "node_recovered", "node_stale"}
 	if len(hubTypes) != len(want) {
 		t.Fatalf("hub types %v, want %v", hubTypes, want)
 	}

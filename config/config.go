@@ -69,6 +69,9 @@ type Notifications struct {
 	SendConcurrency int      `yaml:"send_concurrency"`
 	SendTimeout     Duration `yaml:"send_timeout"`
 	SMTP            SMTP     `yaml:"smtp"`
+	// CustomerDigestWindow is how long a customer mail waits for others to
+	// go out with it as one Hungarian digest; 0 sends each at once.
+	CustomerDigestWindow Duration `yaml:"customer_digest_window"`
 }
 
 // SMTP configures the SMTP provider.
@@ -99,6 +102,10 @@ type Alerting struct {
 	HostDownThreshold   Duration `yaml:"host_down_threshold"`
 	CheckInterval       Duration `yaml:"check_interval"`
 	BackupCheckSchedule string   `yaml:"backup_check_schedule"`
+	// Alert noise control (noise.go).
+	FlapThreshold    int      `yaml:"flap_threshold"`
+	IncidentFraction float64  `yaml:"incident_fraction"`
+	IncidentWindow   Duration `yaml:"incident_window"`
 
 	// given records which thresholds the file or the environment set, by
 	// yaml key; Validate derives the down thresholds that were not given.
@@ -205,6 +212,7 @@ func Default() *Config {
 			SendConcurrency:      4,
 			SendTimeout:          Duration(15 * time.Second),
 			SMTP:                 SMTP{Port: 587, Security: "starttls"},
+			CustomerDigestWindow: Duration(10 * time.Minute),
 		},
 		Retention: Retention{MaxDays: 90, FullDays: 7, PruneSchedule: "04:30"},
 		Alerting: Alerting{
@@ -214,6 +222,9 @@ func Default() *Config {
 			HostDownThreshold:   Duration(60 * time.Minute),
 			CheckInterval:       Duration(60 * time.Second),
 			BackupCheckSchedule: "05:00",
+			FlapThreshold:       4,
+			IncidentFraction:    0.3,
+			IncidentWindow:      Duration(10 * time.Minute),
 		},
 		Registry: Registry{
 			Image:            "gitea.dooplex.hu/admin/felhom-controller",
