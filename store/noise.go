@@ -82,10 +82,17 @@ func loadNoise(ctx context.Context, tx *sql.Tx, st *hub.NotificationState, custo
 		}
 	}
 	if typ == hub.EventNodeStale || typ == hub.EventNodeDown || typ == hub.EventNodeRecovered {
+		// A recovery at the very time the incident resolves is still its
+		// own (the last member back resolves it); a stale or down alert
+		// then is the normal alert of a member still silent.
+		until := occurred + 1
+		if typ == hub.EventNodeRecovered {
+			until = occurred
+		}
 		err := tx.QueryRowContext(ctx, `SELECT m.incident_id FROM fleet_incident_members m
 			JOIN fleet_incidents i ON i.id = m.incident_id
-			WHERE m.customer_id = $1 AND m.joined_at <= $2 AND (i.resolved_at IS NULL OR i.resolved_at > $2)
-			ORDER BY m.incident_id DESC LIMIT 1`, customerID, occurred).Scan(&n.Incident)
+			WHERE m.customer_id = $1 AND m.joined_at <= $2 AND (i.resolved_at IS NULL OR i.resolved_at >= $3)
+			ORDER BY m.incident_id DESC LIMIT 1`, customerID, occurred, until).Scan(&n.Incident)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("find incident: %w", err)
 		}
