@@ -211,6 +211,7 @@ type incidentNode struct {
 	deadline         int64
 	lastSeen         int64
 	lastReportID     int64
+	staleSec         int64
 	paused, disabled bool
 	blocked          bool
 }
@@ -218,8 +219,7 @@ type incidentNode struct {
 // CheckFleetIncident opens, grows and resolves the fleet incident in one
 // transaction. The nodes counted as going stale within the window are
 // those that did (stale or down since the window began) and those that
-// will unless they report (up, with their stale deadline inside the
-// window): an outage silences nodes at once, and they cross the stale
+// will unless they report (up, with their stale deadline within lookAhead): an outage silences nodes at once, and they cross the stale
 // threshold one by one as their last reports age, so counting only those
 // past it would mail the first ones before the incident is seen. At least
 // one must be stale or due now.
@@ -258,7 +258,6 @@ func (db *DB) CheckFleetIncident(ctx context.Context, now time.Time, rule hub.In
 		if open {
 			since = min(since, opened)
 		}
-		horizon := millis(now.Add(rule.Window))
 		var silent []string
 		seen, dueNow := 0, 0
 		for _, n := range nodes {
@@ -268,7 +267,7 @@ func (db *DB) CheckFleetIncident(ctx context.Context, now time.Time, rule hub.In
 			switch n.state {
 			case hub.StateUp:
 				seen++
-				if n.deadline != 0 && n.deadline < horizon {
+				if n.deadline != 0 && n.deadline < nowMs+db.lookAhead(n, rule).Milliseconds() {
 					silent = append(silent, n.id)
 					if n.deadline <= nowMs {
 						dueNow++
@@ -363,7 +362,8 @@ func (db *DB) CheckFleetIncident(ctx context.Context, now time.Time, rule hub.In
 func incidentNodes(ctx context.Context, tx *sql.Tx) ([]incidentNode, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.monitor_state, COALESCE(c.state_changed_at, 0),
 			COALESCE(c.next_deadline, 0), COALESCE(c.latest_received_at, 0), COALESCE(c.latest_report_id, 0),
-			COALESCE(cc.status, ''), COALESCE(cc.monitoring_paused, 0), COALESCE(r.monitoring_enabled, 1)
+			COALESCE(cc.status, ''), COALESCE(cc.monitoring_paused, 0), COALESCE(r.monitoring_enabled, 1),
+			COALESCE(cc.stale_threshold_seconds, 0)
 		FROM customers c
 		LEFT JOIN customer_configs cc ON cc.customer_id = c.id
 		LEFT JOIN reports r ON r.id = c.latest_report_id
@@ -378,13 +378,23 @@ func incidentNodes(ctx context.Context, tx *sql.Tx) ([]incidentNode, error) {
 		var status string
 		var enabled bool
 		if err := rows.Scan(&n.id, &n.state, &n.changed, &n.deadline, &n.lastSeen, &n.lastReportID,
-			&status, &n.paused, &enabled); err != nil {
+			&status, &n.paused, &enabled, &n.staleSec); err != nil {
 			return nil, fmt.Errorf("scan node: %w", err)
 		}
 		n.blocked, n.disabled = status == hub.ConfigBlocked, !enabled
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// lookAhead is how far ahead of now a node that is still up counts as
+// going stale: the incident window, but at most a third of the node's
+// stale threshold, so that a node reporting on time (its deadline at
+// least two thirds of the threshold away) never counts, however short the
+// threshold.
+func (db *DB) lookAhead(n incidentNode, rule hub.IncidentRule) time.Duration {
+	stale := thresholds(n.staleSec, 0).WithDefaults(db.Thresholds).Stale
+	return min(rule.Window, stale/3)
 }
 
 func addIncidentMembers(ctx context.Context, tx *sql.Tx, id int64, customers []string, at int64) error {
