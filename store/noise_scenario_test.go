@@ -509,3 +509,51 @@ func TestScenarioCustomerDigest(t *testing.T) {
 	h.deliver()
 	wantMails(t, "single", h.box.take(), "kovacs@example.hu: Felhom: Nem sikerült a biztonsági mentés")
 }
+
+// TestIncidentNotOpenedByHealthyNodes: with a short stale threshold, nodes
+// reporting on time never look as if they were going stale together.
+func TestIncidentNotOpenedByHealthyNodes(t *testing.T) {
+	h := newNoiseHub(t, 0)
+	h.db.Thresholds = hub.Thresholds{Stale: 2 * time.Minute, Down: 4 * time.Minute}
+	for s := 0; s <= 600; s += 30 {
+		h.at(time.Duration(s) * time.Second)
+		for i := range 10 {
+			if (s/30+i)%2 == 0 { // every node reports every minute
+				h.report(fmt.Sprintf("node-%02d", i))
+			}
+		}
+		h.pass()
+	}
+	if open, err := h.db.FindOpenIncidents(h.ctx); err != nil || len(open) != 0 {
+		t.Fatalf("incidents %+v %v", open, err)
+	}
+	wantMails(t, "healthy fleet", h.box.take())
+}
+
+// TestFleetEventBelongsToNoCustomer: a fleet event is stored with no
+// customer (NULL, the foreign key kept for every other event), read back
+// with an empty customer id, and left out of per-customer counts.
+func TestFleetEventBelongsToNoCustomer(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t, clocktest.New(epoch))
+	MustReport(t, db, "kovacs")
+	stored, err := db.CreateHubEvents(ctx, []*hub.Event{{Type: hub.EventFleetIncident, Severity: hub.SeverityError,
+		Source: hub.SourceHub, Message: "m", DedupeKey: "fleet_incident:test"}})
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("stored %v %v", stored, err)
+	}
+	events, err := db.FindUndispatchedEvents(ctx, 10)
+	if err != nil || len(events) != 1 || events[0].CustomerID != "" || events[0].Type != hub.EventFleetIncident {
+		t.Fatalf("undispatched %+v %v", events, err)
+	}
+	counts, err := db.CountRecentEvents(ctx, epoch.Add(-time.Hour))
+	if err != nil || len(counts) != 0 {
+		t.Fatalf("counts %v %v", counts, err)
+	}
+	// An event of a customer that does not exist is still refused.
+	_, err = db.CreateHubEvents(ctx, []*hub.Event{{CustomerID: "nobody", Type: hub.EventNodeStale, Severity: hub.SeverityWarning,
+		Source: hub.SourceHub, Message: "m", DedupeKey: "x"}})
+	if err == nil {
+		t.Fatal("an event of an unknown customer was stored")
+	}
+}
