@@ -785,4 +785,3 @@ func (db *DB) FindFlapping(ctx context.Context) ([]*hub.FlappingNode, error) {
 type rowsQueryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
-

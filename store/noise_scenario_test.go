@@ -511,23 +511,28 @@ func TestScenarioCustomerDigest(t *testing.T) {
 }
 
 // TestIncidentNotOpenedByHealthyNodes: with a short stale threshold, nodes
-// reporting on time never look as if they were going stale together.
+// reporting on time never look as if they were going stale together: one
+// node falling silent is alerted on its own.
 func TestIncidentNotOpenedByHealthyNodes(t *testing.T) {
 	h := newNoiseHub(t, 0)
 	h.db.Thresholds = hub.Thresholds{Stale: 2 * time.Minute, Down: 4 * time.Minute}
+	var mails []string
 	for s := 0; s <= 600; s += 30 {
 		h.at(time.Duration(s) * time.Second)
 		for i := range 10 {
-			if (s/30+i)%2 == 0 { // every node reports every minute
+			silent := i == 9 && s > 60
+			if (s/30+i)%2 == 0 && !silent { // every node reports every minute
 				h.report(fmt.Sprintf("node-%02d", i))
 			}
 		}
 		h.pass()
+		mails = append(mails, h.box.take()...)
 	}
 	if open, err := h.db.FindOpenIncidents(h.ctx); err != nil || len(open) != 0 {
 		t.Fatalf("incidents %+v %v", open, err)
 	}
-	wantMails(t, "healthy fleet", h.box.take())
+	sort.Strings(mails)
+	wantMails(t, "one silent node", mails, "ops@felhom.eu: [WARNING] node-09: Node stale", "ops@felhom.eu: [ERROR] node-09: Node down")
 }
 
 // TestFleetEventBelongsToNoCustomer: a fleet event is stored with no
