@@ -75,6 +75,10 @@ var eventTypes = map[string]string{
 	EventHostStale:            SourceHub,
 	EventHostDown:             SourceHub,
 	EventHostRecovered:        SourceHub,
+
+	EventNodeFlapping:          SourceHub,
+	EventFleetIncident:         SourceHub,
+	EventFleetIncidentResolved: SourceHub,
 }
 
 // EventTypes returns the allowed event types of a source, sorted.
@@ -117,6 +121,9 @@ type Event struct {
 	// DedupeKey makes a hub event unique: a second event with the same key
 	// is not stored. Empty for posted events.
 	DedupeKey string `json:"-"`
+	// SubjectID names the node (its customer id) or host (its host id) a
+	// dead man's switch event is about; empty for other events.
+	SubjectID string `json:"-"`
 
 	// Problems are the fields of a posted event that could not be read.
 	Problems FieldProblems `json:"field_problems,omitempty"`

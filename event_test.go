@@ -13,8 +13,9 @@ func TestEventTypeRegistry(t *testing.T) {
 	}
 	hubTypes := hub.EventTypes(hub.SourceHub)
 	want := []string{"alert_escalation", "alert_reminder", // alert follow-ups (issue 19)
-		"expected_backup_missed", "expected_dbdump_missed", "host_down", "host_recovered", "host_stale",
-		"node_down", "node_recovered", "node_stale", "still_down_after_silence"}
+		"expected_backup_missed", "expected_dbdump_missed", "fleet_incident", "fleet_incident_resolved",
+		"host_down", "host_recovered", "host_stale", "node_down", "node_flapping", "node_recovered", "node_stale",
+		"still_down_after_silence"}
 	if len(hubTypes) != len(want) {
 		t.Fatalf("hub types %v, want %v", hubTypes, want)
 	}

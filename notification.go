@@ -171,6 +171,8 @@ type NotificationState struct {
 	// Alerting holds the silences and open problem of the event's subject
 	// (silence.go); nil when there is nothing to say.
 	Alerting *AlertingState
+	// Noise is what noise control knows about the event (noise.go).
+	Noise NoiseState
 }
 
 // Email is a rendered mail as the outbox keeps it; the sender adds From.
@@ -194,10 +196,18 @@ type PlannedNotification struct {
 	Reason    string
 	// Email is the mail to queue; nil when skipped.
 	Email *Email
-	// Cooldown is set on a queued notification to the cooldown it starts.
+	// Cooldown is set on a queued notification to the cooldown it starts,
+	// and on one folded into a digest.
 	Cooldown *CooldownKey
 	// SilenceID is the silence of a notification skipped as silenced.
 	SilenceID int64
+	// Hold keeps a queued customer mail in the outbox for the digest
+	// window, open to more items (Digest holds its own); 0 sends at once.
+	Hold   time.Duration
+	Digest *DigestItem
+	// Fold, on a notification skipped as digested, is the held digest
+	// mail it joins.
+	Fold *DigestFold
 }
 
 // NotificationPlanner decides, from the state, what to store. It is called

@@ -39,9 +39,10 @@ func init() {
 	}
 }
 
-// OperatorOnlyEventType reports whether events of type t are for the
-// operator alone: a customer can never be mailed about them.
-func OperatorOnlyEventType(t string) bool {
+// AlertFollowUpType reports whether t is an alert follow-up (still down
+// after a silence, reminder, escalation): for the operator alone, decided
+// without a cooldown of its own.
+func AlertFollowUpType(t string) bool {
 	return t == EventStillDownAfterSilence || t == EventAlertReminder || t == EventAlertEscalation
 }
 

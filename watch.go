@@ -199,6 +199,7 @@ func NewWatchEvent(w Watch, to MonitorState, now time.Time, reportID int64) *Eve
 		Details:    body,
 		OccurredAt: now,
 		DedupeKey:  fmt.Sprintf("%s:%s:%d", typ, w.ID, reportID),
+		SubjectID:  w.ID,
 	}
 }
 

@@ -82,6 +82,9 @@ type Notifications struct {
 	// EscalationEmail gets one mail when a DOWN stays unacknowledged for
 	// alerting.escalate_after; empty escalates to nobody.
 	EscalationEmail string `yaml:"escalation_email"`
+	// CustomerDigestWindow is how long a customer mail waits for others to
+	// go out with it as one Hungarian digest; 0 sends each at once.
+	CustomerDigestWindow Duration `yaml:"customer_digest_window"`
 }
 
 // SMTP configures the SMTP provider.
@@ -117,6 +120,10 @@ type Alerting struct {
 	// notifications.escalation_email hears of it.
 	ReminderInterval Duration `yaml:"reminder_interval"`
 	EscalateAfter    Duration `yaml:"escalate_after"`
+	// Alert noise control (noise.go).
+	FlapThreshold    int      `yaml:"flap_threshold"`
+	IncidentFraction float64  `yaml:"incident_fraction"`
+	IncidentWindow   Duration `yaml:"incident_window"`
 
 	// given records which thresholds the file or the environment set, by
 	// yaml key; Validate derives the down thresholds that were not given.
@@ -223,6 +230,7 @@ func Default() *Config {
 			SendConcurrency:      4,
 			SendTimeout:          Duration(15 * time.Second),
 			SMTP:                 SMTP{Port: 587, Security: "starttls"},
+			CustomerDigestWindow: Duration(10 * time.Minute),
 		},
 		Retention: Retention{MaxDays: 90, FullDays: 7, PruneSchedule: "04:30"},
 		Alerting: Alerting{
@@ -234,6 +242,9 @@ func Default() *Config {
 			ReminderInterval:    Duration(4 * time.Hour),
 			EscalateAfter:       Duration(2 * time.Hour),
 			BackupCheckSchedule: "05:00",
+			FlapThreshold:       4,
+			IncidentFraction:    0.3,
+			IncidentWindow:      Duration(10 * time.Minute),
 		},
 		Registry: Registry{
 			Image:            "gitea.dooplex.hu/admin/felhom-controller",

@@ -45,18 +45,21 @@ type StalenessChecker struct {
 	Logger      *slog.Logger
 	// OnPass, when set, is told of every completed pass (for metrics).
 	OnPass func(PassResult)
+	// Noise, when set, runs alert noise control in every pass (noise.go).
+	Noise *NoiseCheck
 
 	outageChecked bool
 	loop          loop.Loop
 }
 
 // NewStalenessChecker returns a checker of nodes and hosts with the default
-// settings.
+// settings. Hosts are checked first: a host and its controller silenced
+// together go stale in one pass, and the controller's alert is inhibited.
 func NewStalenessChecker(watches hub.WatchService, runs hub.JobRunService, logger *slog.Logger) *StalenessChecker {
 	return &StalenessChecker{
 		Watches:     watches,
 		Runs:        runs,
-		Kinds:       []hub.WatchKind{hub.WatchNode, hub.WatchHost},
+		Kinds:       []hub.WatchKind{hub.WatchHost, hub.WatchNode},
 		Interval:    DefaultCheckInterval,
 		OutageGrace: DefaultOutageGrace,
 		BatchSize:   DefaultBatchSize,
@@ -101,10 +104,16 @@ func (c *StalenessChecker) RunOnce(ctx context.Context) (PassResult, error) {
 		}
 		c.outageChecked = true
 	}
+	if err := c.Noise.beforePass(ctx, now, &res); err != nil {
+		return res, err
+	}
 	for _, kind := range c.Kinds {
 		if err := c.passKind(ctx, kind, now, &res); err != nil {
 			return res, err
 		}
+	}
+	if err := c.Noise.afterPass(ctx, now, &res); err != nil {
+		return res, err
 	}
 	for _, e := range res.Events {
 		c.Logger.Info("dead man's switch", "customer_id", e.CustomerID, "event_type", e.Type)

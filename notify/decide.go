@@ -22,6 +22,8 @@ type Policy struct {
 	// EscalationEmail gets the escalation of a long unacknowledged DOWN
 	// (notifications.escalation_email); empty sends none.
 	EscalationEmail string
+	// Noise is alert noise control (noise.go).
+	Noise NoisePolicy
 }
 
 // Decision is what one channel does with one event: queue a mail to
@@ -35,6 +37,9 @@ type Decision struct {
 	Cooldown hub.CooldownKey
 	// SilenceID is the silence of a decision skipped as silenced.
 	SilenceID int64
+	// Hold is how long a queued customer mail waits for others to fold
+	// into a digest with it; 0 sends it at once.
+	Hold time.Duration
 }
 
 func queued(channel, recipient string, cooldown hub.CooldownKey) Decision {
@@ -54,10 +59,18 @@ func (p Policy) Decide(eventType, severity string, st *hub.NotificationState) []
 		// ever new type names must not flood the operator's mailbox.
 		operatorKey = unknownTypesCooldown
 	}
-	return p.quiet(eventType, st, []Decision{
+	decs := []Decision{
 		p.decideOperator(operatorKey, severity != hub.SeverityInfo, st),
 		p.decideCustomer(eventType, st),
-	})
+	}
+	if hub.OperatorOnlyEventType(eventType) && !hub.AlertFollowUpType(eventType) {
+		decs = p.operatorOnly(eventType, decs, st)
+	}
+	decs = p.silence(eventType, st, decs)
+	if hub.OperatorOnlyEventType(eventType) {
+		return decs
+	}
+	return p.noise(eventType, decs, st)
 }
 
 // unknownTypesCooldown is the operator cooldown shared by a customer's
@@ -67,7 +80,7 @@ const unknownTypesCooldown = "unknown-types"
 // DecideRelay returns the decision about a legacy relayed message: the
 // operator channel with a cooldown per subject, whatever its severity.
 func (p Policy) DecideRelay(subject string, st *hub.NotificationState) Decision {
-	return p.quiet(RelayEventType, st, []Decision{p.decideOperator("relay:"+subject, true, st)})[0]
+	return p.silence(RelayEventType, st, []Decision{p.decideOperator("relay:"+subject, true, st)})[0]
 }
 
 // decideOperator applies, in order: the channel switch, the customer's

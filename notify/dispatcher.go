@@ -77,9 +77,7 @@ func (d *Dispatcher) DispatchEvent(ctx context.Context, e *hub.Event) error {
 				if dec.Channel == hub.ChannelCustomer {
 					lang = Hungarian
 				}
-				data := d.mailData(e.CustomerID, st, details)
-				data.EventType, data.Severity, data.Message = e.Type, e.Severity, e.Message
-				data.When = e.OccurredAt.In(d.Location)
+				data := d.eventMailData(e, st, details)
 				r, err := d.Templates.Render(lang, e.Type, data)
 				if err != nil {
 					return nil, err
@@ -88,6 +86,9 @@ func (d *Dispatcher) DispatchEvent(ctx context.Context, e *hub.Event) error {
 				p.Email = &hub.Email{IdempotencyKey: key, To: dec.Recipient, Subject: r.Subject, Text: r.Text, HTML: r.HTML}
 				cooldown := dec.Cooldown
 				p.Cooldown = &cooldown
+			}
+			if err := d.digest(p, dec, e, st, details); err != nil {
+				return nil, err
 			}
 			out = append(out, p)
 		}

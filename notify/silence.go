@@ -13,7 +13,7 @@ var problemTypes = []string{hub.EventNodeStale, hub.EventNodeDown, hub.EventHost
 // recoveryTypes end a problem.
 var recoveryTypes = []string{hub.EventNodeRecovered, hub.EventHostRecovered}
 
-// quiet applies silences, acknowledgements and the operator-only types to
+// silence applies silences, acknowledgements and the operator-only types to
 // the decisions Decide made about an event of eventType. It is pure.
 //
 //   - An alert follow-up (still down after a silence, reminder,
@@ -27,8 +27,8 @@ var recoveryTypes = []string{hub.EventNodeRecovered, hub.EventHostRecovered}
 //   - Otherwise an operator mail about an acknowledged problem (it got
 //     worse, or a follow-up) is skipped as acknowledged; the customer's
 //     mails are theirs and go out.
-func (p Policy) quiet(eventType string, st *hub.NotificationState, decs []Decision) []Decision {
-	if hub.OperatorOnlyEventType(eventType) {
+func (p Policy) silence(eventType string, st *hub.NotificationState, decs []Decision) []Decision {
+	if hub.AlertFollowUpType(eventType) {
 		decs = p.decideFollowUp(eventType, st, decs)
 	}
 	a := st.Alerting

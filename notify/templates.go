@@ -206,6 +206,13 @@ type MailData struct {
 	// RelaySubject is the subject of a legacy relayed message.
 	RelaySubject string
 	Details      map[string]any
+	// Controller is the controller that is unreachable with the host a
+	// host mail is about; empty otherwise.
+	Controller string
+	// Digest lists the mails a customer digest holds, oldest first;
+	// DigestUntil is the time of the last (When is the first's).
+	Digest      []DigestEntry
+	DigestUntil time.Time
 }
 
 // SeverityLabel is the severity in capitals, for subjects.

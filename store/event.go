@@ -80,12 +80,12 @@ func insertEvent(ctx context.Context, tx *sql.Tx, e *hub.Event, now time.Time) (
 	problems := e.Problems.Encode()
 	err := tx.QueryRowContext(ctx, `INSERT INTO events (
 			customer_id, event_type, severity, source, message, details,
-			occurred_at, received_at, dedupe_key, problems
-		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			occurred_at, received_at, dedupe_key, problems, subject_id
+		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (dedupe_key) DO NOTHING
 		RETURNING id`,
-		e.CustomerID, e.Type, e.Severity, e.Source, e.Message, details,
-		millis(e.OccurredAt), millis(now), dedupe, problems,
+		nullString(e.CustomerID), e.Type, e.Severity, e.Source, e.Message, details,
+		millis(e.OccurredAt), millis(now), dedupe, problems, nullString(e.SubjectID),
 	).Scan(&e.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -113,8 +113,9 @@ func (db *DB) SetEventsStored(fn func()) {
 }
 
 // eventColumns are the events columns scanned by scanEvent, in order.
-const eventColumns = `id, customer_id, event_type, severity, source, message, details,
-	occurred_at, received_at, COALESCE(dedupe_key, ''), problems`
+// A fleet event (no customer) has customer_id NULL, read as "".
+const eventColumns = `id, COALESCE(customer_id, ''), event_type, severity, source, message, details,
+	occurred_at, received_at, COALESCE(dedupe_key, ''), problems, COALESCE(subject_id, '')`
 
 func scanEvent(row rowScanner) (*hub.Event, error) {
 	var (
@@ -124,7 +125,7 @@ func scanEvent(row rowScanner) (*hub.Event, error) {
 		problems           string
 	)
 	if err := row.Scan(&e.ID, &e.CustomerID, &e.Type, &e.Severity, &e.Source, &e.Message,
-		&details, &occurred, &received, &e.DedupeKey, &problems); err != nil {
+		&details, &occurred, &received, &e.DedupeKey, &problems, &e.SubjectID); err != nil {
 		return nil, err
 	}
 	e.Problems = hub.ParseFieldProblems(problems)
@@ -194,7 +195,7 @@ func (db *DB) CountRecentEvents(ctx context.Context, since time.Time) (map[strin
 			SUM(CASE WHEN severity = 'error' THEN 1 ELSE 0 END),
 			SUM(CASE WHEN severity = 'warning' THEN 1 ELSE 0 END)
 		FROM events
-		WHERE received_at >= $1 AND severity IN ('error', 'warning')
+		WHERE received_at >= $1 AND severity IN ('error', 'warning') AND customer_id IS NOT NULL
 		GROUP BY customer_id`, millis(since))
 	if err != nil {
 		return nil, fmt.Errorf("count events: %w", err)

@@ -130,6 +130,9 @@ func (db *DB) EnqueueNotifications(ctx context.Context, customerID string, event
 		if err != nil {
 			return err
 		}
+		if err := loadNoise(ctx, tx, state, customerID, eventID); err != nil {
+			return err
+		}
 		planned, err := plan(state)
 		if err != nil {
 			return err
@@ -214,17 +217,26 @@ func insertNotification(ctx context.Context, tx *sql.Tx, customerID string, even
 		return fmt.Errorf("insert notification log: %w", err)
 	}
 	if p.Email == nil {
-		return nil
+		return foldDigest(ctx, tx, customerID, p, now)
 	}
 	m := p.Email
+	digest, err := heldDigest(p)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO notification_outbox
 			(log_id, idempotency_key, channel, customer_id, recipient, subject, text_body, html_body,
-			 next_attempt_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		logID, m.IdempotencyKey, p.Channel, customerID, m.To, m.Subject, m.Text, m.HTML, millis(now), millis(now),
+			 next_attempt_at, created_at, digest)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		logID, m.IdempotencyKey, p.Channel, customerID, m.To, m.Subject, m.Text, m.HTML, millis(now.Add(p.Hold)), millis(now), digest,
 	); err != nil {
 		return fmt.Errorf("insert outbox: %w", err)
 	}
+	return storeCooldown(ctx, tx, customerID, p, now)
+}
+
+// storeCooldown starts the cooldown p names, if any.
+func storeCooldown(ctx context.Context, tx *sql.Tx, customerID string, p *hub.PlannedNotification, now time.Time) error {
 	if p.Cooldown != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notification_cooldowns
 				(channel, customer_id, cooldown_key, last_sent_at) VALUES ($1, $2, $3, $4)

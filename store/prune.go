@@ -54,6 +54,19 @@ var pruneSteps = []pruneStep{
 			SELECT id FROM events WHERE received_at < $1 LIMIT $2)`,
 	},
 	{
+		name: "flap_episodes",
+		// Ended flapping episodes; an open one is kept however old.
+		batch: `DELETE FROM flap_episodes WHERE id IN (
+			SELECT id FROM flap_episodes WHERE ended_at < $1 LIMIT $2)`,
+	},
+	{
+		name: "fleet_incidents",
+		// Resolved fleet incidents, their members with them (ON DELETE
+		// CASCADE); an open one is kept.
+		batch: `DELETE FROM fleet_incidents WHERE id IN (
+			SELECT id FROM fleet_incidents WHERE resolved_at < $1 LIMIT $2)`,
+	},
+	{
 		name: "notification_log",
 		// A mail still being tried keeps its row; a failed one's outbox row
 		// goes with its log row (ON DELETE CASCADE).

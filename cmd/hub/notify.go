@@ -26,6 +26,10 @@ func (m *Main) newNotifier() error {
 		CustomerEnabled:         cfg.CustomerEnabled,
 		DefaultCustomerCooldown: time.Duration(cfg.DefaultCooldownHours) * time.Hour,
 		EscalationEmail:         cfg.EscalationEmail,
+		Noise: notify.NoisePolicy{
+			FlapThreshold: m.Config.Alerting.FlapThreshold,
+			DigestWindow:  cfg.CustomerDigestWindow.D(),
+		},
 	}
 	m.notifier, err = notify.NewDispatcher(m.DB, policy, templates, m.Config.Server.PublicURL)
 	if err != nil {

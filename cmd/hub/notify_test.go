@@ -36,6 +36,8 @@ func TestMainMailsOperatorAndCustomer(t *testing.T) {
 		c.Notifications.ResendBaseURL = resend.URL
 		c.Notifications.OperatorEmail = "ops@felhom.eu"
 		c.Server.PublicURL = "https://hub.felhom.eu"
+		// Customer mails go out at once, not after the digest window.
+		c.Notifications.CustomerDigestWindow = 0
 	})
 	do := func(method, path, body string, want int) map[string]any {
 		t.Helper()

@@ -451,6 +451,8 @@ func (m *Main) openBackground() error {
 	m.checker = monitor.NewStalenessChecker(m.DB, m.DB, m.Logger.With("component", "monitor"))
 	m.checker.Interval = cfg.Alerting.CheckInterval.D()
 	m.checker.Now = m.Now
+	m.checker.Noise = &monitor.NoiseCheck{Store: m.DB, FlapThreshold: cfg.Alerting.FlapThreshold,
+		Incident: hub.IncidentRule{Fraction: cfg.Alerting.IncidentFraction, Window: cfg.Alerting.IncidentWindow.D()}}
 	m.Metrics.CheckerRuns.WithLabelValues("staleness") // exported from the start, at 0
 	m.checker.OnPass = func(res monitor.PassResult) {
 		m.Metrics.CheckerRuns.WithLabelValues("staleness").Inc()
