@@ -75,6 +75,10 @@ var eventTypes = map[string]string{
 	EventHostStale:            SourceHub,
 	EventHostDown:             SourceHub,
 	EventHostRecovered:        SourceHub,
+	EventDRBundleStale:        SourceHub,
+	EventDRBundleIncomplete:   SourceHub,
+	EventDRBundleDrift:        SourceHub,
+	EventDRReady:              SourceHub,
 }
 
 // EventTypes returns the allowed event types of a source, sorted.
