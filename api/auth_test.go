@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/dr"
 )
 
 // The credentials every route is tried with.
@@ -136,6 +138,10 @@ func newMatrixHub(t *testing.T) *matrixHub {
 		out.HostID, out.APIKey = m["host_id"], m["api_key"]
 		return out.HostID, out.APIKey
 	}
+	checker := &dr.Checker{Store: h.db, Configs: h.api.Configs, Now: h.clock.Now, Logger: logger}
+	if _, _, err := checker.Check(context.Background(), ownID); err != nil {
+		t.Fatal(err)
+	}
 	hostID, hostKey := mint(ownID)
 	otherHostID, otherHostKey := mint(otherID)
 
@@ -193,6 +199,10 @@ func (m *matrixHub) rows() map[string]matrixRow {
 		"GET /api/v1/infra-backup/{id}":                      {"/api/v1/infra-backup/" + ownID, nil, 200},
 		"GET /api/v1/config/{id}":                            {"/api/v1/config/" + ownID, nil, 200},
 		"GET /api/v1/recovery/{id}":                          {"/api/v1/recovery/" + ownID, nil, 200},
+		"GET /api/v1/recovery/{id}/link":                     {"/api/v1/recovery/" + ownID + "/link?token=" + strings.Repeat("ab", 32), nil, 401},
+		"GET /api/v1/dr":                                     {"/api/v1/dr", nil, 200},
+		"GET /api/v1/customers/{id}/dr":                      {own + "/dr", nil, 200},
+		"POST /api/v1/admin/customers/{id}/recovery-link":    {admin + ownID + "/recovery-link", fixed(`{"reason":"matrix","ttl":"1h"}`), 201},
 		"/api/":                                              {"/api/v1/no-such-endpoint", nil, 404},
 	}
 }
@@ -319,7 +329,9 @@ func TestRouteTableAuthClasses(t *testing.T) {
 			want = api.AuthPublic
 		case p == "/api/v1/config/{id}" || p == "/api/v1/recovery/{id}":
 			want = api.AuthRetrieval
-		case strings.HasPrefix(p, "/api/v1/admin/") || rt.Pattern() == "GET /api/v1/customers" ||
+		case p == "/api/v1/recovery/{id}/link":
+			want = api.AuthRecoveryLink
+		case strings.HasPrefix(p, "/api/v1/admin/") || rt.Pattern() == "GET /api/v1/customers" || rt.Pattern() == "GET /api/v1/dr" ||
 			strings.HasSuffix(p, "/notifications"):
 			want = api.AuthGlobal
 		case p == "/api/v1/host-report":

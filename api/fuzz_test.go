@@ -35,6 +35,8 @@ var fuzzTargets = map[string]string{
 	"POST /api/v1/admin/customers/{id}/update": "FuzzAdminControllerUpdateBody",
 	"POST /api/v1/admin/hosts":                 "FuzzAdminHostBody",
 	"POST /api/v1/infra-backup":                "FuzzInfraBackupBody",
+
+	"POST /api/v1/admin/customers/{id}/recovery-link": "FuzzAdminRecoveryLinkBody",
 }
 
 func TestEveryBodyRouteIsFuzzed(t *testing.T) {
@@ -276,4 +278,15 @@ func FuzzAdminHostBody(f *testing.F) {
 		[]byte(`{"customer_id":"kovacs-csalad"}`),
 		[]byte(`{"customer_id":"unknown-node"}`),
 		[]byte(`{"customer_id":"kovacs-csalad","host_id":"chosen"}`))
+}
+
+func FuzzAdminRecoveryLinkBody(f *testing.F) {
+	fuzzRoute(f, "POST", "/api/v1/admin/customers/"+fuzzCustomer+"/recovery-link",
+		[]byte(`{"reason":"reinstall after disk failure","ttl":"1h"}`),
+		[]byte(`{"reason":"","ttl":"1h"}`),
+		[]byte(`{"reason":"x","ttl":"25h"}`),
+		[]byte(`{"reason":"x","ttl":"-1s"}`),
+		[]byte(`{"reason":"x","ttl":"9223372036854775807ns"}`),
+		[]byte(`{"reason":"\u0000\n","ttl":"soon"}`),
+		[]byte(`{"reason":"x"}`))
 }

@@ -29,7 +29,7 @@ func (c *Config) Validate() error {
 	checks := []func() error{
 		c.validateAuth, c.validateAPI, c.validateNotifications, c.validateRetention,
 		c.validateAlerting, c.validateRegistry, c.validateServer, c.validateControllers,
-		c.validateSecrets, c.validateDatabase, c.validateLog,
+		c.validateSecrets, c.validateDatabase, c.validateLog, c.validateDR,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
