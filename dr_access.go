@@ -2,6 +2,8 @@ package hub
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -128,4 +130,12 @@ type RecoveryAccessService interface {
 // downloaded (at most once an hour).
 type RecoveryNotifier interface {
 	NotifyRecoveryRetrieved(ctx context.Context, customerID string, at time.Time) error
+}
+
+// RecoveryLinkURL is a single-use recovery link: base is server.public_url
+// or the request's own origin. The token travels in the query, which the
+// request log never writes (it logs the path only), and the metrics count
+// the route's pattern only.
+func RecoveryLinkURL(base, customerID, token string) string {
+	return strings.TrimRight(base, "/") + "/api/v1/recovery/" + url.PathEscape(customerID) + "/link?token=" + url.QueryEscape(token)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -21,19 +20,6 @@ type DRSource interface {
 // RecoveryLinkMinter mints single-use recovery links, audited under actor.
 type RecoveryLinkMinter interface {
 	MintRecoveryLink(ctx context.Context, actor, customerID, reason string, ttl time.Duration) (*hub.RecoveryLink, string, error)
-}
-
-// RecoveryLinkPath is the path of a customer's single-use recovery link;
-// the token travels in the query (token=…), which the request log never
-// writes, and the metrics count the route's pattern only.
-func RecoveryLinkPath(customerID string) string {
-	return "/api/v1/recovery/" + url.PathEscape(customerID) + "/link"
-}
-
-// RecoveryLinkURL is the whole link: base is server.public_url, or the
-// request's own origin when that is empty.
-func RecoveryLinkURL(base, customerID, token string) string {
-	return strings.TrimRight(base, "/") + RecoveryLinkPath(customerID) + "?token=" + url.QueryEscape(token)
 }
 
 // publicBase is server.public_url, or the request's own origin.
@@ -115,7 +101,7 @@ func (s *Server) handleAdminRecoveryLinkCreate(w http.ResponseWriter, r *http.Re
 	}
 	s.Logger.Info("recovery link minted", "customer_id", c.customerID, "expires_at", link.ExpiresAt)
 	writeJSON(w, http.StatusCreated, map[string]any{
-		"url":        RecoveryLinkURL(s.publicBase(r), c.customerID, token),
+		"url":        hub.RecoveryLinkURL(s.publicBase(r), c.customerID, token),
 		"expires_at": link.ExpiresAt,
 	})
 }

@@ -30,7 +30,7 @@ func parseTemplates(static *staticFiles) (*templates, error) {
 		"lower":     func(s hub.Status) string { return strings.ToLower(string(s)) },
 		"wordClass": wordClass,
 	}
-	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/partial_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}

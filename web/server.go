@@ -58,6 +58,8 @@ type Server struct {
 
 	// Plugs are the optional providers of features built elsewhere.
 	Plugs Plugs
+	// DR feeds the disaster-recovery page and section; optional.
+	DR DRPlug
 
 	// Templates, when set, tells which controller.yaml template is in use:
 	// every page shows it in its footer. Production (server.public_url
@@ -149,6 +151,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /customers/{id}/pull-config", s.requireLogin(s.handleControllerPull))
 	mux.HandleFunc("POST /customers/{id}/diff", s.requireLogin(s.handleControllerDiff))
 	mux.HandleFunc("POST /customers/{id}/update", s.requireLogin(s.handleControllerUpdate))
+
+	mux.HandleFunc("GET /dr", s.requireLogin(s.handleDRPage))
+	mux.HandleFunc("POST /customers/{id}/recovery-link", s.requireLogin(s.handleRecoveryLinkCreate))
 
 	mux.HandleFunc("/", s.requireLogin(s.handleNotFound))
 	return mux
