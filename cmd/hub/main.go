@@ -28,6 +28,8 @@ commands:
   hash-password                      read a password on stdin, print its bcrypt hash for auth.password_hash
   check-config FILE                  validate a config file and name the bad key
   backup [--config hub.yaml] FILE    write a consistent copy of the live database to FILE
+  dr-verify [--config hub.yaml] [--customer ID]
+                                     check every recovery bundle offline; exit 1 unless all are ready
   migrate-sqlite-to-postgres [--config hub.yaml] [--from PATH]
                                      copy a SQLite hub database (default server.data_dir/hub.db)
                                      into the empty PostgreSQL database database.dsn names
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runCheckConfig(rest, stdout, environ)
 	case "backup":
 		err = runBackup(ctx, rest, stdout, environ)
+	case "dr-verify":
+		err = runDRVerify(ctx, rest, stdout, stderr, environ)
 	case "migrate-sqlite-to-postgres":
 		err = runMigrateSQLiteToPostgres(ctx, rest, stdout, environ)
 	case "help", "-h", "--help":
