@@ -48,30 +48,8 @@ func ReadDRBundle(b *StoredInfraBackup, identity IdentityReader) *DRBundle {
 		out.SettingsJSON = PartInvalid
 	}
 
-	var disks []struct {
-		UUID json.RawMessage `json:"uuid"`
-	}
-	if json.Unmarshal(w.Disks, &disks) == nil && present(w.Disks) {
-		out.HasDisks = true
-		out.DiskUUIDs = []string{}
-		for _, d := range disks {
-			if s := rawText(d.UUID); s != "" {
-				out.DiskUUIDs = append(out.DiskUUIDs, strings.ToLower(s))
-			}
-		}
-	}
-	var stacks []struct {
-		App json.RawMessage `json:"app"`
-	}
-	if json.Unmarshal(w.Stacks, &stacks) == nil && present(w.Stacks) {
-		out.HasStacks = true
-		out.Apps = []string{}
-		for _, s := range stacks {
-			if app := rawText(s.App); app != "" {
-				out.Apps = append(out.Apps, app)
-			}
-		}
-	}
+	out.DiskUUIDs, out.HasDisks = readListField(w.Disks, "uuid", strings.ToLower)
+	out.Apps, out.HasStacks = readListField(w.Stacks, "app", func(s string) string { return s })
 	var restic struct {
 		Primary    json.RawMessage `json:"primary_password"`
 		CrossDrive json.RawMessage `json:"cross_drive_password"`
@@ -143,30 +121,35 @@ func isSystemDisk(s ReportStorage) bool {
 	return role == "system" || role == "boot" || s.Mount == "/" || strings.HasPrefix(s.Mount, "/boot")
 }
 
-// restoreTestsWire is the restore_tests list a host report (and, where a
-// controller sends one, a controller report) carries.
-type restoreTestsWire struct {
-	RestoreTests []struct {
-		TestedAt json.RawMessage `json:"tested_at"`
-		Status   json.RawMessage `json:"status"`
-	} `json:"restore_tests"`
+// restoreTestWire is one entry of the restore_tests list a host report
+// (and, where a controller sends one, a controller report) carries.
+type restoreTestWire struct {
+	TestedAt json.RawMessage `json:"tested_at"`
+	Status   json.RawMessage `json:"status"`
 }
 
 // maxRestoreTests bounds how many tests of one body are read.
 const maxRestoreTests = 1000
 
-// ReadRestoreTests reads the restore tests of a report body; entries
-// without a readable time are skipped, and a time after now is not
-// believed. A status of ok, success, succeeded or passed is a success.
+// ReadRestoreTests reads the restore tests of a report body; an entry that
+// is not an object or has no readable time is skipped, and a time well
+// after now is not believed. A status of ok, success, succeeded or passed
+// is a success.
 func ReadRestoreTests(body json.RawMessage, now time.Time) []RestoreTest {
-	var w restoreTestsWire
+	var w struct {
+		RestoreTests []json.RawMessage `json:"restore_tests"`
+	}
 	if json.Unmarshal(body, &w) != nil {
 		return nil
 	}
 	var out []RestoreTest
-	for i, t := range w.RestoreTests {
+	for i, item := range w.RestoreTests {
 		if i >= maxRestoreTests {
 			break
+		}
+		var t restoreTestWire
+		if json.Unmarshal(item, &t) != nil {
+			continue
 		}
 		at, err := time.Parse(time.RFC3339, rawText(t.TestedAt))
 		if err != nil || at.After(now.Add(time.Hour)) {
@@ -180,4 +163,24 @@ func ReadRestoreTests(body json.RawMessage, now time.Time) []RestoreTest {
 		}
 	}
 	return out
+}
+
+// readListField reads one string field of each object of a JSON list;
+// false when raw is not a list. Items that are not objects are skipped.
+func readListField(raw json.RawMessage, field string, norm func(string) string) ([]string, bool) {
+	var items []json.RawMessage
+	if !present(raw) || json.Unmarshal(raw, &items) != nil {
+		return nil, false
+	}
+	out := []string{}
+	for _, item := range items {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(item, &m) != nil {
+			continue
+		}
+		if v := rawText(m[field]); v != "" {
+			out = append(out, norm(v))
+		}
+	}
+	return out, true
 }

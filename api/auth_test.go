@@ -203,7 +203,7 @@ func (m *matrixHub) rows() map[string]matrixRow {
 		"GET /api/v1/dr":                                     {"/api/v1/dr", nil, 200},
 		"GET /api/v1/customers/{id}/dr":                      {own + "/dr", nil, 200},
 		"POST /api/v1/admin/customers/{id}/recovery-link":    {admin + ownID + "/recovery-link", fixed(`{"reason":"matrix","ttl":"1h"}`), 201},
-		"/api/":                                              {"/api/v1/no-such-endpoint", nil, 404},
+		"/api/": {"/api/v1/no-such-endpoint", nil, 404},
 	}
 }
 
