@@ -12,7 +12,8 @@ func TestEventTypeRegistry(t *testing.T) {
 		t.Errorf("controller types: %d, want 22", got)
 	}
 	hubTypes := hub.EventTypes(hub.SourceHub)
-	want := []string{"expected_backup_missed", "expected_dbdump_missed", "host_down", "host_recovered", "host_stale",
+	// SPEC §2.4 and v0.7.0's host types, and §7.3's DR types.
+	want := []string{"dr_bundle_drift", "dr_bundle_incomplete", "dr_bundle_stale", "dr_ready", "expected_backup_missed", "expected_dbdump_missed", "host_down", "host_recovered", "host_stale",
 		"node_down", "node_recovered", "node_stale"}
 	if len(hubTypes) != len(want) {
 		t.Fatalf("hub types %v, want %v", hubTypes, want)
