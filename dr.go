@@ -400,11 +400,19 @@ func FormatAge(d time.Duration) string {
 // DRTransition returns the hub event a grade change raises, or nil: a
 // worse grade raises the event of its worst reason (dr_bundle_stale,
 // dr_bundle_incomplete or dr_bundle_drift), a return to ready raises
-// dr_ready. A customer with no earlier grade counts as ready before. It is
-// pure; the store calls it inside the transaction that stores next.
+// dr_ready. Like the dead man's switch, which skips nodes that never
+// reported, it stays silent for a customer that has never had a bundle:
+// until the first one arrives the grade is shown, not announced; then a
+// customer with no earlier grade (or none with a bundle) counts as ready
+// before. It is pure; the store calls it inside the transaction that
+// stores next.
 func DRTransition(prev *DRReadiness, next DRReadiness) *Event {
+	waiting := prev == nil || prev.BundleAt == nil
+	if waiting && next.BundleAt == nil {
+		return nil
+	}
 	before := DRReady
-	if prev != nil {
+	if !waiting {
 		before = prev.Grade
 	}
 	if before == next.Grade {

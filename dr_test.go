@@ -192,20 +192,31 @@ func TestEvaluateDR(t *testing.T) {
 func TestDRTransition(t *testing.T) {
 	at := drNow
 	r := func(grade string, codes ...string) hub.DRReadiness {
-		out := hub.DRReadiness{CustomerID: "c1", Grade: grade, CheckedAt: at}
+		bundleAt := at.Add(-time.Hour)
+		out := hub.DRReadiness{CustomerID: "c1", Grade: grade, CheckedAt: at, BundleAt: &bundleAt}
 		for _, c := range codes {
 			out.Reasons = append(out.Reasons, hub.DRReason{Code: c, Message: c + " msg"})
 		}
 		return out
 	}
 	prev := func(grade string) *hub.DRReadiness { p := r(grade); return &p }
+	noBundle := hub.DRReadiness{CustomerID: "c1", Grade: hub.DRNotRecoverable, CheckedAt: at,
+		Reasons: []hub.DRReason{{Code: hub.DRNoBundle, Message: "none"}}}
 	for _, tt := range []struct {
 		prev     *hub.DRReadiness
 		next     hub.DRReadiness
 		typ, sev string
 	}{
 		{nil, r(hub.DRReady), "", ""},
-		{nil, r(hub.DRNotRecoverable, hub.DRNoBundle), hub.EventDRBundleIncomplete, hub.SeverityError},
+		{nil, r(hub.DRNotRecoverable, hub.DRResticPrimaryMissing), hub.EventDRBundleIncomplete, hub.SeverityError},
+		// Never had a bundle: shown, not announced; the first bundle sets
+		// the baseline.
+		{nil, noBundle, "", ""},
+		{&noBundle, noBundle, "", ""},
+		{&noBundle, r(hub.DRReady), "", ""},
+		{&noBundle, r(hub.DRAtRisk, hub.DRBundleStale), hub.EventDRBundleStale, hub.SeverityWarning},
+		// Bundles gone after there were some: announced.
+		{prev(hub.DRReady), noBundle, hub.EventDRBundleIncomplete, hub.SeverityError},
 		{prev(hub.DRReady), r(hub.DRAtRisk, hub.DRBundleStale), hub.EventDRBundleStale, hub.SeverityWarning},
 		{prev(hub.DRReady), r(hub.DRAtRisk, hub.DRBundleStale, hub.DRDiskNotOnNode), hub.EventDRBundleStale, hub.SeverityWarning},
 		{prev(hub.DRAtRisk), r(hub.DRNotRecoverable, hub.DRDiskNotOnNode, hub.DRResticPrimaryMissing), hub.EventDRBundleIncomplete, hub.SeverityError},

@@ -28,7 +28,8 @@ func countEvents(tb testing.TB, db *store.DB, customerID, typ string) int {
 }
 
 func readiness(id, grade string, at time.Time, codes ...string) *hub.DRReadiness {
-	r := &hub.DRReadiness{CustomerID: id, Grade: grade, CheckedAt: at, Reasons: []hub.DRReason{}}
+	bundleAt := at.Add(-time.Hour)
+	r := &hub.DRReadiness{CustomerID: id, Grade: grade, CheckedAt: at, BundleAt: &bundleAt, Reasons: []hub.DRReason{}}
 	for _, c := range codes {
 		r.Reasons = append(r.Reasons, hub.DRReason{Code: c, Message: c})
 	}
@@ -119,7 +120,7 @@ func TestDRReadinessConcurrentSaves(t *testing.T) {
 	events := make(chan *hub.Event, n)
 	for range n {
 		wg.Go(func() {
-			ev, err := db.SaveDRReadiness(ctx, readiness("kovacs-csalad", hub.DRNotRecoverable, clock.Now(), hub.DRNoBundle))
+			ev, err := db.SaveDRReadiness(ctx, readiness("kovacs-csalad", hub.DRNotRecoverable, clock.Now(), hub.DRResticPrimaryMissing))
 			if err != nil {
 				t.Error(err)
 			}
