@@ -79,6 +79,10 @@ var eventTypes = map[string]string{
 	EventNodeFlapping:          SourceHub,
 	EventFleetIncident:         SourceHub,
 	EventFleetIncidentResolved: SourceHub,
+	EventDRBundleStale:         SourceHub,
+	EventDRBundleIncomplete:    SourceHub,
+	EventDRBundleDrift:         SourceHub,
+	EventDRReady:               SourceHub,
 }
 
 // EventTypes returns the allowed event types of a source, sorted.

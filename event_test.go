@@ -13,6 +13,7 @@ func TestEventTypeRegistry(t *testing.T) {
 	}
 	hubTypes := hub.EventTypes(hub.SourceHub)
 	want := []string{"alert_escalation", "alert_reminder", // alert follow-ups (issue 19)
+		"dr_bundle_drift", "dr_bundle_incomplete", "dr_bundle_stale", "dr_ready", // DR readiness (issue 20)
 		"expected_backup_missed", "expected_dbdump_missed", "fleet_incident", "fleet_incident_resolved",
 		"host_down", "host_recovered", "host_stale", "node_down", "node_flapping", "node_recovered", "node_stale",
 		"still_down_after_silence"}

@@ -44,7 +44,7 @@ const (
 // operator's alone: customers never get mail about them, whatever their
 // preferences say.
 func OperatorOnlyEventType(t string) bool {
-	return AlertFollowUpType(t) || t == EventNodeFlapping || t == EventFleetIncident || t == EventFleetIncidentResolved
+	return AlertFollowUpType(t) || DREventType(t) || t == EventNodeFlapping || t == EventFleetIncident || t == EventFleetIncidentResolved
 }
 
 // FlapTransitionType reports whether t is a transition counted towards

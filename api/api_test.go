@@ -18,6 +18,7 @@ import (
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
 	"github.com/felhom/hub/configgen"
+	"github.com/felhom/hub/dr"
 	"github.com/felhom/hub/internal/clocktest"
 	"github.com/felhom/hub/notify"
 	"github.com/felhom/hub/store"
@@ -85,6 +86,8 @@ func newServer(db *store.DB, key string, now func() time.Time, logger *slog.Logg
 		Configs:   configgen.NewTemplates(db, logger),
 		GlobalKey: key, AdminKey: testAdminKey, Tokens: db, Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds,
 		Version: "test", Logger: logger, Now: now,
+		DR: db, RecoveryAccess: db, RecoveryNotices: relayer,
+		RecoveryLinks: &dr.Links{Customers: db, Access: db, Audit: db, Now: now},
 	}
 }
 

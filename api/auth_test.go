@@ -16,6 +16,7 @@ import (
 
 	hub "github.com/felhom/hub"
 	"github.com/felhom/hub/api"
+	"github.com/felhom/hub/dr"
 	"github.com/felhom/hub/store"
 )
 
@@ -191,6 +192,10 @@ func newMatrixHub(t *testing.T) *matrixHub {
 		must(h.do(cfgRequest{method: "POST", path: "/api/v1/report", key: cfgGlobalKey,
 			body: []byte(`{"customer_id":"man-` + slug(cred) + `","controller_url":"https://man.felhom.eu"}`)}), 200)
 	}
+	checker := &dr.Checker{Store: h.db, Configs: h.api.Configs, Now: h.clock.Now, Logger: logger}
+	if _, _, err := checker.Check(context.Background(), ownID); err != nil {
+		t.Fatal(err)
+	}
 	hostID, hostKey := mint(ownID)
 	otherHostID, otherHostKey := mint(otherID)
 	// A silence per credential for the DELETE row: each ends once.
@@ -344,8 +349,12 @@ func (m *matrixHub) rows() map[string]matrixRow {
 		}},
 		// Nothing of the matrix's customer is down: the ack passes auth and
 		// finds no open problem.
-		"POST /api/v1/admin/customers/{id}/ack": {admin + ownID + "/ack", fixed(`{"note":"on it"}`), 409, nil},
-		"GET /api/v1/events":                    {"/api/v1/events?severity=info", nil, 200, nil},
+		"POST /api/v1/admin/customers/{id}/ack":           {admin + ownID + "/ack", fixed(`{"note":"on it"}`), 409, nil},
+		"GET /api/v1/events":                              {"/api/v1/events?severity=info", nil, 200, nil},
+		"GET /api/v1/recovery/{id}/link":                  {"/api/v1/recovery/" + ownID + "/link?token=" + strings.Repeat("ab", 32), nil, 401, nil},
+		"GET /api/v1/dr":                                  {"/api/v1/dr", nil, 200, nil},
+		"GET /api/v1/customers/{id}/dr":                   {own + "/dr", nil, 200, nil},
+		"POST /api/v1/admin/customers/{id}/recovery-link": {admin + ownID + "/recovery-link", fixed(`{"reason":"matrix","ttl":"1h"}`), 201, nil},
 	}
 }
 
@@ -483,10 +492,12 @@ func TestRouteTableAuthClasses(t *testing.T) {
 			want = api.AuthRetrieval
 		case strings.HasPrefix(p, "/api/v1/admin/"):
 			want = api.AuthAdmin
-		case rt.Pattern() == "GET /api/v1/customers" || rt.Pattern() == "GET /api/v1/events" || strings.HasSuffix(p, "/notifications"):
+		case rt.Pattern() == "GET /api/v1/customers" || rt.Pattern() == "GET /api/v1/events" || rt.Pattern() == "GET /api/v1/dr" || strings.HasSuffix(p, "/notifications"):
 			want = api.AuthRead
 		case rt.Method == "GET" && strings.HasPrefix(p, "/api/v1/customers/{id}"):
 			want = api.AuthCustomerRead
+		case p == "/api/v1/recovery/{id}/link":
+			want = api.AuthRecoveryLink
 		case p == "/api/v1/host-report":
 			want = api.AuthHost
 		default:

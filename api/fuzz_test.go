@@ -38,6 +38,8 @@ var fuzzTargets = map[string]string{
 	"POST /api/v1/admin/silences":              "FuzzAdminSilenceBody",
 	"POST /api/v1/admin/customers/{id}/ack":    "FuzzAdminAckBody",
 	"POST /api/v1/infra-backup":                "FuzzInfraBackupBody",
+
+	"POST /api/v1/admin/customers/{id}/recovery-link": "FuzzAdminRecoveryLinkBody",
 }
 
 func TestEveryBodyRouteIsFuzzed(t *testing.T) {
@@ -303,4 +305,15 @@ func FuzzAdminTokenBody(f *testing.F) {
 		[]byte(`{"name":"grafana","scopes":["read"],"expires_at":"2030-01-01T00:00:00Z"}`),
 		[]byte(`{"name":"","scopes":[]}`),
 		[]byte(`{"name":"x\u0000y","scopes":["root"],"expires_at":"yesterday"}`))
+}
+
+func FuzzAdminRecoveryLinkBody(f *testing.F) {
+	fuzzRoute(f, "POST", "/api/v1/admin/customers/"+fuzzCustomer+"/recovery-link",
+		[]byte(`{"reason":"reinstall after disk failure","ttl":"1h"}`),
+		[]byte(`{"reason":"","ttl":"1h"}`),
+		[]byte(`{"reason":"x","ttl":"25h"}`),
+		[]byte(`{"reason":"x","ttl":"-1s"}`),
+		[]byte(`{"reason":"x","ttl":"9223372036854775807ns"}`),
+		[]byte(`{"reason":"\u0000\n","ttl":"soon"}`),
+		[]byte(`{"reason":"x"}`))
 }

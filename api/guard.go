@@ -21,6 +21,8 @@ type caller struct {
 	// principal may act for (on retrieval routes: whose password was
 	// given). "" on routes without one.
 	customerID string
+	// linkReason is the audit detail of a consumed recovery link.
+	linkReason string
 	// ticket is the request's claim on the body budget, taken from the
 	// principal's holder when readBody reads the body.
 	ticket *ticket
@@ -66,7 +68,7 @@ func (s *Server) onRefused(rt Route) refusalHook {
 func (a Auth) known() bool {
 	switch a {
 	case AuthPublic, AuthCustomer, AuthGlobal, AuthHost, AuthRetrieval,
-		AuthRead, AuthCustomerRead, AuthAdmin:
+		AuthRead, AuthCustomerRead, AuthAdmin, AuthRecoveryLink:
 		return true
 	}
 	return false
@@ -111,6 +113,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, c *caller, pathCu
 	case AuthRetrieval:
 		c.customerID, err = s.authenticateRetrieval(w, r)
 		return err
+	case AuthRecoveryLink:
+		return s.authenticateRecoveryLink(w, r, c)
 	case AuthHost:
 		c.principal, err = s.authenticateHost(r)
 	case AuthCustomer, AuthGlobal, AuthRead, AuthCustomerRead, AuthAdmin:

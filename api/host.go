@@ -37,6 +37,7 @@ func (s *Server) storeHostReport(ctx context.Context, report *hub.HostReport) (i
 		return 0, nil, err
 	}
 	s.countProblems("host_report", report.Problems)
+	s.markDR(res.CustomerID)
 	// The report is stored; a guest that cannot be recorded must not make
 	// the agent's heartbeat fail.
 	for _, g := range report.Guests {

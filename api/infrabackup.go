@@ -38,6 +38,7 @@ func (s *Server) storeInfraBackup(ctx context.Context, backup *hub.InfraBackup) 
 	s.Logger.Info("infrastructure backup stored", "customer_id", backup.CustomerID, "id", stored.ID,
 		"complete", backup.Complete(), "field_problems", len(backup.Problems))
 	s.countProblems("infra_backup", backup.Problems)
+	s.markDR(backup.CustomerID)
 	return http.StatusCreated, infraBackupResponse{Status: "ok", ID: stored.ID, Kept: hub.InfraBackupVersionsKept,
 		Complete: backup.Complete(), FieldProblems: backup.Problems}, nil
 }

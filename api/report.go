@@ -35,5 +35,6 @@ func (s *Server) storeReport(ctx context.Context, report *hub.Report) (int, any,
 		s.Logger.Info("new manual customer from report", "customer_id", report.CustomerID)
 	}
 	s.countProblems("report", report.Problems)
+	s.markDR(report.CustomerID)
 	return http.StatusOK, reportResponse{Status: "ok", CustomerBlocked: res.CustomerBlocked, FieldProblems: report.Problems}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -32,6 +33,7 @@ func (s *Server) authenticateRetrieval(w http.ResponseWriter, r *http.Request) (
 		return "", err
 	}
 	if wait > 0 {
+		s.auditRetrieval(r, id, retrievalResource(r), hub.RetrievalByPassword, hub.RetrievalRateLimited, "")
 		return "", tooManyRetrievals(w, wait)
 	}
 	password := r.Header.Get(retrievalHeader)
@@ -48,6 +50,11 @@ func (s *Server) authenticateRetrieval(w http.ResponseWriter, r *http.Request) (
 		return "", err
 	}
 	s.Logger.Warn("retrieval password rejected", "customer_id", id, "remote", addr)
+	detail := "wrong password"
+	if password == "" {
+		detail = "no password"
+	}
+	s.auditRetrieval(r, id, retrievalResource(r), hub.RetrievalByPassword, hub.RetrievalDenied, detail)
 	wait, cerr := s.countRetrievalFailure(ctx, id)
 	if cerr != nil {
 		return "", cerr
@@ -77,6 +84,12 @@ func (s *Server) handleConfigGet(w http.ResponseWriter, r *http.Request, c *call
 	id := c.customerID
 	body, err := s.renderConfig(r, id)
 	if err != nil {
+		s.auditRetrieval(r, id, hub.RetrievalConfig, hub.RetrievalByPassword, hub.RetrievalError, hub.ErrorMessage(err))
+		s.writeError(w, r, err)
+		return
+	}
+	// No audit row, no download: the keys are never handed out unrecorded.
+	if err := s.auditRetrieval(r, id, hub.RetrievalConfig, hub.RetrievalByPassword, hub.RetrievalOK, ""); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -98,10 +111,20 @@ type recoveryResponse struct {
 }
 
 func (s *Server) handleRecoveryGet(w http.ResponseWriter, r *http.Request, c *caller) {
-	id := c.customerID
+	s.serveRecovery(w, r, c.customerID, hub.RetrievalByPassword, "")
+}
+
+// serveRecovery answers a recovery retrieval authorized via password or
+// link: the body is built, the retrieval audited (no row, no download),
+// the customer noticed, then the body sent.
+func (s *Server) serveRecovery(w http.ResponseWriter, r *http.Request, id, via, detail string) {
+	fail := func(err error) {
+		s.auditRetrieval(r, id, hub.RetrievalRecovery, via, hub.RetrievalError, strings.TrimSpace(detail+" "+hub.ErrorMessage(err)))
+		s.writeError(w, r, err)
+	}
 	config, err := s.renderConfig(r, id)
 	if err != nil {
-		s.writeError(w, r, err)
+		fail(err)
 		return
 	}
 	resp := recoveryResponse{CustomerID: id, ConfigYAML: string(config)}
@@ -109,11 +132,16 @@ func (s *Server) handleRecoveryGet(w http.ResponseWriter, r *http.Request, c *ca
 	switch {
 	case hub.ErrorCode(err) == hub.ENOTFOUND:
 	case err != nil:
-		s.writeError(w, r, err)
+		fail(err)
 		return
 	default:
 		resp.InfraBackup, resp.HasInfraBackup = backup.Body, true
 	}
-	s.Logger.Info("recovery bundle retrieved", "customer_id", id, "has_infra_backup", resp.HasInfraBackup)
+	if err := s.auditRetrieval(r, id, hub.RetrievalRecovery, via, hub.RetrievalOK, detail); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.noticeRecoveryRetrieved(r.Context(), id)
+	s.Logger.Info("recovery bundle retrieved", "customer_id", id, "via", via, "has_infra_backup", resp.HasInfraBackup)
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -59,6 +60,18 @@ type Server struct {
 	Audit    hub.AuditService
 	Versions hub.VersionService
 
+	// DR reads the disaster-recovery readiness; RecoveryAccess keeps the
+	// recovery links and the retrieval audit; RecoveryLinks mints links;
+	// RecoveryNotices tells customers of recovery downloads (optional);
+	// DRChanged hears of each stored bundle and report (optional);
+	// PublicURL (server.public_url) is the base of recovery links.
+	DR              DRSource
+	RecoveryAccess  hub.RecoveryAccessService
+	RecoveryLinks   RecoveryLinkMinter
+	RecoveryNotices hub.RecoveryNotifier
+	DRChanged       func(customerID string)
+	PublicURL       string
+
 	// FieldProblems counts the fields the tolerant reader could not read,
 	// per stream (/metrics); optional.
 	FieldProblems FieldProblemCounter
@@ -111,6 +124,9 @@ const (
 	// AuthRetrieval takes the path customer's X-Retrieval-Password and no
 	// Bearer key; failures are rate-limited.
 	AuthRetrieval Auth = "retrieval"
+	// AuthRecoveryLink takes a single-use recovery link's token (query
+	// token=…) for the path customer and consumes it; no Bearer key.
+	AuthRecoveryLink Auth = "recovery-link"
 )
 
 // Route is one entry of the route table.
@@ -182,6 +198,11 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/infra-backup/{id}", AuthCustomer, false, s.handleInfraBackupGet},
 		{"GET", "/api/v1/config/{id}", AuthRetrieval, false, s.handleConfigGet},
 		{"GET", "/api/v1/recovery/{id}", AuthRetrieval, false, s.handleRecoveryGet},
+		{"GET", "/api/v1/recovery/{id}/link", AuthRecoveryLink, false, s.handleRecoveryLinkGet},
+
+		{"GET", "/api/v1/dr", AuthRead, false, s.handleDRList},
+		{"GET", "/api/v1/customers/{id}/dr", AuthCustomerRead, false, s.handleDRGet},
+		{"POST", "/api/v1/admin/customers/{id}/recovery-link", AuthAdmin, true, s.handleAdminRecoveryLinkCreate},
 
 		// Every other /api/ path is a JSON 404, not the dashboard's page.
 		{"", "/api/", AuthPublic, false, s.handleNotFound},
@@ -234,6 +255,10 @@ func ErrorStatus(err error) int { return httpx.Status(err) }
 // internal errors, and never shows their text to the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := ErrorStatus(err)
+	var gone linkGone
+	if errors.As(err, &gone) {
+		status = http.StatusGone
+	}
 	switch {
 	case status == http.StatusBadGateway:
 		// A controller failed, not the hub; the message is for the operator.

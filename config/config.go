@@ -29,6 +29,7 @@ type Config struct {
 	Secrets       Secrets       `yaml:"secrets"`
 	Database      Database      `yaml:"database"`
 	Log           Log           `yaml:"log"`
+	DR            DR            `yaml:"dr"`
 }
 
 // Auth configures the dashboard login.
@@ -266,6 +267,7 @@ func Default() *Config {
 			VolatileKeys:     append([]string(nil), DefaultVolatileKeys...),
 		},
 		Log: Log{Level: "info", Format: "text"},
+		DR:  defaultDR(),
 	}
 }
 

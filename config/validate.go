@@ -29,7 +29,7 @@ func (c *Config) Validate() error {
 	checks := []func() error{
 		c.validateAuth, c.validateAPI, c.validateNotifications, c.validateRetention,
 		c.validateAlerting, c.validateFollowUps, c.validateRegistry, c.validateServer, c.validateControllers,
-		c.validateSecrets, c.validateDatabase, c.validateLog, c.validateNoise,
+		c.validateSecrets, c.validateDatabase, c.validateLog, c.validateNoise, c.validateDR,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

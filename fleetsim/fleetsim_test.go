@@ -31,7 +31,7 @@ func newHub(t *testing.T) (*httptest.Server, *store.DB) {
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s := &api.Server{Reports: db, Customers: db, Events: db, Hosts: db, History: db, InfraBackups: db, DB: db, RateLimits: db, Audit: db, Versions: db,
+	s := &api.Server{Reports: db, Customers: db, Events: db, Hosts: db, History: db, InfraBackups: db, DB: db, RateLimits: db, Audit: db, Versions: db, DR: db, RecoveryAccess: db,
 		Configs: configgen.NewTemplates(db, slog.New(slog.DiscardHandler)), GlobalKey: globalKey, AdminKey: adminKey,
 		Thresholds: hub.DefaultThresholds, Version: "test",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}

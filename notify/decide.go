@@ -124,6 +124,8 @@ func (p Policy) decideCustomer(eventType string, st *hub.NotificationState) Deci
 		// A type the hub does not know goes to the operator only: it has no
 		// Hungarian text a customer could understand (SPEC §2.4).
 		return skipped(ch, email, hub.SkipNotEnabled)
+	case hub.OperatorOnlyEventType(eventType):
+		return skipped(ch, email, hub.SkipNotEnabled)
 	case prefs == nil || !prefs.Enabled(eventType):
 		return skipped(ch, email, hub.SkipNotEnabled)
 	case email == "":

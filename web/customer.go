@@ -42,6 +42,7 @@ type CustomerPage struct {
 	YAML          *YAMLView
 	Controller    *ControllerView
 	Audit         *AuditView
+	DR            *DRSectionView
 	// KeyState warns of a key rotation the node has not caught up with
 	// and of refused reports; nil when there is neither.
 	KeyState *KeyStateView
@@ -240,6 +241,7 @@ func (s *Server) customerPage(ctx context.Context, r *http.Request, id, period s
 		return nil, err
 	}
 	p.KeyState = s.keyStateView(ctx, c, cfg, now)
+	p.DR = s.drSection(ctx, c, now)
 	if s.KeyRotationGrace > 0 {
 		p.KeyRotationGrace = formatThreshold(s.KeyRotationGrace)
 	}

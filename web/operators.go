@@ -102,6 +102,10 @@ func (s *Server) Routes() []Route {
 		{"POST /silences/{silence_id}/end", accessAdmin, s.handleSilenceEnd},
 		{"POST /customers/{id}/ack", accessAdmin, s.handleCustomerAck},
 
+		// Disaster-recovery readiness and single-use recovery links.
+		{"GET /dr", accessOperator, s.handleDRPage},
+		{"POST /customers/{id}/recovery-link", accessAdmin, s.handleRecoveryLinkCreate},
+
 		{"/", accessOperator, s.handleNotFound},
 	}
 }

@@ -71,6 +71,8 @@ type Server struct {
 
 	// Plugs are the optional providers of features built elsewhere.
 	Plugs Plugs
+	// DR feeds the disaster-recovery page and section; optional.
+	DR DRPlug
 
 	// Templates, when set, tells which controller.yaml template is in use:
 	// every page shows it in its footer. Production (server.public_url

@@ -34,6 +34,8 @@ commands:
                                      change a password (ends its sessions), remove or list accounts
   token add NAME --scope read|admin [--expires 720h] [--config FILE]
                                      print a new API token (shown once)
+  dr-verify [--config hub.yaml] [--customer ID]
+                                     check every recovery bundle offline; exit 1 unless all are ready
   migrate-sqlite-to-postgres [--config hub.yaml] [--from PATH]
                                      copy a SQLite hub database (default server.data_dir/hub.db)
                                      into the empty PostgreSQL database database.dsn names
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runUser(ctx, rest, stdin, stdout, stderr, environ)
 	case "token":
 		err = runToken(ctx, rest, stdout, stderr, environ)
+	case "dr-verify":
+		err = runDRVerify(ctx, rest, stdout, stderr, environ)
 	case "migrate-sqlite-to-postgres":
 		err = runMigrateSQLiteToPostgres(ctx, rest, stdout, environ)
 	case "help", "-h", "--help":

@@ -21,6 +21,7 @@ import (
 	"github.com/felhom/hub/configgen"
 	"github.com/felhom/hub/controller"
 	"github.com/felhom/hub/dispatch"
+	"github.com/felhom/hub/dr"
 	"github.com/felhom/hub/fleet"
 	"github.com/felhom/hub/lease"
 	"github.com/felhom/hub/metrics"
@@ -118,6 +119,7 @@ type Main struct {
 	Registry       *registry.Watcher
 	Fleet          *fleet.Service
 	history        *monitor.HistoryWorker
+	drChecker      *dr.Checker
 	refused        *api.RefusedReports
 
 	listener net.Listener
@@ -268,34 +270,42 @@ func (m *Main) openHTTP(context.Context) error {
 	m.Metrics = m.newMetrics()
 	m.refused = api.NewRefusedReports(m.DB, m.Logger.With("component", "api"))
 	m.refused.Now = m.Now
+	m.drChecker = m.newDRChecker()
+	recoveryLinks := m.newRecoveryLinks()
 	apiServer := &api.Server{
-		Reports:        m.DB,
-		Customers:      m.DB,
-		Events:         m.DB,
-		Hosts:          m.DB,
-		InfraBackups:   m.DB,
-		Notifications:  m.DB,
-		Relayer:        m.notifier,
-		Configs:        m.Templates,
-		Fleet:          m.Fleet,
-		Audit:          m.DB,
-		Versions:       m.DB,
-		Alerts:         m.DB,
-		History:        m.DB,
-		DB:             m.DB,
-		RateLimits:     m.DB,
-		Refused:        m.refused,
-		FieldProblems:  m.Metrics,
-		TrustedProxies: trustedProxies,
-		GlobalKey:      m.GlobalKey,
-		AdminKey:       cfg.API.AdminAPIKey,
-		Tokens:         m.DB,
-		Thresholds:     nodeThresholds(cfg),
-		HostThresholds: hostThresholds(cfg),
-		Tiers:          historyTiers(cfg),
-		Version:        Version,
-		Logger:         m.Logger.With("component", "api"),
-		Now:            m.Now,
+		Reports:         m.DB,
+		Customers:       m.DB,
+		Events:          m.DB,
+		Hosts:           m.DB,
+		InfraBackups:    m.DB,
+		Notifications:   m.DB,
+		Relayer:         m.notifier,
+		Configs:         m.Templates,
+		Fleet:           m.Fleet,
+		Audit:           m.DB,
+		Versions:        m.DB,
+		History:         m.DB,
+		DB:              m.DB,
+		RateLimits:      m.DB,
+		Refused:         m.refused,
+		FieldProblems:   m.Metrics,
+		DR:              m.DB,
+		RecoveryAccess:  m.DB,
+		RecoveryLinks:   recoveryLinks,
+		RecoveryNotices: m.notifier,
+		DRChanged:       m.drChecker.Mark,
+		PublicURL:       cfg.Server.PublicURL,
+		TrustedProxies:  trustedProxies,
+		GlobalKey:       m.GlobalKey,
+		AdminKey:        cfg.API.AdminAPIKey,
+		Tokens:          m.DB,
+		Alerts:          m.DB,
+		Thresholds:      nodeThresholds(cfg),
+		HostThresholds:  hostThresholds(cfg),
+		Tiers:           historyTiers(cfg),
+		Version:         Version,
+		Logger:          m.Logger.With("component", "api"),
+		Now:             m.Now,
 	}
 	if n, err := m.DB.CountOperators(context.Background()); err == nil && n == 0 {
 		m.Logger.Warn("auth.password_hash is not set and there is no operator account: the dashboard has no login and anyone who can reach it can change the fleet; add one with: hub user add NAME --role admin")
@@ -326,6 +336,7 @@ func (m *Main) openHTTP(context.Context) error {
 		Templates:        m.Templates,
 		Production:       cfg.Server.IsProduction(),
 		Location:         dashboardLocation(m.Logger),
+		DR:               web.DRPlug{Readiness: m.DB, Backups: m.DB, Retrievals: m.DB, Links: recoveryLinks},
 		Logger:           m.Logger.With("component", "web"),
 		Now:              m.Now,
 		// Every section of the dashboard: the store reads, the fleet
@@ -476,6 +487,10 @@ func (m *Main) openBackground() error {
 	if err != nil {
 		return err
 	}
+	drJob, err := m.drDailyJob()
+	if err != nil {
+		return err
+	}
 	dailyLogger := m.Logger.With("component", "daily")
 	backups := &monitor.BackupChecker{Nodes: m.DB, Events: m.DB, Location: zone, Now: m.Now, Logger: dailyLogger}
 	pruner := &monitor.Pruner{Store: m.DB, History: m.DB, ReclaimPause: 20 * time.Millisecond, MaxAge: time.Duration(cfg.Retention.MaxDays) * 24 * time.Hour, Now: m.Now, Logger: dailyLogger}
@@ -483,6 +498,7 @@ func (m *Main) openBackground() error {
 		Jobs: []monitor.DailyJob{
 			{Name: monitor.JobPrune, At: pruneAt, Run: pruner.Run},
 			{Name: monitor.JobBackupCheck, At: backupAt, Run: backups.Run},
+			drJob,
 		},
 		Runs:     m.DB,
 		Lease:    m.leases[leaseDailyJobs],
@@ -492,6 +508,9 @@ func (m *Main) openBackground() error {
 		Logger:   dailyLogger,
 	}
 	if err := m.scheduler.Open(); err != nil {
+		return err
+	}
+	if err := m.drChecker.Open(); err != nil {
 		return err
 	}
 	m.history = &monitor.HistoryWorker{Store: m.DB, Lease: m.leases[leaseHistory], Pause: monitor.DefaultHistoryPause, Logger: m.Logger.With("component", "history")}
@@ -546,6 +565,7 @@ func (m *Main) Close(ctx context.Context) error {
 		open bool
 	}{
 		{"history worker", m.history, m.history != nil},
+		{"dr checker", m.drChecker, m.drChecker != nil},
 		{"daily jobs", m.scheduler, m.scheduler != nil},
 		{"alert follow-ups", m.alerter, m.alerter != nil},
 		{"staleness checker", m.checker, m.checker != nil},

@@ -247,7 +247,7 @@ func StartHub(t *testing.T, options ...func(*web.Server, *store.DB)) *Hub {
 		Logger: logger,
 	}
 	apiServer := &api.Server{Reports: db, Customers: db, Events: db, Hosts: db, InfraBackups: db, Configs: fleetService.Configs,
-		Fleet: fleetService, Audit: db, Versions: db, Alerts: db, DB: db, RateLimits: db, GlobalKey: hub.NewAPIKey(),
+		Fleet: fleetService, Audit: db, Versions: db, Alerts: db, DB: db, RateLimits: db, GlobalKey: hub.NewAPIKey(), DR: db, RecoveryAccess: db,
 		Thresholds: hub.DefaultThresholds, HostThresholds: hub.DefaultThresholds, Version: "v0.8.0", Logger: logger, Now: clock.Now}
 	loc, err := time.LoadLocation("Europe/Budapest")
 	if err != nil {
