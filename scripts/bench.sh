@@ -19,7 +19,7 @@ secs="${1:-20}"
 customers="${2:-1000}"
 reports="${3:-0}"
 # BENCH_PORT_BASE moves the four loopback ports (base, +1, +2, +10).
-base="${BENCH_PORT_BASE:-$base}"
+base="${BENCH_PORT_BASE:-18080}"
 if [ "$reports" -gt 0 ]; then amount="--requests $reports --duration 0"; else amount="--duration ${secs}s"; fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
