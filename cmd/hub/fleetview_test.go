@@ -63,7 +63,7 @@ func fleetReadsShowEveryChange(t *testing.T, mutate func(*config.Config)) {
 	reads := func(id string) (string, *apiRow) {
 		t.Helper()
 		page := string(call("GET", "/", "", nil))
-		row := regexp.MustCompile(`(?s)<tr id="row-`+regexp.QuoteMeta(id)+`"[^>]*>.*?</tr>`).FindString(page)
+		row := regexp.MustCompile(`(?s)<tr id="row-` + regexp.QuoteMeta(id) + `"[^>]*>.*?</tr>`).FindString(page)
 		var list struct {
 			Customers []apiRow `json:"customers"`
 		}
