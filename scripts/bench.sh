@@ -84,7 +84,8 @@ if [ "$fleet_customers" -gt 0 ]; then
   echo "fleet reads, $fleet_customers customers, ${BENCH_FLEET_EVENTS:-30000} events in the last 24 h:"
   FLEETSIM_KEY=$(cat "$work/hub-fleet/global-api-key") "$work/fleetsim" --hub http://127.0.0.1:$((base + 2)) --fleet-read \
     --customers "$fleet_customers" --events "${BENCH_FLEET_EVENTS:-30000}" --concurrency 32 \
-    --duration "${BENCH_FLEET_SECONDS:-20}s" | grep -E '^(idle|during ingest|ingest meanwhile):'
+    --duration "${BENCH_FLEET_SECONDS:-20}s" >"$work/fleet.txt" 2>&1 || { tail -5 "$work/fleet.txt"; exit 1; }
+  grep -E '^(idle|during ingest|ingest meanwhile):' "$work/fleet.txt"
   echo "hub peak RSS (VmHWM) after the fleet reads: $(( $(peak_rss_kib $fleetpid) / 1024 )) MiB"
   kill $fleetpid; wait $fleetpid 2>/dev/null || true
 fi
