@@ -37,6 +37,11 @@ type ReportService interface {
 type CustomerService interface {
 	// FindCustomers returns every customer, managed and manual, by id.
 	FindCustomers(ctx context.Context) ([]*Customer, error)
+	// ListFleet returns the fleet listing: what FindCustomers returns, with
+	// each customer's recent error and warning events, kept current without
+	// reading every customer again (it follows other replicas' writes
+	// within a few seconds, its own at once).
+	ListFleet(ctx context.Context) (*Fleet, error)
 	// FindCustomerByID returns one customer; ENOTFOUND when unknown.
 	FindCustomerByID(ctx context.Context, id string) (*Customer, error)
 	// CreateCustomerConfig stores a new managed config with the credentials

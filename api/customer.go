@@ -24,34 +24,21 @@ type customerView struct {
 // recentEventsPeriod is the window of the fleet view's event counts.
 const recentEventsPeriod = 24 * time.Hour
 
-func (s *Server) view(c *hub.Customer, now time.Time, counts hub.EventCounts) customerView {
-	return customerView{
-		Customer:    c,
-		Status:      c.Status(now, s.Thresholds),
-		Errors24h:   counts.Errors,
-		Warnings24h: counts.Warnings,
-	}
-}
-
 func (s *Server) handleCustomerList(w http.ResponseWriter, r *http.Request, _ *caller) {
-	customers, err := s.Customers.FindCustomers(r.Context())
+	fl, err := s.Customers.ListFleet(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	now := s.Now()
-	counts, err := s.Events.CountRecentEvents(r.Context(), now.Add(-recentEventsPeriod))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	var counts map[string]hub.EventCounts
+	if since := now.Add(-recentEventsPeriod); !fl.CanCount(since) {
+		if counts, err = s.Events.CountRecentEvents(r.Context(), since); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
-	latest := s.latestControllerVersion(r)
-	views := make([]customerView, len(customers))
-	for i, c := range customers {
-		views[i] = s.view(c, now, counts[c.ID])
-		views[i].UpdateAvailable = c.Latest != nil && hub.UpdateAvailable(c.Latest.ControllerVersion, latest)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"customers": views, "latest_controller_version": latest})
+	s.writeFleet(w, fl, now, counts, s.latestControllerVersion(r))
 }
 
 func (s *Server) handleCustomerGet(w http.ResponseWriter, r *http.Request, c *caller) {

@@ -14,7 +14,9 @@ var _ hub.CustomerService = (*DB)(nil)
 
 // customerSelect reads customers with their config and latest report; the
 // report columns are COALESCEd because a managed customer may have none yet.
-const customerSelect = `SELECT c.id, c.created_at, cc.customer_id IS NOT NULL,
+const customerSelect = `SELECT ` + customerColumns + customerFrom
+
+const customerColumns = `c.id, c.created_at, cc.customer_id IS NOT NULL,
 	COALESCE(cc.display_name, ''), COALESCE(cc.domain, ''), COALESCE(cc.status, ''),
 	COALESCE(cc.monitoring_paused, 0), COALESCE(cc.stale_threshold_seconds, 0),
 	COALESCE(cc.down_threshold_seconds, 0), c.latest_report_id,
@@ -22,7 +24,9 @@ const customerSelect = `SELECT c.id, c.created_at, cc.customer_id IS NOT NULL,
 	COALESCE(r.controller_url, ''), COALESCE(r.health, ''), COALESCE(r.monitoring_enabled, 1),
 	COALESCE(r.hostname, ''), COALESCE(r.cpu_percent, 0), COALESCE(r.mem_percent, 0),
 	COALESCE(r.disk_percent, 0), COALESCE(r.containers_total, 0),
-	COALESCE(r.containers_running, 0), r.last_backup_at, COALESCE(r.last_backup_status, '')
+	COALESCE(r.containers_running, 0), r.last_backup_at, COALESCE(r.last_backup_status, '')`
+
+const customerFrom = `
 	FROM customers c
 	LEFT JOIN customer_configs cc ON cc.customer_id = c.id
 	LEFT JOIN reports r ON r.id = c.latest_report_id`
@@ -121,6 +125,9 @@ func (db *DB) CreateCustomerConfig(ctx context.Context, cfg *hub.CustomerConfig)
 			`INSERT INTO customers (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
 			cfg.CustomerID, millis(now)); err != nil {
 			return fmt.Errorf("create customer: %w", err)
+		}
+		if err := touchCustomer(ctx, tx, cfg.CustomerID, now); err != nil {
+			return err
 		}
 		var exists int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM customer_configs WHERE customer_id = $1`, cfg.CustomerID).Scan(&exists)
@@ -249,7 +256,7 @@ func (db *DB) UpdateCustomerConfig(ctx context.Context, id string, update func(*
 		}
 		cfg.UpdatedAt = now
 		out = cfg
-		return updateConfig(ctx, tx, id, `display_name = $1, domain = $2, status = $3, monitoring_paused = $4,
+		return updateConfig(ctx, tx, id, now, `display_name = $1, domain = $2, status = $3, monitoring_paused = $4,
 				stale_threshold_seconds = $5, down_threshold_seconds = $6,
 				cloudflare_tunnel_token_sealed = $7, legacy_heartbeat_uuid = $8, legacy_backup_uuid = $9,
 				overrides_yaml_sealed = $10, updated_at = $11`,
@@ -297,7 +304,7 @@ func (db *DB) SetCustomerBlocked(ctx context.Context, id string, blocked bool) e
 		status = hub.ConfigBlocked
 	}
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
-		return updateConfig(ctx, tx, id, `status = $1, updated_at = $2`, status, millis(now))
+		return updateConfig(ctx, tx, id, now, `status = $1, updated_at = $2`, status, millis(now))
 	})
 }
 
@@ -343,7 +350,7 @@ func (db *DB) RotateCustomerKey(ctx context.Context, id, newKey string, grace ti
 			}
 			keepHash, keepSealed, keepUntil = curHash, db.sealer.Seal(current, sealContext("previous_api_key", id)), millis(now.Add(grace))
 		}
-		return updateConfig(ctx, tx, id, `api_key_hash = $1, api_key_sealed = $2,
+		return updateConfig(ctx, tx, id, now, `api_key_hash = $1, api_key_sealed = $2,
 				previous_api_key_hash = $3, previous_api_key_sealed = $4, previous_api_key_valid_until = $5,
 				api_key_rotated_at = $6, api_key_confirmed_at = 0, updated_at = $6`,
 			hub.HashSecret(newKey), db.sealer.Seal(newKey, sealContext("api_key", id)),
@@ -353,7 +360,8 @@ func (db *DB) RotateCustomerKey(ctx context.Context, id, newKey string, grace ti
 
 // updateConfig sets columns of one config; ENOTFOUND when there is none.
 // set numbers its parameters $1 to $len(args); the id comes after them.
-func updateConfig(ctx context.Context, tx *sql.Tx, id, set string, args ...any) error {
+// The fleet view sees the change (touchCustomer).
+func updateConfig(ctx context.Context, tx *sql.Tx, id string, now time.Time, set string, args ...any) error {
 	res, err := tx.ExecContext(ctx, `UPDATE customer_configs SET `+set+` WHERE customer_id = `+placeholder(len(args)+1), append(args, id)...)
 	if err != nil {
 		return fmt.Errorf("update config: %w", err)
@@ -361,7 +369,7 @@ func updateConfig(ctx context.Context, tx *sql.Tx, id, set string, args ...any) 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
 	}
-	return nil
+	return touchCustomer(ctx, tx, id, now)
 }
 
 // DeleteCustomerConfig removes a managed config. The customer row stays when
@@ -374,6 +382,9 @@ func (db *DB) DeleteCustomerConfig(ctx context.Context, id string) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return hub.Errorf(hub.ENOTFOUND, "customer %s has no config", id)
+		}
+		if err := touchCustomer(ctx, tx, id, now); err != nil {
+			return err
 		}
 		// A customer that never reported and has no events or hosts goes
 		// entirely, its DR snapshots with it; any other stays as manual and
@@ -468,4 +479,15 @@ func (db *DB) matchCustomerKey(ctx context.Context, key string) (*keyMatch, erro
 	}
 	m.hasPrevious = prev.Valid
 	return m, nil
+}
+
+// touchCustomer tells the fleet views that what they show of a customer may
+// have changed: the revision goes up and changed_at says when
+// (fleetview.go). It is part of the transaction that made the change.
+func touchCustomer(ctx context.Context, tx *sql.Tx, id string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE customers SET view_rev = view_rev + 1, changed_at = $1 WHERE id = $2`,
+		millis(now), id); err != nil {
+		return fmt.Errorf("touch customer: %w", err)
+	}
+	return nil
 }

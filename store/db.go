@@ -58,6 +58,9 @@ type DB struct {
 	queueMu     sync.RWMutex
 	queueClosed bool
 
+	// fleet is the fleet listing (fleetview.go).
+	fleet fleetView
+
 	// The compactor's codec (compact.go), one compaction at a time.
 	compactMu sync.Mutex
 	codec     deltaCodec
@@ -206,7 +209,9 @@ func (db *DB) inWriteTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) 
 	if err := fn(tx, db.Now().UTC()); err != nil {
 		return db.classify(err)
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	db.fleetChanged() // even after a failed commit: it may have landed
+	if err != nil {
 		return db.classify(fmt.Errorf("commit: %w", err))
 	}
 	return nil

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -40,3 +42,23 @@ func SkipOnPostgres(tb testing.TB) {
 		tb.Skip("SQLite only: " + tb.Name())
 	}
 }
+
+// OpenReplica opens a second DB on db's database, as another replica of
+// the hub would (same secrets key), closed at test end.
+func OpenReplica(tb testing.TB, db *DB) *DB {
+	tb.Helper()
+	other := newDB(db.dialect)
+	other.Path, other.sealer, other.Now = db.Path, db.sealer, db.Now
+	if err := other.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { other.Close() })
+	return other
+}
+
+// SetFleetWall sets the clock that says when the fleet view looks at the
+// database again for other replicas' writes.
+func SetFleetWall(db *DB, wall func() time.Time) { db.fleet.wall = wall }
+
+// FleetFollow is how stale the fleet view may be about other replicas.
+const FleetFollow = fleetFollow

@@ -59,7 +59,8 @@ func createReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.Report, now
 	if _, err := tx.ExecContext(ctx,
 		`UPDATE customers SET latest_report_id = $1, latest_received_at = $2,
 			monitor_state = $3, next_deadline = $4,
-			state_changed_at = CASE WHEN monitor_state = $3 THEN state_changed_at ELSE $2 END
+			state_changed_at = CASE WHEN monitor_state = $3 THEN state_changed_at ELSE $2 END,
+			view_rev = view_rev + 1, changed_at = $2
 		WHERE id = $5`,
 		res.ReportID, millis(now), u.State, millis(*u.NextDeadline), r.CustomerID); err != nil {
 		return res, nil, fmt.Errorf("update latest report: %w", err)

@@ -17,7 +17,7 @@ func (db *DB) RotateRetrievalPassword(ctx context.Context, id, newPassword strin
 		return errors.New("rotate retrieval password: empty password")
 	}
 	return db.inWriteTx(ctx, func(tx *sql.Tx, now time.Time) error {
-		return updateConfig(ctx, tx, id, `retrieval_password_hash = $1, retrieval_password_sealed = $2, updated_at = $3`,
+		return updateConfig(ctx, tx, id, now, `retrieval_password_hash = $1, retrieval_password_sealed = $2, updated_at = $3`,
 			hub.HashSecret(newPassword), db.sealer.Seal(newPassword, sealContext("retrieval_password", id)), millis(now))
 	})
 }

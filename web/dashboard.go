@@ -1,13 +1,10 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	hub "github.com/felhom/hub"
@@ -109,9 +106,10 @@ func (s *Server) handleFleetFragment(w http.ResponseWriter, r *http.Request) {
 }
 
 // fleetTable builds the dashboard's table: every customer but the blocked
-// ones, problems first.
+// ones, problems first. The listing is in id order, so the rows are picked
+// in one pass, a list per status rank, and only the rows shown are built.
 func (s *Server) fleetTable(ctx context.Context, all bool) (FleetTable, error) {
-	customers, err := s.Customers.FindCustomers(ctx)
+	fl, err := s.Customers.ListFleet(ctx)
 	if err != nil {
 		return FleetTable{}, err
 	}
@@ -127,32 +125,32 @@ func (s *Server) fleetTable(ctx context.Context, all bool) (FleetTable, error) {
 	}
 	perStatus := map[hub.Status]int{}
 	silenced, acked := s.fleetMarks(ctx)
-	for _, c := range customers {
-		row := s.customerRow(c, now, t.LatestVersion)
-		if row.Status == hub.StatusBlocked {
+	ranked := make([][]*hub.Customer, len(statusRank))
+	for _, fr := range fl.Rows {
+		c := fr.Customer
+		st := c.Status(now, s.Thresholds)
+		if st == hub.StatusBlocked {
 			continue
 		}
-		row.Silenced, row.AckedBy = silenced[c.ID], acked[c.ID]
-		if t.ShowEvents {
-			ec := counts[c.ID]
-			row.Events = &ec
+		perStatus[st]++
+		if st == hub.StatusOK && !all && perStatus[st] > okRowLimit {
+			continue
 		}
-		perStatus[row.Status]++
-		t.Rows = append(t.Rows, row)
+		ranked[statusRank[st]] = append(ranked[statusRank[st]], c)
 	}
-	slices.SortStableFunc(t.Rows, func(a, b CustomerRow) int {
-		return cmp.Or(cmp.Compare(statusRank[a.Status], statusRank[b.Status]), strings.Compare(a.ID, b.ID))
-	})
 	if ok := perStatus[hub.StatusOK]; !all && ok > okRowLimit {
 		t.HiddenOK = ok - okRowLimit
-		shownOK := 0
-		t.Rows = slices.DeleteFunc(t.Rows, func(row CustomerRow) bool {
-			if row.Status != hub.StatusOK {
-				return false
+	}
+	for _, customers := range ranked {
+		for _, c := range customers {
+			row := s.customerRow(c, now, t.LatestVersion)
+			row.Silenced, row.AckedBy = silenced[c.ID], acked[c.ID]
+			if t.ShowEvents {
+				ec := counts[c.ID]
+				row.Events = &ec
 			}
-			shownOK++
-			return shownOK > okRowLimit
-		})
+			t.Rows = append(t.Rows, row)
+		}
 	}
 	for _, st := range []hub.Status{hub.StatusOK, hub.StatusWarn, hub.StatusDown, hub.StatusDisabled, hub.StatusPending} {
 		if n := perStatus[st]; n > 0 {

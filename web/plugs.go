@@ -69,6 +69,8 @@ type Actions interface {
 // them only through Actions.
 type CustomerReader interface {
 	FindCustomers(ctx context.Context) ([]*hub.Customer, error)
+	// ListFleet is the fleet listing the dashboard's table is built from.
+	ListFleet(ctx context.Context) (*hub.Fleet, error)
 	FindCustomerByID(ctx context.Context, id string) (*hub.Customer, error)
 	FindCustomerConfig(ctx context.Context, id string) (*hub.CustomerConfig, error)
 }
