@@ -8,12 +8,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"go/build"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,7 +49,7 @@ func buildHub(t *testing.T) string {
 		hubBinary.path = filepath.Join(dir, "hub")
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			goTool = filepath.Join(build.Default.GOROOT, "bin", "go")
 		}
 		cmd := exec.Command(goTool, "build", "-o", hubBinary.path, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
