@@ -1,5 +1,9 @@
 VERSION ?= dev
-LDFLAGS := -s -w -X main.Version=$(VERSION)
+# The commit and the build time go into `hub version`, the start-up log
+# line and hub_build_info, as the version does.
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BUILD_TIME ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X main.Version=$(VERSION) -X main.Commit=$(COMMIT) -X main.BuildTime=$(BUILD_TIME)
 
 # The hub's image, named here only: docker and docker-push use it, the
 # Deployments in deploy/k8s run it (a test there keeps them equal), and the
@@ -34,7 +38,7 @@ vet:
 	go run $(STATICCHECK) ./...
 
 docker:
-	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(TAG) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg BUILD_TIME=$(BUILD_TIME) -t $(IMAGE):$(TAG) .
 
 # Log in first: docker login $(REGISTRY) (the Gitea user and a token with
 # package write access).
