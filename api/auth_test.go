@@ -299,6 +299,8 @@ func (m *matrixHub) rows() map[string]matrixRow {
 	admin := "/api/v1/admin/customers/"
 	return map[string]matrixRow{
 		"GET /healthz": {"/healthz", nil, 200, nil},
+		"GET /livez":   {"/livez", nil, 200, nil},
+		"GET /readyz":  {"/readyz", nil, 200, nil},
 
 		"POST /api/v1/report":                                {"/api/v1/report", fixed(report), 200, nil},
 		"GET /api/v1/customers":                              {"/api/v1/customers", nil, 200, nil},
@@ -479,14 +481,14 @@ func (m *matrixHub) check(t *testing.T, rt api.Route, cred string, a answer, wan
 }
 
 // TestRouteTableAuthClasses pins the auth classes to SPEC §2.1: only
-// /healthz and the 404 fallback are public, only config and recovery take
+// /healthz, the probes (/livez, /readyz) and the 404 fallback are public, only config and recovery take
 // a retrieval password, every admin route needs the global key, and only
 // host reports take host keys.
 func TestRouteTableAuthClasses(t *testing.T) {
 	for _, rt := range (&api.Server{}).Routes() {
 		var want api.Auth
 		switch p := rt.Path; {
-		case p == "/healthz" || p == "/api/":
+		case p == "/healthz" || p == "/livez" || p == "/readyz" || p == "/api/":
 			want = api.AuthPublic
 		case p == "/api/v1/config/{id}" || p == "/api/v1/recovery/{id}":
 			want = api.AuthRetrieval

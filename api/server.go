@@ -92,6 +92,10 @@ type Server struct {
 	Version string
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Ready says whether the hub should be sent traffic (/readyz); its
+	// error is shown to the caller, so it must name no secret and no
+	// internal detail. Nil means the database answers (DB.Ping).
+	Ready func(ctx context.Context) error
 }
 
 // FieldProblemCounter counts field problems of stored bodies.
@@ -153,6 +157,8 @@ func (rt Route) Pattern() string {
 func (s *Server) Routes() []Route {
 	return []Route{
 		{"GET", "/healthz", AuthPublic, false, s.handleHealth},
+		{"GET", livezPath, AuthPublic, false, s.handleLive},
+		{"GET", readyzPath, AuthPublic, false, s.handleReady},
 
 		{"POST", reportPath, AuthCustomer, true, s.handleReportCreate},
 		{"GET", "/api/v1/customers", AuthRead, false, s.handleCustomerList},

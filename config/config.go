@@ -155,6 +155,13 @@ type Server struct {
 	WriteTimeout      Duration `yaml:"write_timeout"`
 	IdleTimeout       Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
+	// DrainPeriod is how long the hub, on SIGTERM, keeps serving while
+	// /readyz says 503, so that load balancers stop sending it requests
+	// before it closes its listener; 0 closes at once.
+	DrainPeriod Duration `yaml:"drain_period"`
+	// MetricsListen, when set, serves /metrics on its own address (and
+	// not on Listen), out of reach of the ingress.
+	MetricsListen string `yaml:"metrics_listen"`
 
 	// TrustedProxies are the addresses or CIDRs of reverse proxies (an
 	// ingress) whose X-Forwarded-For the hub believes when it limits
@@ -260,6 +267,7 @@ func Default() *Config {
 			WriteTimeout:      Duration(60 * time.Second),
 			IdleTimeout:       Duration(120 * time.Second),
 			ShutdownTimeout:   Duration(20 * time.Second),
+			DrainPeriod:       Duration(5 * time.Second),
 		},
 		Controllers: Controllers{
 			Timeout:          Duration(15 * time.Second),

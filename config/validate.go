@@ -227,6 +227,26 @@ func (c *Config) validateServer() error {
 			return bad(d.key, "must be positive")
 		}
 	}
+	return s.validateOps()
+}
+
+// validateOps checks the drain period and the metrics listener.
+func (s *Server) validateOps() error {
+	if d := s.DrainPeriod.D(); d < 0 || d > 5*time.Minute {
+		return bad("server.drain_period", "must be between 0s and 5m")
+	}
+	if s.MetricsListen == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(s.MetricsListen)
+	if err != nil || port == "" {
+		return bad("server.metrics_listen", "must be host:port or :port")
+	}
+	if _, listenPort, _ := net.SplitHostPort(s.Listen); port == listenPort && port != "0" {
+		if listenHost, _, _ := net.SplitHostPort(s.Listen); host == listenHost || host == "" || listenHost == "" {
+			return bad("server.metrics_listen", "must differ from server.listen (%s)", s.Listen)
+		}
+	}
 	return nil
 }
 

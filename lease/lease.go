@@ -3,9 +3,10 @@
 //
 // A Lease renews itself every TTL/3. A replica that dies stops renewing, so
 // its leases expire in the database within TTL, and another replica takes
-// each at its next renewal: within TTL + TTL/3 (40 s at the default TTL).
-// A clean Close releases the lease, and another replica takes it at its
-// next renewal.
+// each at its next renewal: within TTL + TTL/3 (8 s at the default TTL, so
+// that mail waits seconds, not half a minute, when a replica dies). A clean
+// Close releases the lease, and another replica takes it at its next
+// renewal.
 //
 // A guarded job asks Held before each step of work. A step already under
 // way when the lease is lost finishes: the guarded jobs are idempotent or
@@ -28,8 +29,11 @@ import (
 	"github.com/felhom/hub/internal/loop"
 )
 
-// DefaultTTL is how long a lease lasts without a renewal.
-const DefaultTTL = 30 * time.Second
+// DefaultTTL is how long a lease lasts without a renewal. It bounds how long
+// a job waits when its holder dies (TTL + TTL/3), and it costs each replica
+// one small write per lease every TTL/3; the holder stops TTL/6 (1 s) before
+// the grant ends, which is the clock skew between replicas it tolerates.
+const DefaultTTL = 6 * time.Second
 
 // Lease is one named lease, held for this replica as long as it can be.
 type Lease struct {
@@ -74,7 +78,7 @@ func NewOwner() string {
 // Held reports whether this replica holds the lease now. It turns false by
 // itself TTL/6 before the last grant expires in the database when renewals
 // fail, so the holder stops before another replica may start, even with
-// clocks that disagree by up to TTL/6 (5 s at the default TTL).
+// clocks that disagree by up to TTL/6 (1 s at the default TTL).
 func (l *Lease) Held() bool {
 	until := l.heldUntil.Load()
 	return until != 0 && l.Now().UnixNano() < until

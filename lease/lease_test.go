@@ -95,6 +95,11 @@ func TestTakeoverWhenTheHolderStopsRenewing(t *testing.T) {
 	if took <= lease.DefaultTTL || took > lease.DefaultTTL+lease.DefaultTTL/3 {
 		t.Errorf("b took over %v after a's last renewal, want within (TTL, TTL+TTL/3]", took)
 	}
+	// Mail waits for the dispatch lease while nobody holds it: at the
+	// default TTL a job must move to another replica within 10 s.
+	if took > 10*time.Second {
+		t.Errorf("b took over %v after a died, want within 10 s", took)
+	}
 	holders(t, "after the takeover", "b", a, b)
 	// a comes back (a pause, not a death): it finds the lease taken.
 	if step(t, a) {

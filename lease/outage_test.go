@@ -46,6 +46,7 @@ func TestRenewalFailuresAreLoggedOnceAMinute(t *testing.T) {
 		}))
 		s := &downStore{}
 		l := lease.New("daily", "a", s, logger)
+		l.TTL = 30 * time.Second // renewals every 10 s: the counts below
 		if err := l.Open(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -49,8 +49,8 @@ func New() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hub_http_requests_total", Help: "HTTP requests by route pattern and status code.",
-		}, []string{"route", "code"}),
+			Name: "hub_http_requests_total", Help: "HTTP requests by method, route pattern (without its method) and status code.",
+		}, []string{"method", "route", "code"}),
 		ingest: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hub_ingest_requests_total", Help: "Ingest requests by endpoint and result (ok, rejected, error).",
 		}, []string{"endpoint", "result"}),
@@ -109,12 +109,10 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		route := r.Pattern // set by the ServeMux on this request
-		if route == "" {
-			route = "unmatched"
-		}
-		m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-		if endpoint, ok := ingestEndpoints[route]; ok {
+		pattern := r.Pattern // set by the ServeMux on this request
+		method, route := splitPattern(pattern, r.Method)
+		m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+		if endpoint, ok := ingestEndpoints[pattern]; ok {
 			m.ingest.WithLabelValues(endpoint, result(status)).Inc()
 			m.ingestDuration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
 		}

@@ -15,16 +15,32 @@ import (
 var Version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first SIGINT or SIGTERM starts a clean shutdown (serve drains,
+	// then closes); a second exits at once, for an operator who will not
+	// wait for it.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		cancel()
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "hub: second signal (%s): exiting without finishing the shutdown\n", sig)
+		os.Exit(exitSecondSignal)
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
 }
+
+// exitSecondSignal is the exit code after a second signal cut the shutdown
+// short.
+const exitSecondSignal = 2
 
 const usage = `usage: hub <command> [arguments]
 
 commands:
   serve [--config hub.yaml]          run the hub (no file needed: defaults + HUB_* environment)
-  version                            print the version
+  version                            print the version, commit, build time and Go version
   hash-password                      read a password on stdin, print its bcrypt hash for auth.password_hash
   check-config FILE                  validate a config file and name the bad key
   backup [--config hub.yaml] FILE    write a consistent copy of the live database to FILE
@@ -52,7 +68,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		err = runServe(ctx, rest, stderr, environ)
 	case "version":
-		fmt.Fprintln(stdout, "hub", Version)
+		printVersion(stdout)
 	case "hash-password":
 		err = runHashPassword(stdin, stdout)
 	case "check-config":

@@ -10,6 +10,8 @@ import (
 // newMetrics builds the hub's metrics with its scrape-time fleet gauges.
 func (m *Main) newMetrics() *metrics.Metrics {
 	mt := metrics.New()
+	build := currentBuild()
+	mt.SetBuildInfo(build.Version, build.Commit, build.Go)
 	thresholds := nodeThresholds(m.Config)
 	mt.AddGauge("hub_customers", "Customers by status.", "status", func(ctx context.Context) (map[string]float64, error) {
 		customers, err := m.DB.FindCustomers(ctx)
@@ -37,15 +39,21 @@ func (m *Main) newMetrics() *metrics.Metrics {
 		}
 		return out, nil
 	})
-	mt.AddGauge("hub_db_size_bytes", "Size of the database files (main file and WAL).", "", func(context.Context) (map[string]float64, error) {
-		var total float64
-		for _, suffix := range []string{"", "-wal"} {
-			if st, err := os.Stat(m.DB.Path + suffix); err == nil {
-				total += float64(st.Size())
+	// The database's size only where the hub owns it, a SQLite file: a
+	// PostgreSQL server is measured by its own exporter, and its database
+	// may hold more than one hub's data (pg_database_size would count it
+	// all, once per replica).
+	if m.DB.Driver() == "sqlite" {
+		mt.AddGauge("hub_db_size_bytes", "Size of the SQLite database files (main file and WAL); not exported on PostgreSQL.", "", func(context.Context) (map[string]float64, error) {
+			var total float64
+			for _, suffix := range []string{"", "-wal"} {
+				if st, err := os.Stat(m.DB.Path + suffix); err == nil {
+					total += float64(st.Size())
+				}
 			}
-		}
-		return map[string]float64{"": total}, nil
-	})
+			return map[string]float64{"": total}, nil
+		})
+	}
 	mt.AddGauge("hub_notification_outbox", "Mails in the outbox: pending (being tried) and failed (given up).", "state", func(ctx context.Context) (map[string]float64, error) {
 		stats, err := m.DB.FindOutboxStats(ctx)
 		if err != nil {

@@ -102,7 +102,7 @@ func TestMetricsMove(t *testing.T) {
 	if v := value(after, "hub_db_size_bytes", nil); v <= 0 {
 		t.Errorf("db size = %v", v)
 	}
-	if v := value(after, "hub_http_requests_total", map[string]string{"route": "POST /api/v1/report", "code": "200"}); v != 2 {
+	if v := value(after, "hub_http_requests_total", map[string]string{"method": "POST", "route": "/api/v1/report", "code": "200"}); v != 2 {
 		t.Errorf("requests by route = %v, want 2", v)
 	}
 }

@@ -8,12 +8,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"go/build"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,7 +49,7 @@ func buildHub(t *testing.T) string {
 		hubBinary.path = filepath.Join(dir, "hub")
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			goTool = filepath.Join(build.Default.GOROOT, "bin", "go")
 		}
 		cmd := exec.Command(goTool, "build", "-o", hubBinary.path, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -93,8 +93,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// hubEnv is the environment of a hub under test: no registry, and the
-// settings given as HUB_* variables.
+// hubEnv is the environment of a hub under test: no registry, no drain on
+// SIGTERM, and the settings given as HUB_* variables (later ones win).
 type hubEnv map[string]string
 
 // hubProcess is one run of the hub binary.
@@ -118,7 +118,9 @@ func startHub(t *testing.T, bin string, env hubEnv, logs *syncBuffer) *hubProces
 func spawnHub(t *testing.T, bin string, env hubEnv, logs *syncBuffer) *hubProcess {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HUB_REGISTRY_IMAGE="}
+	// No drain on SIGTERM unless the test asks for one: the tests that
+	// stop the hub time its shutdown, and the drain has tests of its own.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HUB_REGISTRY_IMAGE=", "HUB_SERVER_DRAIN_PERIOD=0s"}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // the dashboard's and the daily jobs' zone, without the OS's zone files
 
@@ -68,6 +69,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 	}
 	<-ctx.Done()
 	m.Logger.Info("shutting down")
+	m.Drain()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
 	defer cancel()
 	return m.Close(shutdownCtx)
@@ -125,6 +127,15 @@ type Main struct {
 	listener net.Listener
 	server   *http.Server
 	serveErr chan error
+
+	// The separate metrics listener (server.metrics_listen), if any.
+	metricsListener net.Listener
+	metricsServer   *http.Server
+	metricsErr      chan error
+
+	// started is set once Run has opened everything; draining from the
+	// first signal on; writeFailing while /readyz finds writes refused.
+	started, draining, writeFailing atomic.Bool
 }
 
 // NewMain returns a Main for cfg; nothing is opened until Run.
@@ -136,7 +147,9 @@ func NewMain(cfg *config.Config, logger *slog.Logger) *Main {
 // serves and its background work runs. On an error, Close undoes what was
 // opened.
 func (m *Main) Run(ctx context.Context) error {
-	m.Logger.Info("starting felhom hub", "version", Version, "listen", m.Config.Server.Listen, "data_dir", m.Config.Server.DataDir)
+	build := currentBuild()
+	m.Logger.Info("starting felhom hub", "version", build.Version, "commit", build.Commit, "built", build.BuildTime, "go", build.Go,
+		"listen", m.Config.Server.Listen, "data_dir", m.Config.Server.DataDir)
 	for _, step := range []struct {
 		name string
 		run  func(context.Context) error
@@ -151,6 +164,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", step.name, err)
 		}
 	}
+	m.started.Store(true)
 	return nil
 }
 
@@ -162,7 +176,7 @@ func (m *Main) listen(context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Server.Listen, err)
 	}
 	m.listener = l
-	return nil
+	return m.listenMetrics()
 }
 
 // openStore opens the database with its secrets key, after the global key:
@@ -306,6 +320,7 @@ func (m *Main) openHTTP(context.Context) error {
 		Version:         Version,
 		Logger:          m.Logger.With("component", "api"),
 		Now:             m.Now,
+		Ready:           m.ready,
 	}
 	if n, err := m.DB.CountOperators(context.Background()); err == nil && n == 0 {
 		m.Logger.Warn("auth.password_hash is not set and there is no operator account: the dashboard has no login and anyone who can reach it can change the fleet; add one with: hub user add NAME --role admin")
@@ -359,11 +374,16 @@ func (m *Main) openHTTP(context.Context) error {
 	}
 	apiServer.Sessions = webServer // the dashboard's own session may call the API
 
-	// The API owns /api/, /healthz and /metrics; every other path is the
-	// dashboard's.
+	// The API owns /api/, the probes and /metrics (unless it has a
+	// listener of its own); every other path is the dashboard's.
 	mux := http.NewServeMux()
 	apiServer.Register(mux)
-	mux.Handle("GET /metrics", m.Metrics.Handler())
+	if m.metricsListener == nil {
+		mux.Handle("GET /metrics", m.Metrics.Handler())
+	} else {
+		mux.Handle("/metrics", http.NotFoundHandler()) // not the dashboard's either
+		m.serveMetrics()
+	}
 	// API bodies are budgeted after authentication (api.BodyBudget); the
 	// dashboard's forms get a small budget of their own.
 	mux.Handle("/", api.LimitBodies(dashboardBodyBudget, dashboardMaxBody, api.DefaultBodyWait, m.Logger, dashboard))
@@ -534,6 +554,7 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // Close stops accepting requests, lets in-flight ones finish, stops the
 // background work, then closes the database.
 func (m *Main) Close(ctx context.Context) error {
+	m.draining.Store(true)
 	var errs []error
 	// The leases are released last, with time kept for them: a job that
 	// takes the rest of ctx must not leave them held for another replica
@@ -556,6 +577,9 @@ func (m *Main) Close(ctx context.Context) error {
 		if err := <-m.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if err := m.closeMetrics(jobsCtx); err != nil {
+		errs = append(errs, err)
 	}
 	// Background work stops in the reverse order of openBackground.
 	type closer interface{ Close(context.Context) error }

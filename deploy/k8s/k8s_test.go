@@ -119,9 +119,10 @@ func checkDeployment(t *testing.T, name string, d doc) {
 				dsn = e
 			}
 		}
-		if get(c, "readinessProbe", "httpGet", "path") != "/healthz" {
-			t.Errorf("%s: readiness is not /healthz", name)
-		}
+		checkProbes(t, name, c)
+	}
+	if get(spec, "automountServiceAccountToken") != false {
+		t.Errorf("%s: automountServiceAccountToken must be false: the hub never calls the Kubernetes API", name)
 	}
 	if dsn != nil && (get(dsn, "value") != nil || get(dsn, "valueFrom", "secretKeyRef", "key") == nil) {
 		t.Errorf("%s: HUB_DATABASE_DSN must come from a secretKeyRef, not a literal: %v", name, dsn)

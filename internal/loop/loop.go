@@ -78,17 +78,19 @@ type Loop struct {
 
 // Open starts the loop: a pass at once, then one after every wait.
 func (l *Loop) Open(cfg Config) error {
-	return l.open(nil, cfg)
+	return l.open(context.Background(), false, cfg)
 }
 
 // OpenAfterPass runs the first pass under ctx before it returns, so that its
 // outcome is in place for the caller, then starts the loop; the next pass
 // is one wait after it.
 func (l *Loop) OpenAfterPass(ctx context.Context, cfg Config) error {
-	return l.open(ctx, cfg)
+	return l.open(ctx, true, cfg)
 }
 
-func (l *Loop) open(first context.Context, cfg Config) error {
+// open starts the loop; with passFirst it runs the first pass under first
+// before it returns.
+func (l *Loop) open(first context.Context, passFirst bool, cfg Config) error {
 	switch {
 	case cfg.Run == nil:
 		return errors.New("loop: no Run")
@@ -106,8 +108,8 @@ func (l *Loop) open(first context.Context, cfg Config) error {
 	l.cfg = cfg
 	l.initWake()
 	var firstWait time.Duration
-	runFirst := first == nil
-	if !runFirst {
+	runFirst := !passFirst
+	if passFirst {
 		firstWait = l.pass(first)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
