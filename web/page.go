@@ -24,6 +24,8 @@ type Page struct {
 	// Template is the controller.yaml template in use; nil when unknown
 	// or nobody is logged in.
 	Template *TemplateView
+	// Mail warns that mail is not set up; nil when it is.
+	Mail *MailBanner
 }
 
 // page builds the common part of a page and takes the pending flash.
@@ -38,6 +40,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, title, nav string)
 	}
 	if p.LoggedIn {
 		p.Template = s.templateView()
+		p.Mail = s.mailBanner()
 	}
 	return p
 }

@@ -29,6 +29,7 @@ func parseTemplates(static *staticFiles) (*templates, error) {
 		"static":    static.url,
 		"lower":     func(s hub.Status) string { return strings.ToLower(string(s)) },
 		"wordClass": wordClass,
+		"plural":    plural,
 	}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
@@ -73,7 +74,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	// Pages can show credentials: never keep them in a cache.
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	_, _ = w.Write(neutralizeBidi(buf.Bytes()))
 }
 
 // serverError logs an internal error and shows a page without its details.
