@@ -491,7 +491,7 @@ func (db *DB) matchCustomerKey(ctx context.Context, key string) (*keyMatch, erro
 // checker pass raises its alert instead of one under the old thresholds.
 func rearmNode(ctx context.Context, tx *sql.Tx, id string, t hub.Thresholds) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE customers SET next_deadline = latest_received_at +
-			CASE WHEN monitor_state = $1 THEN $2 ELSE $3 END
+			CASE WHEN monitor_state = $1 THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END
 		WHERE id = $4 AND monitor_state IN ($1, $5) AND latest_received_at IS NOT NULL`,
 		hub.StateUp, t.Stale.Milliseconds(), t.Down.Milliseconds(), id, hub.StateStale); err != nil {
 		return fmt.Errorf("re-arm dead man's switch: %w", err)
