@@ -294,6 +294,12 @@ func (m *Main) openHTTP(context.Context) error {
 		Version:          Version,
 		Templates:        m.Templates,
 		Production:       cfg.Server.IsProduction(),
+		// Issue 18: the pages say when mail goes nowhere, why the latest
+		// version is unknown, and when a backup is overdue.
+		Mail: &web.MailSetup{Provider: notify.ChooseProvider(cfg.Notifications.Provider,
+			cfg.Notifications.ResendAPIKey, cfg.Notifications.SMTP.Host), OperatorEmail: cfg.Notifications.OperatorEmail},
+		Registry: m.Registry,
+		Backups:  backupSchedule(cfg),
 		Location:         dashboardLocation(m.Logger),
 		Logger:           m.Logger.With("component", "web"),
 		Now:              m.Now,
@@ -573,4 +579,11 @@ func globalKey(cfg *config.Config, logger *slog.Logger) (string, error) {
 	}
 	logger.Warn("api.report_api_key is not set: minted a global API key and saved it in the data directory", "file", path)
 	return key, nil
+}
+
+// backupSchedule is the backup checker's schedule, for the dashboard to
+// call a backup overdue exactly when the checker would.
+func backupSchedule(cfg *config.Config) hub.BackupSchedule {
+	at, _ := config.ParseClock(cfg.Alerting.BackupCheckSchedule) // validated at load
+	return hub.BackupSchedule{Location: monitor.LoadHubZone(), At: time.Duration(at) * time.Minute}
 }
