@@ -75,7 +75,7 @@ func TestFleetUsageColours(t *testing.T) {
 	h := MustPluggedHarness(t)
 	h.Config("busy-node", "Foglalt", nil)
 	h.Report("busy-node", h.Clock.Now().Add(-time.Minute), map[string]any{
-		"system": map[string]any{"hostname": "x", "cpu_percent": 96, "mem_total_bytes": 100, "mem_used_bytes": 91},
+		"system":  map[string]any{"hostname": "x", "cpu_percent": 96, "mem_total_bytes": 100, "mem_used_bytes": 91},
 		"storage": []map[string]any{{"mount": "/", "total_bytes": 100, "used_bytes": 89}}})
 	row := rowOf(h.LoggedInClient().Get("/").Body, "busy-node")
 	expectContains(t, row, `<td class="opt num level-crit">96.0%</td>`, `<td class="opt num level-warn">91.0%</td>`,
