@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,6 +128,8 @@ type ControllerView struct {
 	// LatestUnknown says why LatestVersion is empty: not read yet, or
 	// failed and retried when.
 	LatestUnknown string
+	// URLRefused says why the reported URL is never called (its scheme).
+	URLRefused string
 }
 
 // AuditView is the latest operator actions on the customer.
@@ -172,6 +175,10 @@ func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerP
 		cv := &ControllerView{ID: p.ID, Reachable: c.Latest != nil && c.Latest.ControllerURL != "", LatestVersion: latest}
 		if latest == "" {
 			cv.LatestUnknown = s.registryLatest()
+		}
+		if cv.Reachable {
+			cv.URLRefused = refusedScheme(c.Latest.ControllerURL)
+			cv.Reachable = cv.URLRefused == ""
 		}
 		if c.Latest != nil {
 			cv.CurrentVersion = c.Latest.ControllerVersion
@@ -401,4 +408,20 @@ func knownSeverity(s string) bool {
 		}
 	}
 	return false
+}
+
+// refusedScheme explains why the hub never calls a controller URL whose
+// scheme is not http or https (javascript:, file:, …); "" when it may.
+func refusedScheme(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "The controller reported a URL the hub cannot read, so the hub does not call it."
+	}
+	if scheme := strings.ToLower(u.Scheme); scheme != "http" && scheme != "https" {
+		if scheme == "" {
+			return "The controller reported a URL without a scheme, so the hub does not call it: it calls only https (or http) URLs."
+		}
+		return "The controller reported a " + scheme + ": URL; the hub calls only https (or http) URLs, so it refuses this one for its scheme."
+	}
+	return ""
 }

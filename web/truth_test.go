@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -312,4 +313,25 @@ func TestBidiOverridesNeutralised(t *testing.T) {
 		}
 	}
 	expectContains(t, c.Get("/customers/bidi-node").Body, "a\ufffdb\ufffd")
+}
+
+// A javascript: controller URL is refused for its scheme: no controller
+// actions are offered, and the page says why.
+func TestJavascriptControllerURLRefused(t *testing.T) {
+	h := MustPluggedHarness(t)
+	h.Config("js-node", "JS", nil)
+	h.Report("js-node", h.Clock.Now().Add(-time.Minute), map[string]any{"controller_url": "javascript:alert(1)"})
+	ctl := sectionOf(h.LoggedInClient().Get("/customers/js-node").Body, "controller")
+	expectContains(t, ctl, `id="controller-url-refused"`, "refuses this one for its scheme")
+	expectNotContains(t, ctl, `id="do-push"`)
+}
+
+// The form counts its errors in words that agree with the number.
+func TestFormErrorCount(t *testing.T) {
+	h := MustPluggedHarness(t)
+	c := h.LoggedInClient()
+	one := c.Post("/configs", url.Values{"customer_id": {"ok-id"}, "domain": {"not a domain"}, "status": {"active"}}).Body
+	expectContains(t, one, "1 field needs a fix")
+	two := c.Post("/configs", url.Values{"customer_id": {"X"}, "domain": {"not a domain"}, "status": {"active"}}).Body
+	expectContains(t, two, "2 fields need a fix")
 }
