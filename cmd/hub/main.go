@@ -24,8 +24,11 @@ const usage = `usage: hub <command> [arguments]
 
 commands:
   serve [--config hub.yaml]          run the hub (no file needed: defaults + HUB_* environment)
+  serve --demo                       run a throw-away hub with a simulated fleet on a temporary database
   version                            print the version
-  hash-password                      read a password on stdin, print its bcrypt hash for auth.password_hash
+  hash-password                      read a password (at least 8 characters; prompted without echo
+                                     on a terminal, else one line on stdin), print its bcrypt hash
+                                     for auth.password_hash
   check-config FILE                  validate a config file and name the bad key
   backup [--config hub.yaml] FILE    write a consistent copy of the live database to FILE
   migrate-sqlite-to-postgres [--config hub.yaml] [--from PATH]
@@ -46,7 +49,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version":
 		fmt.Fprintln(stdout, "hub", Version)
 	case "hash-password":
-		err = runHashPassword(stdin, stdout)
+		err = runHashPassword(stdin, stdout, stderr)
 	case "check-config":
 		err = runCheckConfig(rest, stdout, environ)
 	case "backup":

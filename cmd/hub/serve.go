@@ -44,10 +44,19 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 	if err != nil {
 		return err
 	}
+	tempDir := ""
 	if *demoMode && *configPath == "" && !hasEnv(environ, "HUB_SERVER_DATA_DIR") {
 		if cfg.Server.DataDir, err = os.MkdirTemp("", "felhom-hub-demo-"); err != nil {
 			return err
 		}
+		// A throw-away hub leaves nothing behind.
+		tempDir = cfg.Server.DataDir
+		defer os.RemoveAll(tempDir)
+	}
+	if *demoMode && *configPath == "" && !hasEnv(environ, "HUB_LOG_LEVEL") {
+		// The simulated fleet is busy: its info lines would bury the
+		// terminal. The demo says where it is below.
+		cfg.Log.Level = "warn"
 	}
 	m := NewMain(cfg, newLogger(cfg, stderr))
 	if *demoMode {
@@ -59,6 +68,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 	if err := m.Run(ctx); err != nil {
 		m.Close(context.Background())
 		return err
+	}
+	if m.Demo != nil {
+		fmt.Fprintf(stderr, "hub: demo with %d simulated customers at http://%s/ (Ctrl-C stops it", m.Demo.Customers, m.Addr())
+		if tempDir != "" {
+			fmt.Fprintf(stderr, " and removes %s", tempDir)
+		}
+		fmt.Fprintln(stderr, ")")
 	}
 	<-ctx.Done()
 	m.Logger.Info("shutting down")
@@ -294,12 +310,6 @@ func (m *Main) openHTTP(context.Context) error {
 		Version:          Version,
 		Templates:        m.Templates,
 		Production:       cfg.Server.IsProduction(),
-		// Issue 18: the pages say when mail goes nowhere, why the latest
-		// version is unknown, and when a backup is overdue.
-		Mail: &web.MailSetup{Provider: notify.ChooseProvider(cfg.Notifications.Provider,
-			cfg.Notifications.ResendAPIKey, cfg.Notifications.SMTP.Host), OperatorEmail: cfg.Notifications.OperatorEmail},
-		Registry: m.Registry,
-		Backups:  backupSchedule(cfg),
 		Location:         dashboardLocation(m.Logger),
 		Logger:           m.Logger.With("component", "web"),
 		Now:              m.Now,
@@ -316,6 +326,12 @@ func (m *Main) openHTTP(context.Context) error {
 			// Refused reports: counted by the API, shown per customer.
 			RefusedReports: m.DB,
 		},
+		// Issue 18: the pages say when mail goes nowhere, why the latest
+		// version is unknown, and when a backup is overdue.
+		Mail: &web.MailSetup{Provider: notify.ChooseProvider(cfg.Notifications.Provider,
+			cfg.Notifications.ResendAPIKey, cfg.Notifications.SMTP.Host), OperatorEmail: cfg.Notifications.OperatorEmail},
+		Registry: m.Registry,
+		Backups:  backupSchedule(cfg),
 	}
 	dashboard, err := webServer.Handler()
 	if err != nil {

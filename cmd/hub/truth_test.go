@@ -1,0 +1,116 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sys/unix"
+)
+
+func TestHelpListsDemo(t *testing.T) {
+	_, out, _ := runCmd(t, "", "--help")
+	for _, want := range []string{"serve --demo", "at least 8 characters", "without echo"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCheckConfigRefusesPorts(t *testing.T) {
+	dir := t.TempDir()
+	for port, ok := range map[string]bool{"8080": true, "0": false, "65536": false, "99999": false} {
+		path := filepath.Join(dir, "hub-"+port+".yaml")
+		if err := os.WriteFile(path, []byte("server:\n  listen: \":"+port+"\"\n  data_dir: "+dir+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := runCmd(t, "", "check-config", path)
+		if (code == 0) != ok {
+			t.Errorf("port %s: exit %d (%s), want ok=%v", port, code, errOut, ok)
+		}
+		if !ok && !strings.Contains(errOut, "server.listen") {
+			t.Errorf("port %s: error %q does not name server.listen", port, errOut)
+		}
+	}
+}
+
+// openPTY returns a pseudo-terminal's controlling and terminal ends.
+func openPTY(t *testing.T) (control, term *os.File) {
+	t.Helper()
+	control, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skip("no /dev/ptmx:", err)
+	}
+	t.Cleanup(func() { control.Close() })
+	if err := unix.IoctlSetPointerInt(int(control.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skip("unlockpt:", err)
+	}
+	n, err := unix.IoctlGetInt(int(control.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skip("ptsname:", err)
+	}
+	term, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skip("open pts:", err)
+	}
+	t.Cleanup(func() { term.Close() })
+	return control, term
+}
+
+// On a terminal, hash-password prompts (naming the minimum), twice, and the
+// password is never echoed.
+func TestHashPasswordOnTerminal(t *testing.T) {
+	control, term := openPTY(t)
+	const password = "correct horse battery"
+	var stdout strings.Builder
+	promptR, promptW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer promptR.Close()
+	done := make(chan error, 1)
+	go func() { done <- runHashPassword(term, &stdout, promptW); promptW.Close() }()
+	// Type each line only once its prompt is shown, as a person would.
+	var prompts strings.Builder
+	waitFor := func(text string) {
+		buf := make([]byte, 256)
+		for !strings.Contains(prompts.String(), text) {
+			n, err := promptR.Read(buf)
+			if err != nil {
+				t.Fatalf("waiting for %q: %v (prompts %q)", text, err, prompts.String())
+			}
+			prompts.Write(buf[:n])
+		}
+	}
+	waitFor("characters): ")
+	if _, err := control.Write([]byte(password + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("again: ")
+	if _, err := control.Write([]byte(password + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("hash-password: %v (prompts %q)", err, prompts.String())
+	}
+	stderr := &prompts
+	if !strings.Contains(stderr.String(), "at least 8 characters") || !strings.Contains(stderr.String(), "again") {
+		t.Errorf("prompts %q", stderr.String())
+	}
+	hash := strings.TrimSpace(stdout.String())
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		t.Fatalf("the hash %q is not of the typed password", hash)
+	}
+	if err := control.SetReadDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
+		t.Skip("no deadline on the pty:", err)
+	}
+	buf := make([]byte, 4096)
+	n, _ := control.Read(buf)
+	if strings.Contains(string(buf[:n]), "horse") {
+		t.Errorf("the terminal echoed the password: %q", buf[:n])
+	}
+}
