@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -112,5 +115,48 @@ func TestHashPasswordOnTerminal(t *testing.T) {
 	n, _ := control.Read(buf)
 	if strings.Contains(string(buf[:n]), "horse") {
 		t.Errorf("the terminal echoed the password: %q", buf[:n])
+	}
+}
+
+// serve --demo on a temporary directory logs at warn, says where it is, and
+// removes the directory when it stops.
+func TestDemoCleansUp(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--demo", "--demo-customers", "2"}, pw, []string{"HUB_SERVER_LISTEN=127.0.0.1:0"})
+		pw.Close()
+	}()
+	var lines []string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.Contains(sc.Text(), "hub: demo with 2 simulated customers at http://127.0.0.1:") {
+			break
+		}
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil || len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "felhom-hub-demo-") {
+		t.Fatalf("temp dir holds %v (%v), want the demo's data dir", entries, err)
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "removes "+filepath.Join(tmp, entries[0].Name())) {
+		t.Errorf("the demo does not say it removes its directory:\n%s", strings.Join(lines, "\n"))
+	}
+	cancel()
+	go io.Copy(io.Discard, pr)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "level=INFO") {
+			t.Errorf("the demo logs at info: %s", l)
+		}
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("the demo left %v behind", entries)
 	}
 }
