@@ -52,7 +52,7 @@ type ChartTick struct {
 const (
 	chartWidth   = 720
 	chartHeight  = 240
-	chartLeft    = 60
+	chartLeft    = 72
 	chartRight   = 712
 	chartTop     = 10
 	chartBottom  = 212

@@ -32,7 +32,7 @@ func TestWhyAndSinceWhen(t *testing.T) {
 			if want := "DOWN 1 h 15 m — silent since "; !strings.HasPrefix(reason, want) {
 				t.Errorf("szabo-bt's reason %q, want %q…", reason, want)
 			}
-			if !strings.HasPrefix(strings.TrimSpace(tab.Text("#reason-nagy-kft")), "WARN — 1 check warns: disk_space") {
+			if !strings.HasPrefix(strings.TrimSpace(tab.Text("#reason-nagy-kft")), "WARN — 2 checks warn: disk_space (91 %), containers") {
 				t.Errorf("nagy-kft's reason %q", tab.Text("#reason-nagy-kft"))
 			}
 			if n := tab.Count("#row-kovacs-csalad .reason"); n != 0 {
@@ -55,7 +55,7 @@ func TestWhyAndSinceWhen(t *testing.T) {
 			if size.mobile {
 				suffix = "-phone"
 			}
-			tab.Screenshot("dashboard" + suffix)
+			tab.Screenshot("dashboard-reasons" + suffix)
 
 			// The stale DOWN customer: the reason first, then the banner
 			// explaining "health ok" against DOWN, the figures greyed.
@@ -188,6 +188,31 @@ func TestCustomerStateInURLAndRefresh(t *testing.T) {
 	}
 	if !Eval[bool](tab, "window.__noReload === true") {
 		t.Error("the refresh reloaded the page")
+	}
+	tab.CheckClean()
+}
+
+// A long unbroken string from a controller wraps in its cell instead of
+// pushing the table off the page.
+func TestLongStringsWrap(t *testing.T) {
+	h := StartHub(t)
+	h.SeedFleet()
+	long := strings.Repeat("x", 400)
+	h.Report("hosszu-nev", time.Minute, map[string]any{"controller_version": "v" + long,
+		"checks": []map[string]any{{"name": long, "status": "fail", "message": long}}, "health": "fail"})
+	h.Event("hosszu-nev", "backup_failed", "error", long, time.Minute)
+	tab := NewTab(t)
+	tab.Do(chromedp.EmulateViewport(1280, 900))
+	tab.Login(h)
+	for _, path := range []string{"/", "/customers/hosszu-nev"} {
+		tab.Do(chromedp.Navigate(h.URL+path), chromedp.WaitVisible(chromedp.CSS("#hub-version")))
+		if w := Eval[int](tab, "document.documentElement.scrollWidth"); w > 1280 {
+			t.Errorf("%s is %d px wide at 1280 px", path, w)
+		}
+		wide := Eval[int](tab, `[...document.querySelectorAll('main .table-wrap')].filter(w => w.scrollWidth > w.clientWidth + 1).length`)
+		if wide != 0 {
+			t.Errorf("%s: %d tables scroll sideways at 1280 px", path, wide)
+		}
 	}
 	tab.CheckClean()
 }
