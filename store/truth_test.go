@@ -115,3 +115,29 @@ func TestCheckProblemsInFleetListing(t *testing.T) {
 		t.Errorf("reason %q", r.Text)
 	}
 }
+
+// "Events 24 h" counts by receipt: an event dated days ago but received now
+// counts, one dated in the future but received long ago does not.
+func TestRecentEventsCountByReceipt(t *testing.T) {
+	ctx := context.Background()
+	clock := clocktest.New(epoch)
+	db := MustOpenDB(t, clock)
+	MustReport(t, db, "a-node")
+	post := func(occurred time.Time) {
+		t.Helper()
+		if err := db.CreateEvent(ctx, &hub.Event{CustomerID: "a-node", Type: "backup_failed", Severity: hub.SeverityError,
+			Source: hub.SourceController, Message: "x", OccurredAt: occurred}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post(epoch.Add(30 * 24 * time.Hour)) // received at epoch, dated a month ahead
+	clock.Add(48 * time.Hour)
+	post(clock.Now().Add(-72 * time.Hour)) // received now, dated three days ago
+	counts, err := db.CountRecentEvents(ctx, clock.Now().Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counts["a-node"].Errors; got != 1 {
+		t.Errorf("%d errors in the last 24 h, want 1 (by receipt)", got)
+	}
+}
