@@ -183,7 +183,7 @@ func (s *Server) customerRow(c *hub.Customer, now time.Time, latestVersion strin
 		row.LastReport = ago(now, l.ReceivedAt)
 		row.LastReportAt = formatTime(l.ReceivedAt, s.Location)
 		row.MetricsAge = s.staleAge(c, now)
-		cpu, mem, disk := metric(l.CPUPercent, l.HasCPU, ""), metric(l.MemPercent, l.HasMem, ""), metric(l.DiskPercent, l.HasDisk, "")
+		cpu, mem, disk := metric(l.CPUPercent, l.HasCPU), metric(l.MemPercent, l.HasMem), metric(l.DiskPercent, l.HasDisk)
 		row.CPU, row.CPULevel = cpu.Text, cpu.Level
 		row.Mem, row.MemLevel = mem.Text, mem.Level
 		row.Disk, row.DiskLevel = disk.Text, disk.Level

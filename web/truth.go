@@ -101,21 +101,18 @@ func (s *Server) reasonView(c *hub.Customer, now time.Time) *ReasonView {
 }
 
 // Metric is one usage figure as a table cell shows it: "–" when the
-// report did not give it readably, greyed with its age when the node is
-// silent.
+// report did not give it readably, else coloured at the usage thresholds.
 type Metric struct {
 	Text  string
 	Level string
-	// Stale is the age of the value when the node is silent ("2 h old").
-	Stale string
 }
 
 // metric builds the cell of a percentage the report had (has) or not.
-func metric(p float64, has bool, stale string) Metric {
+func metric(p float64, has bool) Metric {
 	if !has {
-		return Metric{Text: "–", Stale: stale}
+		return Metric{Text: "–"}
 	}
-	return Metric{Text: formatPercent(p), Level: hub.UsageLevel(p), Stale: stale}
+	return Metric{Text: formatPercent(p), Level: hub.UsageLevel(p)}
 }
 
 // staleAge returns the age of a silent node's latest report ("2 h old"),
