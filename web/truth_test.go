@@ -335,3 +335,25 @@ func TestFormErrorCount(t *testing.T) {
 	two := c.Post("/configs", url.Values{"customer_id": {"X"}, "domain": {"not a domain"}, "status": {"active"}}).Body
 	expectContains(t, two, "2 fields need a fix")
 }
+
+// A customer whose host agent the dead man's switch holds down says so.
+func TestHostDownReason(t *testing.T) {
+	h := MustPluggedHarness(t)
+	h.Config("pve-node", "PVE", nil)
+	h.Report("pve-node", h.Clock.Now().Add(-time.Minute), map[string]any{"checks": nil, "health": "ok"})
+	h.Host("pve-node", "pve-node-a1", "v1.4.2")
+	ctx := context.Background()
+	due, err := h.DB.FindDueWatches(ctx, hub.WatchHost, h.Clock.Now().AddDate(1, 0, 0), 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("host watches %v, %v", due, err)
+	}
+	u, ok := due[0].Evaluate(h.Clock.Now().Add(3 * time.Hour))
+	if !ok || u.State != hub.StateDown {
+		t.Fatalf("evaluate: %+v", u)
+	}
+	if _, err := h.DB.ApplyWatchUpdates(ctx, []hub.WatchUpdate{u}); err != nil {
+		t.Fatal(err)
+	}
+	row := rowOf(h.LoggedInClient().Get("/").Body, "pve-node")
+	expectContains(t, row, `<span class="reason" id="reason-pve-node">host down</span>`)
+}
