@@ -57,6 +57,10 @@ type Customer struct {
 	Thresholds Thresholds `json:"-"`
 
 	Latest *ReportSummary `json:"latest,omitempty"`
+
+	// HostsDown counts the customer's hosts whose dead man's switch says
+	// down.
+	HostsDown int `json:"-"`
 }
 
 // EffectiveThresholds returns the customer's thresholds with the defaults

@@ -107,6 +107,9 @@ type MetricPoint struct {
 	MemMax  float64 `json:"mem_max"`
 	DiskAvg float64 `json:"disk_avg"`
 	DiskMax float64 `json:"disk_max"`
+	// Unread is the bit set (UnreadCPU, UnreadMem, UnreadDisk) of the
+	// metrics the point has no value for: its numbers above are 0 then.
+	Unread int `json:"-"`
 }
 
 // MetricFilter selects the points of one customer's or host's history.

@@ -116,6 +116,41 @@ type ReportSummary struct {
 	ContainersRunning int        `json:"containers_running"`
 	LastBackupAt      *time.Time `json:"last_backup_at,omitempty"`
 	LastBackupStatus  string     `json:"last_backup_status,omitempty"`
+
+	// HasCPU, HasMem and HasDisk are false when the report's value could
+	// not be read: its percentage above is then 0 and means nothing.
+	HasCPU  bool `json:"-"`
+	HasMem  bool `json:"-"`
+	HasDisk bool `json:"-"`
+	// CheckProblems are the report's checks that did not pass.
+	CheckProblems []CheckProblem `json:"-"`
+}
+
+// Unread metrics, as a bit set (reports.unread_metrics).
+const (
+	UnreadCPU  = 1
+	UnreadMem  = 2
+	UnreadDisk = 4
+)
+
+// UnreadMetrics returns the bit set of the metrics the report lacks.
+func (s *ReportSummary) UnreadMetrics() int {
+	n := 0
+	if !s.HasCPU {
+		n |= UnreadCPU
+	}
+	if !s.HasMem {
+		n |= UnreadMem
+	}
+	if !s.HasDisk {
+		n |= UnreadDisk
+	}
+	return n
+}
+
+// SetUnreadMetrics sets the Has flags from the bit set.
+func (s *ReportSummary) SetUnreadMetrics(n int) {
+	s.HasCPU, s.HasMem, s.HasDisk = n&UnreadCPU == 0, n&UnreadMem == 0, n&UnreadDisk == 0
 }
 
 // ParseReport reads a controller report with the tolerant reader: only a
@@ -360,12 +395,14 @@ func (r *Report) Summarize(receivedAt time.Time) ReportSummary {
 	}
 	if sys := r.System; sys != nil {
 		s.Hostname = sys.Hostname
-		s.CPUPercent = sys.CPUPercent
-		s.MemPercent = sys.MemPercent
+		s.CPUPercent, s.HasCPU = sys.CPUPercent, sys.HasCPU
+		s.MemPercent, s.HasMem = sys.MemPercent, sys.HasMem
 	}
 	for _, st := range r.Storage {
 		s.DiskPercent = math.Max(s.DiskPercent, st.Percent)
+		s.HasDisk = s.HasDisk || st.HasPercent
 	}
+	s.CheckProblems = CheckProblems(r.Checks)
 	for _, c := range r.Containers {
 		if c.State == "running" {
 			s.ContainersRunning++

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,9 @@ func TestParseReportExample(t *testing.T) {
 		Health: "warn", MonitoringEnabled: true, Hostname: "felhom-kovacs",
 		CPUPercent: 7.4, MemPercent: 37.5, DiskPercent: 91.2, ContainersTotal: 5, ContainersRunning: 4,
 		LastBackupStatus: "ok",
+		HasCPU:           true, HasMem: true, HasDisk: true,
+		CheckProblems: []hub.CheckProblem{{Name: "disk_space", Status: "warn", Note: "91 %"},
+			{Name: "containers", Status: "warn"}},
 	}
 	if s.ReportedAt == nil || !s.ReportedAt.Equal(time.Date(2026, 11, 22, 9, 45, 3, 0, time.UTC)) {
 		t.Errorf("ReportedAt = %v", s.ReportedAt)
@@ -47,7 +51,7 @@ func TestParseReportExample(t *testing.T) {
 		t.Errorf("LastBackupAt = %v", s.LastBackupAt)
 	}
 	s.ReportedAt, s.LastBackupAt = nil, nil
-	if s != want {
+	if !reflect.DeepEqual(s, want) {
 		t.Errorf("Summarize() =\n%+v\nwant\n%+v", s, want)
 	}
 }

@@ -111,3 +111,16 @@ type AuditService interface {
 	CreateAuditEntry(ctx context.Context, e *AuditEntry) error
 	FindAuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 }
+
+// RegistryAttempts is how the registry watcher's reading has gone, for the
+// dashboard to say why the latest version is unknown.
+type RegistryAttempts struct {
+	// Configured is false when no registry image is set.
+	Configured bool
+	// LastAttempt is when the watcher last read the registry (zero: never);
+	// LastError why that failed ("" when it did not).
+	LastAttempt time.Time
+	LastError   string
+	// NextAttempt is when it reads the registry again.
+	NextAttempt time.Time
+}

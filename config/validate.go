@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -200,6 +201,8 @@ func (c *Config) validateServer() error {
 	s := &c.Server
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || port == "" {
 		return bad("server.listen", "must be host:port or :port")
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return bad("server.listen", "port %q must be a number from 1 to 65535", port)
 	}
 	if s.DataDir == "" {
 		return bad("server.data_dir", "must not be empty")
@@ -397,4 +400,13 @@ func ParseClock(s string) (int, error) {
 		return 0, fmt.Errorf("%q is not a time of day such as 04:30", s)
 	}
 	return t.Hour()*60 + t.Minute(), nil
+}
+
+// CheckDeployable is what hub check-config adds to Validate for a config
+// file meant to run: port 0 (any free port, which tests use) is refused.
+func (c *Config) CheckDeployable() error {
+	if _, port, err := net.SplitHostPort(c.Server.Listen); err == nil && port == "0" {
+		return bad("server.listen", "port 0 picks a random free port; set a port from 1 to 65535")
+	}
+	return nil
 }

@@ -26,7 +26,7 @@ const maxNodes = 100_000
 func ParseMapping(data []byte, what string, allowEmpty bool) (*yaml.Node, error) {
 	var docs []yaml.Node
 	if err := yaml.Load(data, &docs, yaml.WithAllDocuments()); err != nil {
-		return nil, hub.Errorf(hub.EINVALID, "%s is not valid YAML: %s", what, yamlErrorText(err))
+		return nil, hub.Errorf(hub.EINVALID, "%s is not valid YAML: %s%s", what, yamlErrorText(err), tabHint(data))
 	}
 	if len(docs) > 1 {
 		return nil, hub.Errorf(hub.EINVALID, "%s must be one YAML document, found %d", what, len(docs))
@@ -56,6 +56,18 @@ func ParseMapping(data []byte, what string, allowEmpty bool) (*yaml.Node, error)
 
 // yamlErrorText keeps the position and the parser's description of a YAML
 // error; the description names tokens and keys, not values.
+// tabHint explains the usual cause of a YAML syntax error that names no
+// cause a person would guess: a tab in the indentation.
+func tabHint(data []byte) string {
+	for line := range strings.SplitSeq(string(data), "\n") {
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if strings.Contains(indent, "\t") {
+			return " (a line is indented with a tab: YAML allows only spaces for indentation)"
+		}
+	}
+	return ""
+}
+
 func yamlErrorText(err error) string {
 	var le *yaml.LoadError
 	if errors.As(err, &le) {

@@ -38,7 +38,9 @@ type BackupChecker struct {
 
 // Run checks the local day of slot, from its midnight until now.
 func (b *BackupChecker) Run(ctx context.Context, slot time.Time) error {
-	midnight := LocalMidnight(slot, b.Location)
+	// The same rule as the dashboard's: a backup counts for the local day
+	// it completed on (hub.BackupSchedule).
+	midnight := hub.BackupSchedule{Location: b.Location}.DayStart(slot)
 	day := midnight.Format("2006-01-02")
 	now := b.Now()
 	for _, exp := range expectations {

@@ -30,6 +30,30 @@ type Watcher struct {
 	mu        sync.Mutex
 	lastCheck time.Time // of the loop, by Now; only the loop's goroutine uses it
 	loop      loop.Loop
+
+	attemptMu sync.Mutex
+	attempts  hub.RegistryAttempts
+}
+
+// Attempts says how reading the registry has gone on this replica: never
+// tried, failed (why, and when it is tried again) or read.
+func (w *Watcher) Attempts() hub.RegistryAttempts {
+	w.attemptMu.Lock()
+	defer w.attemptMu.Unlock()
+	a := w.attempts
+	a.Configured = w.Client != nil && w.Client.Image != ""
+	return a
+}
+
+// recordAttempt notes a check that ended with err at now.
+func (w *Watcher) recordAttempt(now time.Time, err error) {
+	w.attemptMu.Lock()
+	defer w.attemptMu.Unlock()
+	w.attempts = hub.RegistryAttempts{LastAttempt: now, NextAttempt: now.Add(w.interval())}
+	if err != nil {
+		// The client's errors name no credential; Redact makes sure.
+		w.attempts.LastError = hub.Redact(err.Error(), w.Client.Password)
+	}
 }
 
 // leaseLook is how often a Watcher with a Lease looks whether it is due.
@@ -101,6 +125,7 @@ func (w *Watcher) CheckIfDue(ctx context.Context) (bool, error) {
 	}
 	w.lastCheck = now // a failed check waits for the next Interval too
 	_, err := w.Check(ctx)
+	w.recordAttempt(now, err)
 	return true, err
 }
 

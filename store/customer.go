@@ -24,12 +24,15 @@ const customerColumns = `c.id, c.created_at, cc.customer_id IS NOT NULL,
 	COALESCE(r.controller_url, ''), COALESCE(r.health, ''), COALESCE(r.monitoring_enabled, 1),
 	COALESCE(r.hostname, ''), COALESCE(r.cpu_percent, 0), COALESCE(r.mem_percent, 0),
 	COALESCE(r.disk_percent, 0), COALESCE(r.containers_total, 0),
-	COALESCE(r.containers_running, 0), r.last_backup_at, COALESCE(r.last_backup_status, '')`
+	COALESCE(r.containers_running, 0), r.last_backup_at, COALESCE(r.last_backup_status, ''),
+	COALESCE(r.unread_metrics, 0), COALESCE(r.check_problems, ''), COALESCE(hd.down, 0)`
 
 const customerFrom = `
 	FROM customers c
 	LEFT JOIN customer_configs cc ON cc.customer_id = c.id
-	LEFT JOIN reports r ON r.id = c.latest_report_id`
+	LEFT JOIN reports r ON r.id = c.latest_report_id
+	LEFT JOIN (SELECT customer_id, COUNT(*) AS down FROM hosts WHERE monitor_state = 'down'
+		GROUP BY customer_id) hd ON hd.customer_id = c.id`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -42,12 +45,15 @@ func scanCustomer(row rowScanner) (*hub.Customer, error) {
 		staleSec, downSec    int64
 		latestID             sql.NullInt64
 		reported, lastBackup sql.NullInt64
+		unread               int
+		checkProblems        string
 	)
 	err := row.Scan(&c.ID, &created, &c.Managed, &c.DisplayName, &c.Domain, &status,
 		&c.MonitoringPaused, &staleSec, &downSec, &latestID,
 		&received, &reported, &s.ControllerVersion, &s.ControllerURL, &s.Health,
 		&s.MonitoringEnabled, &s.Hostname, &s.CPUPercent, &s.MemPercent, &s.DiskPercent,
-		&s.ContainersTotal, &s.ContainersRunning, &lastBackup, &s.LastBackupStatus)
+		&s.ContainersTotal, &s.ContainersRunning, &lastBackup, &s.LastBackupStatus,
+		&unread, &checkProblems, &c.HostsDown)
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +65,8 @@ func scanCustomer(row rowScanner) (*hub.Customer, error) {
 		s.ReceivedAt = fromMillis(received)
 		s.ReportedAt = timePtr(reported)
 		s.LastBackupAt = timePtr(lastBackup)
+		s.SetUnreadMetrics(unread)
+		s.CheckProblems = hub.DecodeCheckProblems(checkProblems)
 		c.Latest = &s
 	}
 	return &c, nil
@@ -256,7 +264,7 @@ func (db *DB) UpdateCustomerConfig(ctx context.Context, id string, update func(*
 		}
 		cfg.UpdatedAt = now
 		out = cfg
-		return updateConfig(ctx, tx, id, now, `display_name = $1, domain = $2, status = $3, monitoring_paused = $4,
+		if err := updateConfig(ctx, tx, id, now, `display_name = $1, domain = $2, status = $3, monitoring_paused = $4,
 				stale_threshold_seconds = $5, down_threshold_seconds = $6,
 				cloudflare_tunnel_token_sealed = $7, legacy_heartbeat_uuid = $8, legacy_backup_uuid = $9,
 				overrides_yaml_sealed = $10, updated_at = $11`,
@@ -264,7 +272,13 @@ func (db *DB) UpdateCustomerConfig(ctx context.Context, id string, update func(*
 			int64(cfg.StaleThreshold/time.Second), int64(cfg.DownThreshold/time.Second),
 			db.sealOptional(cfg.CloudflareTunnelToken, sealContext("cloudflare_tunnel_token", id)),
 			cfg.LegacyHeartbeatUUID, cfg.LegacyBackupUUID,
-			db.sealOptional(cfg.OverridesYAML, sealContext("overrides_yaml", id)), millis(now))
+			db.sealOptional(cfg.OverridesYAML, sealContext("overrides_yaml", id)), millis(now)); err != nil {
+			return err
+		}
+		if cfg.StaleThreshold != fixed.StaleThreshold || cfg.DownThreshold != fixed.DownThreshold {
+			return rearmNode(ctx, tx, id, hub.Thresholds{Stale: cfg.StaleThreshold, Down: cfg.DownThreshold}.WithDefaults(db.Thresholds))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -488,6 +502,21 @@ func touchCustomer(ctx context.Context, tx *sql.Tx, id string, now time.Time) er
 	if _, err := tx.ExecContext(ctx, `UPDATE customers SET view_rev = view_rev + 1, changed_at = $1 WHERE id = $2`,
 		millis(now), id); err != nil {
 		return fmt.Errorf("touch customer: %w", err)
+	}
+	return nil
+}
+
+// rearmNode moves the dead man's switch deadline of a node that is up or
+// stale to where its new thresholds put it: the stale deadline of an up
+// node, the down deadline of a stale one, both counted from its latest
+// report. A node already silent for longer is due at once, so the next
+// checker pass raises its alert instead of one under the old thresholds.
+func rearmNode(ctx context.Context, tx *sql.Tx, id string, t hub.Thresholds) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE customers SET next_deadline = latest_received_at +
+			CASE WHEN monitor_state = $1 THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END
+		WHERE id = $4 AND monitor_state IN ($1, $5) AND latest_received_at IS NOT NULL`,
+		hub.StateUp, t.Stale.Milliseconds(), t.Down.Milliseconds(), id, hub.StateStale); err != nil {
+		return fmt.Errorf("re-arm dead man's switch: %w", err)
 	}
 	return nil
 }

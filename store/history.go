@@ -76,13 +76,15 @@ func (db *DB) FindMetrics(ctx context.Context, f hub.MetricFilter) ([]hub.Metric
 	switch f.Resolution {
 	case hub.ResolutionRaw:
 		rows, err = db.read.QueryContext(ctx, st.sql(`SELECT received_at, id, 1,
-				cpu_percent, cpu_percent, mem_percent, mem_percent, disk_percent, disk_percent
+				cpu_percent, cpu_percent, mem_percent, mem_percent, disk_percent, disk_percent,
+				0, 0, 0, unread_metrics
 			FROM {table} WHERE {subject} = $1 AND received_at >= $2
 			ORDER BY received_at, id`), f.SubjectID, millis(f.Since))
 	case hub.ResolutionHourly, hub.ResolutionDaily:
 		since := f.Since.Truncate(hub.BucketSize(f.Resolution))
 		rows, err = db.read.QueryContext(ctx, `SELECT bucket_start, 0, samples,
-				cpu_sum, cpu_max, mem_sum, mem_max, disk_sum, disk_max
+				cpu_sum, cpu_max, mem_sum, mem_max, disk_sum, disk_max,
+				cpu_unread, mem_unread, disk_unread, 0
 			FROM metric_rollups
 			WHERE stream = $1 AND subject_id = $2 AND resolution = $3 AND bucket_start >= $4
 			ORDER BY bucket_start`, st.name, f.SubjectID, f.Resolution, millis(since))
@@ -97,14 +99,25 @@ func (db *DB) FindMetrics(ctx context.Context, f hub.MetricFilter) ([]hub.Metric
 	for rows.Next() {
 		var p hub.MetricPoint
 		var at int64
-		if err := rows.Scan(&at, &p.ReportID, &p.Samples, &p.CPUAvg, &p.CPUMax, &p.MemAvg, &p.MemMax, &p.DiskAvg, &p.DiskMax); err != nil {
+		var cpuUnread, memUnread, diskUnread int
+		if err := rows.Scan(&at, &p.ReportID, &p.Samples, &p.CPUAvg, &p.CPUMax, &p.MemAvg, &p.MemMax, &p.DiskAvg, &p.DiskMax,
+			&cpuUnread, &memUnread, &diskUnread, &p.Unread); err != nil {
 			return nil, fmt.Errorf("scan metrics: %w", err)
 		}
 		p.Time = fromMillis(at)
 		if f.Resolution != hub.ResolutionRaw && p.Samples > 0 {
-			// Rollups hold sums; rounding hides float noise such as 33.333333333.
-			n := float64(p.Samples)
-			p.CPUAvg, p.MemAvg, p.DiskAvg = round2(p.CPUAvg/n), round2(p.MemAvg/n), round2(p.DiskAvg/n)
+			// Rollups hold sums of the samples that were read (an unread
+			// one adds 0); rounding hides float noise such as 33.333333333.
+			avg := func(sum *float64, unread, bit int) {
+				if n := p.Samples - unread; n > 0 {
+					*sum = round2(*sum / float64(n))
+				} else {
+					*sum, p.Unread = 0, p.Unread|bit
+				}
+			}
+			avg(&p.CPUAvg, cpuUnread, hub.UnreadCPU)
+			avg(&p.MemAvg, memUnread, hub.UnreadMem)
+			avg(&p.DiskAvg, diskUnread, hub.UnreadDisk)
 		}
 		// Rows stored before the tolerant reader may hold any number; no
 		// stored value may make a history read fail.

@@ -43,11 +43,13 @@ func createReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.Report, now
 	err = tx.QueryRowContext(ctx, `INSERT INTO reports (
 			customer_id, received_at, reported_at, controller_version, controller_url,
 			health, monitoring_enabled, hostname, cpu_percent, mem_percent, disk_percent,
-			containers_total, containers_running, last_backup_at, last_backup_status, body, problems
-		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+			containers_total, containers_running, last_backup_at, last_backup_status, body, problems,
+			unread_metrics, check_problems
+		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
 		r.CustomerID, millis(now), nullMillis(s.ReportedAt), s.ControllerVersion, s.ControllerURL,
 		s.Health, s.MonitoringEnabled, s.Hostname, s.CPUPercent, s.MemPercent, s.DiskPercent,
 		s.ContainersTotal, s.ContainersRunning, nullMillis(s.LastBackupAt), s.LastBackupStatus, emptyBody, problems,
+		s.UnreadMetrics(), hub.EncodeCheckProblems(s.CheckProblems),
 	).Scan(&res.ReportID)
 	if err != nil {
 		return res, nil, fmt.Errorf("insert report: %w", err)
@@ -120,17 +122,22 @@ func thresholds(staleSec, downSec int64) hub.Thresholds {
 // summaryColumns are the reports columns scanned by scanSummary, in order.
 const summaryColumns = `r.id, r.received_at, r.reported_at, r.controller_version, r.controller_url,
 	r.health, r.monitoring_enabled, r.hostname, r.cpu_percent, r.mem_percent, r.disk_percent,
-	r.containers_total, r.containers_running, r.last_backup_at, r.last_backup_status`
+	r.containers_total, r.containers_running, r.last_backup_at, r.last_backup_status,
+	r.unread_metrics, r.check_problems`
 
 // summaryDest returns scan destinations for summaryColumns and a function
 // that finishes the summary after the scan.
 func summaryDest(s *hub.ReportSummary) ([]any, func()) {
 	var received int64
 	var reported, lastBackup sql.NullInt64
+	var unread int
+	var checkProblems string
 	dest := []any{&s.ReportID, &received, &reported, &s.ControllerVersion, &s.ControllerURL,
 		&s.Health, &s.MonitoringEnabled, &s.Hostname, &s.CPUPercent, &s.MemPercent, &s.DiskPercent,
-		&s.ContainersTotal, &s.ContainersRunning, &lastBackup, &s.LastBackupStatus}
+		&s.ContainersTotal, &s.ContainersRunning, &lastBackup, &s.LastBackupStatus, &unread, &checkProblems}
 	return dest, func() {
+		s.SetUnreadMetrics(unread)
+		s.CheckProblems = hub.DecodeCheckProblems(checkProblems)
 		// Values stored before the tolerant reader may be out of range;
 		// no stored value may make a read fail.
 		s.CPUPercent, s.MemPercent, s.DiskPercent = finitePercent(s.CPUPercent), finitePercent(s.MemPercent), finitePercent(s.DiskPercent)

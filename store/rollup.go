@@ -69,10 +69,14 @@ func rollUp(ctx context.Context, tx *sql.Tx, st historyStream, limit int) (int, 
 		// is GREATEST(a, b) in PostgreSQL.
 		_, err := tx.ExecContext(ctx, st.sql(`INSERT INTO metric_rollups (
 				stream, subject_id, resolution, bucket_start, samples,
-				cpu_sum, cpu_max, mem_sum, mem_max, disk_sum, disk_max)
+				cpu_sum, cpu_max, mem_sum, mem_max, disk_sum, disk_max,
+				cpu_unread, mem_unread, disk_unread)
 			SELECT $1, {subject}, $2, received_at - received_at % $3, COUNT(*),
 				SUM(cpu_percent), MAX(cpu_percent), SUM(mem_percent), MAX(mem_percent),
-				SUM(disk_percent), MAX(disk_percent)
+				SUM(disk_percent), MAX(disk_percent),
+				SUM(CASE WHEN (unread_metrics & 1) <> 0 THEN 1 ELSE 0 END),
+				SUM(CASE WHEN (unread_metrics & 2) <> 0 THEN 1 ELSE 0 END),
+				SUM(CASE WHEN (unread_metrics & 4) <> 0 THEN 1 ELSE 0 END)
 			FROM {table} WHERE id > $4 AND id <= $5
 			GROUP BY 2, 4
 			ON CONFLICT (stream, subject_id, resolution, bucket_start) DO UPDATE SET
@@ -82,7 +86,10 @@ func rollUp(ctx context.Context, tx *sql.Tx, st historyStream, limit int) (int, 
 				mem_sum = metric_rollups.mem_sum + excluded.mem_sum,
 				mem_max = CASE WHEN metric_rollups.mem_max > excluded.mem_max THEN metric_rollups.mem_max ELSE excluded.mem_max END,
 				disk_sum = metric_rollups.disk_sum + excluded.disk_sum,
-				disk_max = CASE WHEN metric_rollups.disk_max > excluded.disk_max THEN metric_rollups.disk_max ELSE excluded.disk_max END`),
+				disk_max = CASE WHEN metric_rollups.disk_max > excluded.disk_max THEN metric_rollups.disk_max ELSE excluded.disk_max END,
+				cpu_unread = metric_rollups.cpu_unread + excluded.cpu_unread,
+				mem_unread = metric_rollups.mem_unread + excluded.mem_unread,
+				disk_unread = metric_rollups.disk_unread + excluded.disk_unread`),
 			st.name, res.name, res.bucket, from, to.Int64)
 		if err != nil {
 			return 0, fmt.Errorf("upsert %s rollups: %w", res.name, err)

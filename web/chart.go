@@ -19,6 +19,18 @@ type Chart struct {
 	XTicks        []ChartTick
 	// Reports is the number of reports the chart is drawn from.
 	Reports int
+	// Points are tap (and hover) targets, one per bucket, that show its
+	// values: a phone has no hover.
+	Points []ChartPoint
+}
+
+// ChartPoint is a bucket's band: tapping it shows Label at the top.
+type ChartPoint struct {
+	X, Width float64
+	Label    string
+	// LabelX keeps the label inside the chart.
+	LabelX float64
+	Anchor string
 }
 
 // ChartSeries is one line of the chart, split where the node was silent.
@@ -40,7 +52,7 @@ type ChartTick struct {
 const (
 	chartWidth   = 720
 	chartHeight  = 240
-	chartLeft    = 44
+	chartLeft    = 72
 	chartRight   = 712
 	chartTop     = 10
 	chartBottom  = 212
@@ -63,9 +75,10 @@ func buildChart(points []hub.MetricPoint, from, to time.Time, loc *time.Location
 	maxGap := max(3*bucket, time.Hour)
 
 	type sum struct {
-		at             time.Time
-		cpu, mem, disk float64
-		n              int
+		at                time.Time
+		cpu, mem, disk    float64
+		n                 int
+		cpuN, memN, diskN int
 	}
 	var buckets []sum
 	for _, p := range points {
@@ -83,9 +96,20 @@ func buildChart(points []hub.MetricPoint, from, to time.Time, loc *time.Location
 		}
 		b := &buckets[len(buckets)-1]
 		n := float64(p.Samples)
-		b.cpu += p.CPUAvg * n
-		b.mem += p.MemAvg * n
-		b.disk += p.DiskAvg * n
+		// A metric the reports did not give readably is left out, not
+		// drawn as 0 %.
+		if p.Unread&hub.UnreadCPU == 0 {
+			b.cpu += p.CPUAvg * n
+			b.cpuN += p.Samples
+		}
+		if p.Unread&hub.UnreadMem == 0 {
+			b.mem += p.MemAvg * n
+			b.memN += p.Samples
+		}
+		if p.Unread&hub.UnreadDisk == 0 {
+			b.disk += p.DiskAvg * n
+			b.diskN += p.Samples
+		}
 		b.n += p.Samples
 	}
 
@@ -96,13 +120,19 @@ func buildChart(points []hub.MetricPoint, from, to time.Time, loc *time.Location
 		v = min(max(v, 0), 100)
 		return chartBottom - v/100*(chartBottom-chartTop)
 	}
+	avg := func(total float64, n int) (float64, bool) {
+		if n == 0 {
+			return 0, false
+		}
+		return total / float64(n), true
+	}
 	metrics := []struct {
 		name, class string
-		value       func(sum) float64
+		value       func(sum) (float64, bool)
 	}{
-		{"CPU", "s-cpu", func(b sum) float64 { return b.cpu / float64(b.n) }},
-		{"Memory", "s-mem", func(b sum) float64 { return b.mem / float64(b.n) }},
-		{"Disk", "s-disk", func(b sum) float64 { return b.disk / float64(b.n) }},
+		{"CPU", "s-cpu", func(b sum) (float64, bool) { return avg(b.cpu, b.cpuN) }},
+		{"Memory", "s-mem", func(b sum) (float64, bool) { return avg(b.mem, b.memN) }},
+		{"Disk", "s-disk", func(b sum) (float64, bool) { return avg(b.disk, b.diskN) }},
 	}
 	for _, m := range metrics {
 		s := ChartSeries{Name: m.name, Class: m.class}
@@ -116,18 +146,46 @@ func buildChart(points []hub.MetricPoint, from, to time.Time, loc *time.Location
 			}
 			line = nil
 		}
-		for i, b := range buckets {
-			if i > 0 && b.at.Sub(buckets[i-1].at) > maxGap {
+		var last time.Time
+		for _, b := range buckets {
+			v, ok := m.value(b)
+			if !ok {
+				continue
+			}
+			if !last.IsZero() && b.at.Sub(last) > maxGap {
 				flush()
 			}
+			last = b.at
 			mid := b.at.Add(bucket / 2)
-			line = append(line, coord(x(mid))+","+coord(y(m.value(b))))
+			line = append(line, coord(x(mid))+","+coord(y(v)))
 		}
 		flush()
 		if len(buckets) > 0 {
-			s.Latest = formatPercent(m.value(buckets[len(buckets)-1]))
+			if v, ok := m.value(buckets[len(buckets)-1]); ok {
+				s.Latest = formatPercent(v)
+			}
 		}
 		c.Series = append(c.Series, s)
+	}
+	width := float64(bucket) / float64(period) * (chartRight - chartLeft)
+	for _, b := range buckets {
+		label := b.at.In(loc).Format("Jan 2 15:04")
+		for _, m := range metrics {
+			if v, ok := m.value(b); ok {
+				label += " · " + m.name + " " + formatPercent(v)
+			} else {
+				label += " · " + m.name + " –"
+			}
+		}
+		px := x(b.at)
+		pt := ChartPoint{X: px, Width: max(width, 2), Label: label, LabelX: px, Anchor: "middle"}
+		switch {
+		case px < chartLeft+(chartRight-chartLeft)/3:
+			pt.LabelX, pt.Anchor = chartLeft+2, "start"
+		case px > chartRight-(chartRight-chartLeft)/3:
+			pt.LabelX, pt.Anchor = chartRight-2, "end"
+		}
+		c.Points = append(c.Points, pt)
 	}
 
 	for _, v := range []float64{0, 25, 50, 75, 100} {
@@ -177,3 +235,6 @@ func timeTicks(from, to time.Time, loc *time.Location) []timeTick {
 func coord(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }
+
+// PlotHeight is the height of the plot area.
+func (c Chart) PlotHeight() float64 { return c.Bottom - c.Top }

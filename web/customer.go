@@ -48,6 +48,11 @@ type CustomerPage struct {
 	KeyState *KeyStateView
 	// KeyRotationGrace is how long a rotated-out key stays valid.
 	KeyRotationGrace string
+
+	// Reason is the status with why and since when.
+	Reason *ReasonView
+	// View is the page's state in its URL (chart period, filters).
+	View ViewState
 }
 
 // ConfigView is the managed config as the page shows it.
@@ -114,6 +119,9 @@ type ReportView struct {
 	Checks     []hub.ReportCheck
 	// Problems are the fields of the report the hub could not read.
 	Problems hub.FieldProblems
+	// MetricsAge is the age of a silent node's report ("2 h old"): its
+	// figures are greyed; empty while the node reports on time.
+	MetricsAge string
 }
 
 // SystemView is the system section of a report.
@@ -138,6 +146,12 @@ type StorageRow struct {
 	Level              string
 }
 
+// MeterLow and MeterHigh are the meter's bounds: the usage thresholds.
+func (StorageRow) MeterLow() float64 { return hub.UsageWarnPercent / 100 }
+
+// MeterHigh is the critical usage as a fraction.
+func (StorageRow) MeterHigh() float64 { return hub.UsageCritPercent / 100 }
+
 // ContainerRow is one container of a report.
 type ContainerRow struct {
 	Name, App, Image, State, Health string
@@ -154,6 +168,10 @@ type BackupsView struct {
 	LastDBDumpAgo    string
 	LastDBDumpStatus string
 	Repository       string
+	// Overdue is true when the backup (dump) is older than the backup
+	// checker's schedule allows: whatever the node said, it is not ok.
+	BackupOverdue bool
+	DBDumpOverdue bool
 }
 
 // customerID reads and checks the {id} of the path.
@@ -199,6 +217,8 @@ func (s *Server) customerPage(ctx context.Context, r *http.Request, id, period s
 		Status:  c.Status(now, s.Thresholds),
 		Managed: c.Managed,
 		Blocked: c.Blocked,
+		Reason:  s.reasonView(c, now),
+		View:    viewState(r, id, period),
 	}
 	switch {
 	case !c.Managed:
@@ -233,9 +253,11 @@ func (s *Server) customerPage(ctx context.Context, r *http.Request, id, period s
 			return nil, err
 		}
 		p.Report = s.reportView(latest, now, latestVersion)
+		p.Report.MetricsAge = s.staleAge(c, now)
 		if p.History, err = s.historyView(ctx, id, period, now); err != nil {
 			return nil, err
 		}
+		p.History.View = p.View
 	}
 	if err := s.plugSections(ctx, r, p, c, latestVersion); err != nil {
 		return nil, err
@@ -331,7 +353,8 @@ func (s *Server) reportView(stored *hub.StoredReport, now time.Time, latestVersi
 			State: ct.State, Health: ct.Health, Bad: bad})
 	}
 	if b := rep.Backups; b != nil {
-		bv := &BackupsView{LastBackupStatus: b.LastBackupStatus, LastDBDumpStatus: b.LastDBDumpStatus}
+		bv := &BackupsView{LastBackupStatus: b.LastBackupStatus, LastDBDumpStatus: b.LastDBDumpStatus,
+			BackupOverdue: s.Backups.Overdue(b.LastBackupAt, now), DBDumpOverdue: s.Backups.Overdue(b.LastDBDumpAt, now)}
 		if t := b.LastBackupAt; t != nil {
 			bv.LastBackupAt, bv.LastBackupAgo = formatTime(*t, s.Location), ago(now, *t)
 		}
@@ -359,7 +382,9 @@ func httpLink(raw string) string {
 
 // HistoryView is the chart section with its period switch.
 type HistoryView struct {
-	ID      string
+	ID string
+	// View is the page's state, for links that keep it.
+	View    ViewState
 	Period  string
 	Periods []PeriodLink
 	Chart   Chart
@@ -419,7 +444,8 @@ func (s *Server) handleHistoryFragment(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	if _, err := s.Customers.FindCustomerByID(r.Context(), id); err != nil {
+	c, err := s.Customers.FindCustomerByID(r.Context(), id)
+	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
@@ -428,7 +454,15 @@ func (s *Server) handleHistoryFragment(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "customer", "history", h)
+	if sev := r.URL.Query().Get("severity"); !knownSeverity(sev) {
+		s.renderError(w, r, hub.Errorf(hub.EINVALID, "The severity filter must be error, warning or info."))
+		return
+	}
+	h.View = viewState(r, id, period)
+	oob := h.View
+	oob.OOB = true
+	s.render(w, r, http.StatusOK, "customer", "history-fragment",
+		&StatusFragment{Reason: s.reasonView(c, s.Now()), View: oob, History: h})
 }
 
 // logPlugError records a failing plug; its section then says so instead

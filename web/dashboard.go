@@ -30,7 +30,16 @@ type CustomerRow struct {
 	Mem          string
 	Disk         string
 	DiskLevel    string
-	Containers   string
+	CPULevel     string
+	MemLevel     string
+	// MetricsAge is the age of the metrics of a silent node ("2 h old"):
+	// they are shown greyed, never as if current. Empty while it reports.
+	MetricsAge string
+	// Reason says why the status and since when; empty for an OK row
+	// with nothing to say.
+	Reason     string
+	ReasonCode hub.ReasonCode
+	Containers string
 	// ContainersDown is true when some containers are not running.
 	ContainersDown bool
 	// Events holds the error and warning counts of the last 24 h; nil when
@@ -170,15 +179,18 @@ func (s *Server) customerRow(c *hub.Customer, now time.Time, latestVersion strin
 		Blocked: c.Blocked,
 		Status:  c.Status(now, s.Thresholds),
 	}
+	reason := c.Reason(now, s.Thresholds, s.Location)
+	row.Reason, row.ReasonCode = reason.Text, reason.Code
 	if l := c.Latest; l != nil {
 		row.Version = l.ControllerVersion
 		row.VersionOutdated = hub.UpdateAvailable(l.ControllerVersion, latestVersion)
 		row.LastReport = ago(now, l.ReceivedAt)
 		row.LastReportAt = formatTime(l.ReceivedAt, s.Location)
-		row.CPU = formatPercent(l.CPUPercent)
-		row.Mem = formatPercent(l.MemPercent)
-		row.Disk = formatPercent(l.DiskPercent)
-		row.DiskLevel = usageLevel(l.DiskPercent)
+		row.MetricsAge = s.staleAge(c, now)
+		cpu, mem, disk := metric(l.CPUPercent, l.HasCPU), metric(l.MemPercent, l.HasMem), metric(l.DiskPercent, l.HasDisk)
+		row.CPU, row.CPULevel = cpu.Text, cpu.Level
+		row.Mem, row.MemLevel = mem.Text, mem.Level
+		row.Disk, row.DiskLevel = disk.Text, disk.Level
 		row.Containers = strconv.Itoa(l.ContainersRunning) + "/" + strconv.Itoa(l.ContainersTotal)
 		row.ContainersDown = l.ContainersRunning < l.ContainersTotal
 	}

@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+
+	hub "github.com/felhom/hub"
 	"math"
 	"strconv"
 	"strings"
@@ -64,16 +66,9 @@ func formatUptime(seconds float64) string {
 	return fmt.Sprintf("%d min", int(d/time.Minute))
 }
 
-// usageLevel classes a usage percentage for colouring: "", "warn", "crit".
-func usageLevel(p float64) string {
-	switch {
-	case p >= 90:
-		return "crit"
-	case p >= 80:
-		return "warn"
-	}
-	return ""
-}
+// usageLevel classes a usage percentage for colouring: "", "warn", "crit",
+// at the controller's own thresholds (hub.UsageLevel).
+func usageLevel(p float64) string { return hub.UsageLevel(p) }
 
 // formatThreshold shows a duration the way the config form takes it: "45m",
 // "2h", "1h30m".

@@ -29,6 +29,8 @@ type Page struct {
 	// secret; Admin shows the Users page.
 	Operator string
 	CanAct   bool
+	// Mail warns that mail is not set up; nil when it is.
+	Mail *MailBanner
 }
 
 // page builds the common part of a page and takes the pending flash.
@@ -44,6 +46,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, title, nav string)
 	}
 	if p.LoggedIn {
 		p.Template = s.templateView()
+		p.Mail = s.mailBanner()
 	}
 	if o := operatorOf(r.Context()); o != nil {
 		p.Operator = o.Name

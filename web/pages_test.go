@@ -172,7 +172,7 @@ func TestCustomerPageDetails(t *testing.T) {
 	expectStatus(t, resp, http.StatusOK)
 	expectContains(t, resp.Body,
 		"<h1>Kovács család</h1>", "felhom-ok-node", "Debian GNU/Linux 12 (bookworm)", "14 d 0 h",
-		"/mnt/hdd1", "91.2%", `<meter min="0" max="1" low="0.8" high="0.9" optimum="0" value="0.9124`,
+		"/mnt/hdd1", "91.2%", `<meter min="0" max="1" low="0.9" high="0.95" optimum="0" value="0.9124`,
 		"nextcloud-app", "restarting", `<tr class="bad">`, "1 of 2 running",
 		"7 h ago", "384.0 GiB", "/mnt/hdd1 91% full",
 		"https://ok-node.felhom.eu", `rel="noopener noreferrer"`,

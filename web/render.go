@@ -32,6 +32,7 @@ func parseTemplates(static *staticFiles) (*templates, error) {
 		// alerting.go's partials
 		"silenceFor":  silenceFor,
 		"silenceList": silenceList,
+		"plural":      plural,
 	}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/partial_*.html")
 	if err != nil {
@@ -76,7 +77,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	// Pages can show credentials: never keep them in a cache.
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	_, _ = w.Write(neutralizeBidi(buf.Bytes()))
 }
 
 // serverError logs an internal error and shows a page without its details.

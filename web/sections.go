@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +25,9 @@ const (
 
 // EventsView is the events timeline with its severity filter.
 type EventsView struct {
-	ID          string
+	ID string
+	// View is the page's state, for links that keep it.
+	View        ViewState
 	Severity    string
 	Filters     []FilterLink
 	Rows        []EventView
@@ -38,7 +42,11 @@ type FilterLink struct {
 
 // EventView is one event of the timeline.
 type EventView struct {
+	// At and Ago are when the hub received it when the sender dated it in
+	// the future (SentAt then holds the sender's date), else when it
+	// happened.
 	At, Ago                         string
+	SentAt                          string
 	Type, Severity, Source, Message string
 	// UnknownType is true for a well-formed type the hub does not know.
 	UnknownType bool
@@ -75,6 +83,11 @@ type GuestView struct {
 
 // NotificationsView is the customer's notification choices and log.
 type NotificationsView struct {
+	// View is the page's state; View.Notifications the filter in use.
+	View    ViewState
+	Filters []FilterLink
+	// Hidden counts the "not enabled" rows the default view leaves out.
+	Hidden int
 	// Prefs is nil until the controller has synced the customer's choices.
 	Prefs       *PrefsView
 	Rows        []NotificationView
@@ -91,7 +104,9 @@ type PrefsView struct {
 // NotificationView is one notification decision.
 type NotificationView struct {
 	When, Ago, Channel, EventType, Recipient, Status, Detail string
-	Attempts                                                 int
+	// StatusClass colours the status: "logged, not sent" is no success.
+	StatusClass string
+	Attempts    int
 }
 
 // YAMLView is the generated controller.yaml with its secrets masked.
@@ -112,6 +127,11 @@ type ControllerView struct {
 	// LatestVersion is the registry's newest; empty until it has been read.
 	LatestVersion   string
 	UpdateAvailable bool
+	// LatestUnknown says why LatestVersion is empty: not read yet, or
+	// failed and retried when.
+	LatestUnknown string
+	// URLRefused says why the reported URL is never called (its scheme).
+	URLRefused string
 }
 
 // AuditView is the latest operator actions on the customer.
@@ -137,9 +157,12 @@ func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerP
 	if err != nil {
 		return err
 	}
+	ev.View = p.View
 	p.Events = ev
 	p.Hosts = s.hostsView(ctx, p.ID, now, latest)
-	p.Notifications = s.notificationsView(ctx, p.ID, now)
+	if p.Notifications, err = s.notificationsView(ctx, p.View, now); err != nil {
+		return err
+	}
 	if c.Managed {
 		yv := &YAMLView{}
 		text, err := s.Plugs.ConfigPreview.PreviewConfig(ctx, p.ID)
@@ -152,6 +175,13 @@ func (s *Server) plugSections(ctx context.Context, r *http.Request, p *CustomerP
 	}
 	if c.Managed {
 		cv := &ControllerView{ID: p.ID, Reachable: c.Latest != nil && c.Latest.ControllerURL != "", LatestVersion: latest}
+		if latest == "" {
+			cv.LatestUnknown = s.registryLatest()
+		}
+		if cv.Reachable {
+			cv.URLRefused = refusedScheme(c.Latest.ControllerURL)
+			cv.Reachable = cv.URLRefused == ""
+		}
 		if c.Latest != nil {
 			cv.CurrentVersion = c.Latest.ControllerVersion
 			cv.UpdateAvailable = hub.UpdateAvailable(cv.CurrentVersion, latest)
@@ -184,11 +214,30 @@ func (s *Server) eventsView(ctx context.Context, id, severity string, now time.T
 		s.logPlugError("events", id, err)
 		ev.Unavailable = true
 	}
+	shown := make([]time.Time, 0, len(events))
 	for _, e := range events {
-		ev.Rows = append(ev.Rows, EventView{At: formatTime(e.OccurredAt, s.Location), Ago: ago(now, e.OccurredAt),
+		at := eventTime(e)
+		row := EventView{At: formatTime(at, s.Location), Ago: ago(now, at),
 			Type: e.Type, Severity: e.Severity, Source: e.Source, Message: e.Message,
-			UnknownType: !e.Known(), Problems: e.Problems})
+			UnknownType: !e.Known(), Problems: e.Problems}
+		if !at.Equal(e.OccurredAt) {
+			row.SentAt = formatTime(e.OccurredAt, s.Location)
+		}
+		ev.Rows = append(ev.Rows, row)
+		shown = append(shown, at)
 	}
+	// Newest first by the time shown: a future-dated event sits at its
+	// receipt, not on top of every later one.
+	idx := make([]int, len(ev.Rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return shown[b].Compare(shown[a]) })
+	sorted := make([]EventView, len(idx))
+	for i, j := range idx {
+		sorted[i] = ev.Rows[j]
+	}
+	ev.Rows = sorted
 	return ev, nil
 }
 
@@ -200,7 +249,8 @@ func (s *Server) handleEventsFragment(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	if _, err := s.Customers.FindCustomerByID(r.Context(), id); err != nil {
+	c, err := s.Customers.FindCustomerByID(r.Context(), id)
+	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
@@ -209,7 +259,16 @@ func (s *Server) handleEventsFragment(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "customer", "events", ev)
+	period, err := historyPeriod(r)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	ev.View = viewState(r, id, period)
+	oob := ev.View
+	oob.OOB = true
+	s.render(w, r, http.StatusOK, "customer", "events-fragment",
+		&StatusFragment{Reason: s.reasonView(c, s.Now()), View: oob, Events: ev})
 }
 
 func (s *Server) hostsView(ctx context.Context, id string, now time.Time, latest string) *HostsView {
@@ -240,8 +299,18 @@ func (s *Server) hostsView(ctx context.Context, id string, now time.Time, latest
 	return hv
 }
 
-func (s *Server) notificationsView(ctx context.Context, id string, now time.Time) *NotificationsView {
-	nv := &NotificationsView{}
+func (s *Server) notificationsView(ctx context.Context, view ViewState, now time.Time) (*NotificationsView, error) {
+	id := view.ID
+	nv := &NotificationsView{View: view}
+	known := false
+	for _, f := range notificationFilters {
+		f.Active = f.Value == view.Notifications
+		known = known || f.Active
+		nv.Filters = append(nv.Filters, f)
+	}
+	if !known {
+		return nil, hub.Errorf(hub.EINVALID, "The notifications filter must be sent, failed, skipped or all.")
+	}
 	prefs, err := s.Plugs.Notifications.FindNotificationPrefs(ctx, id)
 	switch {
 	case err == nil:
@@ -254,21 +323,57 @@ func (s *Server) notificationsView(ctx context.Context, id string, now time.Time
 		s.logPlugError("notification preferences", id, err)
 		nv.Unavailable = true
 	}
-	rows, err := s.Plugs.Notifications.FindNotifications(ctx, hub.NotificationFilter{CustomerID: id, Limit: notificationsLimit})
+	filter := hub.NotificationFilter{CustomerID: id, Limit: notificationsLimit}
+	switch view.Notifications {
+	case "":
+		// The default hides the "not enabled" rows, which say only that
+		// nobody asked for mail about an event: read more to fill the page.
+		filter.Limit = 4 * notificationsLimit
+	case "all":
+	default:
+		filter.Status = view.Notifications
+	}
+	rows, err := s.Plugs.Notifications.FindNotifications(ctx, filter)
 	if err != nil {
 		s.logPlugError("notifications", id, err)
 		nv.Unavailable = true
 	}
 	for _, n := range rows {
+		if view.Notifications == "" && n.Status == hub.NotificationSkipped && n.Reason == hub.SkipNotEnabled {
+			nv.Hidden++
+			continue
+		}
+		if len(nv.Rows) == notificationsLimit {
+			break
+		}
 		detail := n.Reason
 		if n.Error != "" {
 			detail = n.Error
 		}
+		status, class := n.Status, wordClass(n.Status)
+		if n.Status == hub.NotificationSent && s.Mail.logsOnly() {
+			// The log provider "sends" by writing the mail to the log.
+			status, class = "logged, not sent", "warn"
+		}
 		nv.Rows = append(nv.Rows, NotificationView{When: formatTime(n.CreatedAt, s.Location), Ago: ago(now, n.CreatedAt), Channel: n.Channel,
-			EventType: n.EventType, Recipient: n.Recipient, Status: n.Status, Detail: strings.ReplaceAll(detail, "_", " "),
+			EventType: n.EventType, Recipient: n.Recipient, Status: status, StatusClass: class, Detail: strings.ReplaceAll(detail, "_", " "),
 			Attempts: n.Attempts})
 	}
-	return nv
+	return nv, nil
+}
+
+// notificationFilters are the choices of the notifications filter; the
+// default ("") hides "not enabled" rows.
+var notificationFilters = []FilterLink{{Value: "", Label: "Relevant"}, {Value: hub.NotificationSent, Label: "Sent"},
+	{Value: hub.NotificationFailed, Label: "Failed"}, {Value: hub.NotificationSkipped, Label: "Skipped"}, {Value: "all", Label: "All"}}
+
+// eventTime is when the page places an event: when it happened, unless the
+// sender dated it after the hub received it.
+func eventTime(e *hub.Event) time.Time {
+	if !e.ReceivedAt.IsZero() && e.OccurredAt.After(e.ReceivedAt) {
+		return e.ReceivedAt
+	}
+	return e.OccurredAt
 }
 
 func (s *Server) auditView(ctx context.Context, id string, now time.Time) *AuditView {
@@ -296,4 +401,30 @@ func (s *Server) latestVersion(ctx context.Context) string {
 		return ""
 	}
 	return v.Version
+}
+
+// knownSeverity reports whether s is a choice of the events filter.
+func knownSeverity(s string) bool {
+	for _, f := range severityFilters {
+		if f.Value == s {
+			return true
+		}
+	}
+	return false
+}
+
+// refusedScheme explains why the hub never calls a controller URL whose
+// scheme is not http or https (javascript:, file:, …); "" when it may.
+func refusedScheme(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "The controller reported a URL the hub cannot read, so the hub does not call it."
+	}
+	if scheme := strings.ToLower(u.Scheme); scheme != "http" && scheme != "https" {
+		if scheme == "" {
+			return "The controller reported a URL without a scheme, so the hub does not call it: it calls only https (or http) URLs."
+		}
+		return "The controller reported a " + scheme + ": URL; the hub calls only https (or http) URLs, so it refuses this one for its scheme."
+	}
+	return ""
 }

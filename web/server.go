@@ -81,6 +81,16 @@ type Server struct {
 	Templates  TemplateSource
 	Production bool
 
+	// Mail is how the hub sends mail: every page warns while mail goes
+	// only to the log or no operator address is set. nil: not told.
+	Mail *MailSetup
+	// Registry tells how reading the registry goes, for the customer
+	// page's "Latest" line; nil: not told.
+	Registry RegistrySource
+	// Backups is the backup checker's schedule: a backup older than it
+	// allows is shown as overdue, never as ok.
+	Backups hub.BackupSchedule
+
 	templates *templates
 	static    *staticFiles
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,14 +19,13 @@ import (
 // bcryptCost is the work factor of dashboard password hashes.
 const bcryptCost = 12
 
-func runHashPassword(stdin io.Reader, stdout io.Writer) error {
-	line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password: %w", err)
+func runHashPassword(stdin io.Reader, stdout, stderr io.Writer) error {
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
+		return err
 	}
-	password := strings.TrimRight(line, "\r\n")
-	if len(password) < 8 {
-		return errors.New("password must be at least 8 characters")
+	if len(password) < minPasswordLength {
+		return fmt.Errorf("password must be at least %d characters", minPasswordLength)
 	}
 	if len(password) > 72 {
 		return errors.New("password must be at most 72 bytes (bcrypt's limit)")
@@ -38,11 +38,56 @@ func runHashPassword(stdin io.Reader, stdout io.Writer) error {
 	return nil
 }
 
+// minPasswordLength is the shortest password hash-password takes.
+const minPasswordLength = 8
+
+// readPassword reads one line: on a terminal it prompts on stderr, twice,
+// without echo; from a pipe it reads the line as it comes.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	readLine := func(r *bufio.Reader) (string, error) {
+		line, err := r.ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	tty, ok := stdin.(*os.File)
+	if !ok || !isTerminal(tty) {
+		return readLine(bufio.NewReader(io.LimitReader(stdin, 1024)))
+	}
+	r := bufio.NewReader(io.LimitReader(tty, 4096))
+	// Echo is off for both prompts: a line typed early is never shown.
+	return withoutEcho(tty, func() (string, error) {
+		prompt := func(text string) (string, error) {
+			fmt.Fprint(stderr, text)
+			line, err := readLine(r)
+			fmt.Fprintln(stderr) // the Enter the terminal did not echo
+			return line, err
+		}
+		first, err := prompt(fmt.Sprintf("Password (at least %d characters): ", minPasswordLength))
+		if err != nil {
+			return "", err
+		}
+		again, err := prompt("Password again: ")
+		if err != nil {
+			return "", err
+		}
+		if first != again {
+			return "", errors.New("the two passwords differ")
+		}
+		return first, nil
+	})
+}
+
 func runCheckConfig(args []string, stdout io.Writer, environ []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: hub check-config FILE")
 	}
-	if _, err := config.Load(args[0], environ); err != nil {
+	cfg, err := config.Load(args[0], environ)
+	if err != nil {
+		return err
+	}
+	if err := cfg.CheckDeployable(); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", args[0])

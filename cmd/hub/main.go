@@ -40,8 +40,11 @@ const usage = `usage: hub <command> [arguments]
 
 commands:
   serve [--config hub.yaml]          run the hub (no file needed: defaults + HUB_* environment)
+  serve --demo                       run a throw-away hub with a simulated fleet on a temporary database
   version                            print the version, commit, build time and Go version
-  hash-password                      read a password on stdin, print its bcrypt hash for auth.password_hash
+  hash-password                      read a password (at least 8 characters; prompted without echo
+                                     on a terminal, else one line on stdin), print its bcrypt hash
+                                     for auth.password_hash
   check-config FILE                  validate a config file and name the bad key
   backup [--config hub.yaml] FILE    write a consistent copy of the live database to FILE
   user add NAME --role admin|viewer [--config FILE]
@@ -70,7 +73,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version":
 		printVersion(stdout)
 	case "hash-password":
-		err = runHashPassword(stdin, stdout)
+		err = runHashPassword(stdin, stdout, stderr)
 	case "check-config":
 		err = runCheckConfig(rest, stdout, environ)
 	case "backup":

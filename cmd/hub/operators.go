@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -129,32 +128,14 @@ func openCommandStore(ctx context.Context, cfg *config.Config) (*store.DB, error
 	return db, nil
 }
 
-// readPassword reads a new password: from a terminal twice without echo,
-// otherwise one line of stdin.
-func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
-	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
-		fmt.Fprint(stderr, "Password: ")
-		first, err := readNoEcho(f)
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprint(stderr, "Again: ")
-		second, err := readNoEcho(f)
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return "", err
-		}
-		if first != second {
-			return "", errors.New("the passwords differ")
-		}
-		return first, hub.ValidatePassword(first)
+// readOperatorPassword reads a new operator password as readPassword does
+// (twice without echo on a terminal, else one line of stdin) and checks it
+// against the operators' rules.
+func readOperatorPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
+		return "", err
 	}
-	line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read password: %w", err)
-	}
-	password := strings.TrimRight(line, "\r\n")
 	return password, hub.ValidatePassword(password)
 }
 
@@ -267,7 +248,7 @@ func leadingName(args []string) (string, []string) {
 }
 
 func newPasswordHash(stdin io.Reader, stderr io.Writer) (string, error) {
-	password, err := readPassword(stdin, stderr)
+	password, err := readOperatorPassword(stdin, stderr)
 	if err != nil {
 		return "", err
 	}

@@ -46,10 +46,19 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 	if err != nil {
 		return err
 	}
+	tempDir := ""
 	if *demoMode && *configPath == "" && !hasEnv(environ, "HUB_SERVER_DATA_DIR") {
 		if cfg.Server.DataDir, err = os.MkdirTemp("", "felhom-hub-demo-"); err != nil {
 			return err
 		}
+		// A throw-away hub leaves nothing behind.
+		tempDir = cfg.Server.DataDir
+		defer os.RemoveAll(tempDir)
+	}
+	if *demoMode && *configPath == "" && !hasEnv(environ, "HUB_LOG_LEVEL") {
+		// The simulated fleet is busy: its info lines would bury the
+		// terminal. The demo says where it is below.
+		cfg.Log.Level = "warn"
 	}
 	if *demoMode && cfg.Server.Listen == config.Default().Server.Listen {
 		// The demo has no login: it stays on this machine unless told
@@ -66,6 +75,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, environ []st
 	if err := m.Run(ctx); err != nil {
 		m.Close(context.Background())
 		return err
+	}
+	if m.Demo != nil {
+		fmt.Fprintf(stderr, "hub: demo with %d simulated customers at http://%s/ (Ctrl-C stops it", m.Demo.Customers, m.Addr())
+		if tempDir != "" {
+			fmt.Fprintf(stderr, " and removes %s", tempDir)
+		}
+		fmt.Fprintln(stderr, ")")
 	}
 	<-ctx.Done()
 	m.Logger.Info("shutting down")
@@ -367,6 +383,12 @@ func (m *Main) openHTTP(context.Context) error {
 			// Refused reports: counted by the API, shown per customer.
 			RefusedReports: m.DB,
 		},
+		// Issue 18: the pages say when mail goes nowhere, why the latest
+		// version is unknown, and when a backup is overdue.
+		Mail: &web.MailSetup{Provider: notify.ChooseProvider(cfg.Notifications.Provider,
+			cfg.Notifications.ResendAPIKey, cfg.Notifications.SMTP.Host), OperatorEmail: cfg.Notifications.OperatorEmail},
+		Registry: m.Registry,
+		Backups:  backupSchedule(cfg),
 	}
 	dashboard, err := webServer.Handler()
 	if err != nil {
@@ -655,4 +677,11 @@ func globalKey(cfg *config.Config, logger *slog.Logger) (string, error) {
 	}
 	logger.Warn("api.report_api_key is not set: minted a global API key and saved it in the data directory", "file", path)
 	return key, nil
+}
+
+// backupSchedule is the backup checker's schedule, for the dashboard to
+// call a backup overdue exactly when the checker would.
+func backupSchedule(cfg *config.Config) hub.BackupSchedule {
+	at, _ := config.ParseClock(cfg.Alerting.BackupCheckSchedule) // validated at load
+	return hub.BackupSchedule{Location: monitor.LoadHubZone(), At: time.Duration(at) * time.Minute}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"os"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,8 +12,9 @@ func isTerminal(f *os.File) bool {
 	return err == nil
 }
 
-// readNoEcho reads one line from the terminal f with echo off.
-func readNoEcho(f *os.File) (string, error) {
+// withoutEcho runs read with the terminal's echo switched off, and puts
+// the terminal back as it was.
+func withoutEcho(f *os.File, read func() (string, error)) (string, error) {
 	fd := int(f.Fd())
 	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	if err != nil {
@@ -28,6 +27,5 @@ func readNoEcho(f *os.File) (string, error) {
 		return "", err
 	}
 	defer unix.IoctlSetTermios(fd, unix.TCSETS, old)
-	line, err := bufio.NewReader(f).ReadString('\n')
-	return strings.TrimRight(line, "\r\n"), err
+	return read()
 }

@@ -7,7 +7,10 @@ import (
 	"os"
 )
 
-// isTerminal is false off Linux: the password is read as a line of stdin.
+// isTerminal reports false where the hub cannot switch echo off: the
+// password is then read as a plain line.
 func isTerminal(*os.File) bool { return false }
 
-func readNoEcho(*os.File) (string, error) { return "", errors.New("no terminal support") }
+func withoutEcho(*os.File, func() (string, error)) (string, error) {
+	return "", errors.New("no terminal support on this system")
+}
