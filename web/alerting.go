@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -74,7 +75,65 @@ type CustomerAlerting struct {
 // and the page merges them newest first. Open incidents and flapping
 // nodes are further sources.
 func (s *Server) alertRowSources() []func(context.Context, time.Time) ([]AlertRow, error) {
-	return []func(context.Context, time.Time) ([]AlertRow, error){s.problemRows, s.recentErrorRows}
+	sources := []func(context.Context, time.Time) ([]AlertRow, error){s.problemRows, s.recentErrorRows}
+	if s.Noise != nil {
+		sources = append(sources, s.incidentRows, s.flappingRows)
+	}
+	return sources
+}
+
+// NoiseReader lists what noise control holds open: fleet incidents and
+// flapping nodes and hosts; *store.DB.
+type NoiseReader interface {
+	FindOpenIncidents(ctx context.Context) ([]*hub.FleetIncident, error)
+	FindFlapping(ctx context.Context) ([]*hub.FlappingNode, error)
+}
+
+// maxIncidentMembersShown bounds the customers an incident row names.
+const maxIncidentMembersShown = 10
+
+// incidentRows are the open fleet incidents: they belong to no customer.
+func (s *Server) incidentRows(ctx context.Context, _ time.Time) ([]AlertRow, error) {
+	incidents, err := s.Noise.FindOpenIncidents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []AlertRow
+	for _, in := range incidents {
+		names := in.Members
+		more := ""
+		if len(names) > maxIncidentMembersShown {
+			more = fmt.Sprintf(" and %d more", len(names)-maxIncidentMembersShown)
+			names = names[:maxIncidentMembersShown]
+		}
+		rows = append(rows, AlertRow{Kind: "incident", Subject: fmt.Sprintf("#%d", in.ID),
+			What: fmt.Sprintf("%d of %d reporting nodes went silent together (%d back): %s%s",
+				len(in.Members), in.Reporting, in.Back, strings.Join(names, ", "), more),
+			Since: in.OpenedAt})
+	}
+	return rows, nil
+}
+
+// flappingRows are the nodes and hosts in an open flapping episode.
+func (s *Server) flappingRows(ctx context.Context, _ time.Time) ([]AlertRow, error) {
+	flapping, err := s.Noise.FindFlapping(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []AlertRow
+	for _, f := range flapping {
+		host := ""
+		if f.Kind == hub.WatchHost {
+			host = f.ID
+		}
+		subject := f.Name
+		if subject == "" {
+			subject = f.ID
+		}
+		rows = append(rows, AlertRow{Kind: "flapping", CustomerID: f.CustomerID, Subject: subject, HostID: host,
+			What: fmt.Sprintf("FLAPPING: %d stale/recovered transitions", f.Transitions), Since: f.Since})
+	}
+	return rows, nil
 }
 
 // alertRows is every open problem across the fleet, newest first.

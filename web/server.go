@@ -33,6 +33,9 @@ type Server struct {
 	// acknowledges (alerting.go); without them those pages say so.
 	Alerts       hub.AlertService
 	AlertActions AlertActions
+	// Noise lists open fleet incidents and flapping nodes for the Alerts
+	// page; nil leaves them out.
+	Noise NoiseReader
 
 	// Operators holds the accounts; Tokens the API tokens (the Users page
 	// makes and revokes them); Audit hears of logins.

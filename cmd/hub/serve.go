@@ -352,6 +352,7 @@ func (m *Main) openHTTP(context.Context) error {
 		Operators:        m.DB,
 		Alerts:           m.DB,
 		AlertActions:     m.Fleet,
+		Noise:            m.DB,
 		PasswordHash:     cfg.Auth.PasswordHash,
 		Tokens:           m.DB,
 		Audit:            m.DB,
