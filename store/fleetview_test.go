@@ -199,3 +199,55 @@ func TestFleetViewListingIsStable(t *testing.T) {
 		t.Errorf("the new listing misses the changes: %+v", after.Rows)
 	}
 }
+
+// A host going down, and coming back with a report, changes its customer's
+// fleet row ("host down") in a listing already loaded.
+func TestFleetViewFollowsHostState(t *testing.T) {
+	ctx := context.Background()
+	clock := clocktest.New(epoch)
+	db := MustOpenDB(t, clock)
+	MustConfig(t, db, "kovacs-csalad", nil)
+	mustHost(t, db, "kovacs-csalad-3fa2c1", "kovacs-csalad", "k")
+	hostsDown := func(step string, want int) {
+		t.Helper()
+		fl, err := db.ListFleet(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range fl.Rows {
+			if r.Customer.ID == "kovacs-csalad" {
+				if r.Customer.HostsDown != want {
+					t.Errorf("%s: hosts down %d, want %d", step, r.Customer.HostsDown, want)
+				}
+				return
+			}
+		}
+		t.Fatalf("%s: no fleet row for kovacs-csalad", step)
+	}
+	if _, err := db.CreateHostReport(ctx, hostFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	hostsDown("the host reports", 0)
+	for range 3 { // up → stale → down
+		clock.Add(2 * time.Hour)
+		watches, err := db.FindDueWatches(ctx, hub.WatchHost, clock.Now(), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var updates []hub.WatchUpdate
+		for _, w := range watches {
+			if u, ok := w.Evaluate(clock.Now()); ok {
+				updates = append(updates, u)
+			}
+		}
+		if _, err := db.ApplyWatchUpdates(ctx, updates); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hostsDown("the host is silent for hours", 1)
+	clock.Add(time.Minute)
+	if _, err := db.CreateHostReport(ctx, hostFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	hostsDown("the host reports again", 0)
+}

@@ -234,6 +234,12 @@ func createHostReport(ctx context.Context, tx *sql.Tx, d dialect, r *hub.HostRep
 		u.State, millis(*u.NextDeadline), r.HostID); err != nil {
 		return res, nil, fmt.Errorf("update host: %w", err)
 	}
+	if u.State != w.State {
+		// Back from down: the customer's fleet row no longer says "host down".
+		if err := touchCustomer(ctx, tx, w.CustomerID, now); err != nil {
+			return res, nil, err
+		}
+	}
 	if u.Event == nil {
 		return res, nil, nil
 	}

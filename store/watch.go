@@ -126,7 +126,15 @@ func (db *DB) ApplyWatchUpdates(ctx context.Context, updates []hub.WatchUpdate) 
 			if err != nil {
 				return fmt.Errorf("update %s %s: %w", u.Watch.Kind, u.Watch.ID, err)
 			}
-			if n, _ := res.RowsAffected(); n == 0 || u.Event == nil {
+			n, _ := res.RowsAffected()
+			if n > 0 && u.Watch.Kind == hub.WatchHost && u.State != u.Watch.State {
+				// A host going down or coming back changes its customer's
+				// fleet row ("host down").
+				if err := touchCustomer(ctx, tx, u.Watch.CustomerID, now); err != nil {
+					return err
+				}
+			}
+			if n == 0 || u.Event == nil {
 				continue
 			}
 			ok, err = insertEvent(ctx, tx, u.Event, now)
