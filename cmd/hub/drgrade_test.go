@@ -24,6 +24,7 @@ func TestMainGradesDisasterRecovery(t *testing.T) {
 	cfg.Server.DataDir = t.TempDir()
 	cfg.Registry.Image = ""
 	cfg.API.ReportAPIKey = "dr-grade-global-key-0123456789"
+	cfg.API.AdminAPIKey = testAdminKey
 	start := func(d hub.EventDispatcher) *Main {
 		t.Helper()
 		cfg.Server.Listen = "127.0.0.1:0"
@@ -39,7 +40,11 @@ func TestMainGradesDisasterRecovery(t *testing.T) {
 	call := func(m *Main, method, path, body string) int {
 		t.Helper()
 		req, _ := http.NewRequest(method, "http://"+m.Addr()+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+cfg.API.ReportAPIKey)
+		key := cfg.API.ReportAPIKey
+		if strings.HasPrefix(path, "/api/v1/admin/") {
+			key = cfg.API.AdminAPIKey
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -85,7 +85,7 @@ func fleetReadsShowEveryChange(t *testing.T, mutate func(*config.Config)) {
 	var created struct {
 		APIKey string `json:"api_key"`
 	}
-	if err := json.Unmarshal(call("POST", "/api/v1/admin/customers", m.GlobalKey, map[string]any{"customer_id": "fleet-node", "display_name": "Flotta"}), &created); err != nil {
+	if err := json.Unmarshal(call("POST", "/api/v1/admin/customers", testAdminKey, map[string]any{"customer_id": "fleet-node", "display_name": "Flotta"}), &created); err != nil {
 		t.Fatal(err)
 	}
 	if row, c := reads("fleet-node"); !strings.Contains(row, `data-status="pending"`) || c == nil || c.Status != "PENDING" || !c.Managed {
@@ -97,11 +97,11 @@ func fleetReadsShowEveryChange(t *testing.T, mutate func(*config.Config)) {
 		t.Errorf("after a report: page %q, api %+v", row, c)
 	}
 
-	call("POST", "/api/v1/admin/customers/fleet-node/block", m.GlobalKey, nil)
+	call("POST", "/api/v1/admin/customers/fleet-node/block", testAdminKey, nil)
 	if row, c := reads("fleet-node"); row != "" || c.Status != "BLOCKED" || !c.Blocked {
 		t.Errorf("after a block: page %q (blocked customers are not in the table), api %+v", row, c)
 	}
-	call("POST", "/api/v1/admin/customers/fleet-node/unblock", m.GlobalKey, nil)
+	call("POST", "/api/v1/admin/customers/fleet-node/unblock", testAdminKey, nil)
 
 	for i, sev := range []string{"error", "warning", "warning", "info"} {
 		call("POST", "/api/v1/event", created.APIKey, map[string]any{"customer_id": "fleet-node", "event_type": "disk_space_warning",
@@ -114,7 +114,7 @@ func fleetReadsShowEveryChange(t *testing.T, mutate func(*config.Config)) {
 	var rotated struct {
 		APIKey string `json:"api_key"`
 	}
-	if err := json.Unmarshal(call("POST", "/api/v1/admin/customers/fleet-node/rotate-key", m.GlobalKey, nil), &rotated); err != nil || rotated.APIKey == "" {
+	if err := json.Unmarshal(call("POST", "/api/v1/admin/customers/fleet-node/rotate-key", testAdminKey, nil), &rotated); err != nil || rotated.APIKey == "" {
 		t.Fatalf("rotate: %v %+v", err, rotated)
 	}
 	report("fleet-node", rotated.APIKey, "warn")
@@ -122,15 +122,15 @@ func fleetReadsShowEveryChange(t *testing.T, mutate func(*config.Config)) {
 		t.Errorf("after a rotated key and its first report: page %q, api %+v", row, c)
 	}
 
-	call("DELETE", "/api/v1/admin/customers/fleet-node", m.GlobalKey, nil)
+	call("DELETE", "/api/v1/admin/customers/fleet-node", testAdminKey, nil)
 	if row, c := reads("fleet-node"); row == "" || strings.Contains(row, "Flotta") || c == nil || c.Managed || c.Status != "WARN" {
 		t.Errorf("after its config was deleted the customer is manual: page %q, api %+v", row, c)
 	}
-	call("POST", "/api/v1/admin/customers", m.GlobalKey, map[string]any{"customer_id": "gone-node"})
+	call("POST", "/api/v1/admin/customers", testAdminKey, map[string]any{"customer_id": "gone-node"})
 	if row, c := reads("gone-node"); row == "" || c == nil {
 		t.Errorf("a second config: page %q, api %+v", row, c)
 	}
-	call("DELETE", "/api/v1/admin/customers/gone-node", m.GlobalKey, nil)
+	call("DELETE", "/api/v1/admin/customers/gone-node", testAdminKey, nil)
 	if row, c := reads("gone-node"); row != "" || c != nil {
 		t.Errorf("a customer that never reported is gone: page %q, api %+v", row, c)
 	}

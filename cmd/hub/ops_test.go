@@ -78,8 +78,17 @@ func TestSIGTERMDrainsThenCloses(t *testing.T) {
 	logs := &syncBuffer{}
 	proc := startHub(t, bin, env, logs)
 	base := "http://" + proc.addr
-	if code, body := getStatus(t, base+"/readyz"); code != http.StatusOK {
-		t.Fatalf("/readyz before SIGTERM: %d %s", code, body)
+	// /healthz answers as soon as the database is open; /readyz once the
+	// background work runs too, a moment later.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		code, body := getStatus(t, base+"/readyz")
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz before SIGTERM: %d %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond) // polling another process
 	}
 	if err := proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -159,21 +159,22 @@ func TestNoSecretLeaks(t *testing.T) {
 	defer good.Close()
 
 	env := hubEnv{
-		"HUB_SERVER_LISTEN":                   freeAddr(t),
-		"HUB_SERVER_DATA_DIR":                 dataDir,
-		"HUB_API_REPORT_API_KEY":              s.secrets["global key"],
-		"HUB_API_ADMIN_API_KEY":               testAdminKey,
-		"HUB_SECRETS_KEY":                     secretsKey,
-		"HUB_AUTH_PASSWORD_HASH":              string(hash),
-		"HUB_NOTIFICATIONS_PROVIDER":          "resend",
-		"HUB_NOTIFICATIONS_RESEND_API_KEY":    s.secrets["resend key"],
-		"HUB_NOTIFICATIONS_RESEND_BASE_URL":   resend.URL,
-		"HUB_NOTIFICATIONS_OPERATOR_EMAIL":    "ops@felhom.eu",
-		"HUB_NOTIFICATIONS_OPERATOR_COOLDOWN": "0s",
-		"HUB_REGISTRY_TEMPLATE_URL":           templateHost.URL,
-		"HUB_REGISTRY_TEMPLATE_TOKEN":         s.secrets["template token"],
-		"HUB_CONTROLLERS_ALLOW_INSECURE":      "true",
-		"HUB_LOG_LEVEL":                       "debug",
+		"HUB_SERVER_LISTEN":                        freeAddr(t),
+		"HUB_SERVER_DATA_DIR":                      dataDir,
+		"HUB_API_REPORT_API_KEY":                   s.secrets["global key"],
+		"HUB_API_ADMIN_API_KEY":                    testAdminKey,
+		"HUB_SECRETS_KEY":                          secretsKey,
+		"HUB_AUTH_PASSWORD_HASH":                   string(hash),
+		"HUB_NOTIFICATIONS_PROVIDER":               "resend",
+		"HUB_NOTIFICATIONS_RESEND_API_KEY":         s.secrets["resend key"],
+		"HUB_NOTIFICATIONS_RESEND_BASE_URL":        resend.URL,
+		"HUB_NOTIFICATIONS_OPERATOR_EMAIL":         "ops@felhom.eu",
+		"HUB_NOTIFICATIONS_OPERATOR_COOLDOWN":      "0s",
+		"HUB_NOTIFICATIONS_CUSTOMER_DIGEST_WINDOW": "0s", // every mail tried now, none held for a digest
+		"HUB_REGISTRY_TEMPLATE_URL":                templateHost.URL,
+		"HUB_REGISTRY_TEMPLATE_TOKEN":              s.secrets["template token"],
+		"HUB_CONTROLLERS_ALLOW_INSECURE":           "true",
+		"HUB_LOG_LEVEL":                            "debug",
 	}
 	logs := &syncBuffer{}
 	proc := startHub(t, bin, env, logs)

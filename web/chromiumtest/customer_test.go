@@ -125,8 +125,8 @@ func TestShowDiffAgainstFakeController(t *testing.T) {
 
 	// The diff is audited under the session.
 	entries, err := h.DB.FindAuditEntries(context.Background(), hub.AuditFilter{CustomerID: "kovacs-csalad", Limit: 1})
-	if err != nil || len(entries) != 1 || entries[0].Action != "controller.diff" || !strings.HasPrefix(entries[0].Actor, "dashboard:") {
-		t.Errorf("audit %+v %v", entries, err)
+	if err != nil || len(entries) != 1 || entries[0].Action != "controller.diff" || entries[0].Actor != "operator:admin" {
+		t.Errorf("audit %v, want one controller.diff by operator:admin", describeAudit(entries, err))
 	}
 
 	// A controller that fails says so in place of the table.
@@ -173,4 +173,16 @@ func TestPushConfigShowsResult(t *testing.T) {
 		t.Errorf("flash %q", got)
 	}
 	tab.CheckClean()
+}
+
+// describeAudit spells out audit entries for a failure message.
+func describeAudit(entries []*hub.AuditEntry, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for _, e := range entries {
+		parts = append(parts, fmt.Sprintf("%s by %q on %q", e.Action, e.Actor, e.CustomerID))
+	}
+	return fmt.Sprintf("%d entries: %s", len(entries), strings.Join(parts, "; "))
 }

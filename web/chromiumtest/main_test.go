@@ -161,6 +161,21 @@ func (tab *Tab) Count(css string) int {
 	return Eval[int](tab, fmt.Sprintf("document.querySelectorAll(%q).length", css))
 }
 
+// CheckFits fails the test when the current page is wider than width
+// pixels, naming the outermost elements that stick out.
+func (tab *Tab) CheckFits(what string, width int) {
+	tab.t.Helper()
+	w := Eval[int](tab, "document.documentElement.scrollWidth")
+	if w <= width {
+		return
+	}
+	culprits := Eval[[]string](tab, fmt.Sprintf(`[...document.querySelectorAll('body *')]
+		.filter(e => e.getBoundingClientRect().right > %d && !(e.parentElement && e.parentElement.getBoundingClientRect().right > %d))
+		.slice(0, 5)
+		.map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : '') + ' ' + Math.round(e.getBoundingClientRect().right) + ' px')`, width, width))
+	tab.t.Errorf("%s is %d px wide on a %d px screen; sticking out: %v", what, w, width, culprits)
+}
+
 // CheckClean fails the test when the current page broke its CSP or opened
 // a dialog.
 func (tab *Tab) CheckClean() {
@@ -365,7 +380,7 @@ func (h *Hub) history() {
 	h.t.Helper()
 	ctx := context.Background()
 	h.at(2*time.Hour, func() {
-		if _, err := h.Fleet.Push(ctx, "dashboard:3fa2c1d9", "kovacs-csalad"); err != nil {
+		if _, err := h.Fleet.Push(ctx, "operator:admin", "kovacs-csalad"); err != nil {
 			h.t.Fatal(err)
 		}
 	})
@@ -479,7 +494,7 @@ func (h *Hub) SeedFleet() {
 	})
 	h.at(25*time.Hour, func() {
 		var err error
-		kovacs, err = h.Fleet.UpdateConfig(context.Background(), "dashboard:3fa2c1d9", "kovacs-csalad", func(c *hub.CustomerConfig) error {
+		kovacs, err = h.Fleet.UpdateConfig(context.Background(), "operator:admin", "kovacs-csalad", func(c *hub.CustomerConfig) error {
 			c.CloudflareTunnelToken = "eyJhIjoiNDJmZDBhM2UiLCJ0IjoiOWM1YjEifQ"
 			c.OverridesYAML = "backup:\n  keep_monthly: 12\n"
 			return nil

@@ -38,9 +38,7 @@ func TestWhyAndSinceWhen(t *testing.T) {
 			if n := tab.Count("#row-kovacs-csalad .reason"); n != 0 {
 				t.Error("an OK row carries a reason")
 			}
-			if w := Eval[int](tab, "document.documentElement.scrollWidth"); w > int(size.width) {
-				t.Errorf("the fleet page is %d px wide on a %d px screen", w, size.width)
-			}
+			tab.CheckFits("the fleet page", int(size.width))
 			if !size.mobile {
 				stale := Eval[string](tab, `getComputedStyle(document.querySelector('#row-szabo-bt td.stale')).fontStyle`)
 				if stale != "italic" {
@@ -66,9 +64,7 @@ func TestWhyAndSinceWhen(t *testing.T) {
 			if got := tab.Text("#system-stale"); got != "1 h 15 m old: the node is silent" {
 				t.Errorf("system stale note %q", got)
 			}
-			if w := Eval[int](tab, "document.documentElement.scrollWidth"); w > int(size.width) {
-				t.Errorf("the customer page is %d px wide on a %d px screen", w, size.width)
-			}
+			tab.CheckFits("the customer page", int(size.width))
 			tab.CheckClean()
 			tab.Screenshot("customer-stale-down" + suffix)
 		})
@@ -84,9 +80,7 @@ func TestCustomerPageOnPhone(t *testing.T) {
 	tab.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
 	tab.Login(h)
 	tab.Do(chromedp.Navigate(h.URL+"/customers/kovacs-csalad"), chromedp.WaitVisible(chromedp.CSS("#history svg.chart")))
-	if w := Eval[int](tab, "document.documentElement.scrollWidth"); w > 390 {
-		t.Errorf("the customer page is %d px wide on a 390 px screen", w)
-	}
+	tab.CheckFits("the customer page", 390)
 	// Rendered tick labels at least 10 px tall.
 	minTick := Eval[float64](tab, `Math.min(...[...document.querySelectorAll('#history .tick')].map(e => e.getBoundingClientRect().height))`)
 	if minTick < 10 {
